@@ -1,0 +1,113 @@
+"""Numerically delicate helpers shared by the whole theory engine.
+
+Everything here is a pure, vectorized function on NumPy arrays: the Gaussian tail moments
+that turn pruning rules into closed forms (THEORY.md §3), and a bracketed root finder for the
+monotone equations of the DC (THEORY.md §2) and of the pruning thresholds (§3).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from scipy.special import ndtr
+
+__all__ = ["normal_pdf", "kept_moments", "solve_monotone", "RootResult"]
+
+_INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
+
+
+def normal_pdf(z: np.ndarray) -> np.ndarray:
+    """Standard normal density φ(z); exactly 0 at ±inf."""
+    return _INV_SQRT_2PI * np.exp(-0.5 * np.square(z))
+
+
+def _z_phi(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    # z·φ(z) → 0 as |z| → ∞, but inf·0 is nan in floating point.
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(z), z * phi, 0.0)
+
+
+def kept_moments(mu, sd, b, threshold):
+    r"""Keep probability and kept loss of a two-sided magnitude threshold on a Gaussian.
+
+    For :math:`X \sim N(\mu, s^2)`, a target :math:`b` and a threshold :math:`t \ge 0`, with
+    :math:`z_+ = (t-\mu)/s`, :math:`z_- = (-t-\mu)/s`, :math:`\delta = \mu - b`:
+
+    .. math::
+        P = Q(z_+) + \Phi(z_-), \qquad
+        E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta s(\varphi(z_+) - \varphi(z_-))
+            + s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+
+    (THEORY.md §3; written in the centred variable so no large terms cancel). ``sd`` must be
+    positive; deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
+    """
+    mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))
+    z_hi = (threshold - mu) / sd
+    z_lo = (-threshold - mu) / sd
+    phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
+    prob = ndtr(-z_hi) + ndtr(z_lo)
+    delta = mu - b
+    second = prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo)
+    loss = delta * delta * prob + 2.0 * delta * sd * (phi_hi - phi_lo) + sd * sd * second
+    return prob, loss
+
+
+class RootResult:
+    """Roots of a batch of scalar equations, with per-element status (like scipy's)."""
+
+    __slots__ = ("x", "converged", "residual", "iterations")
+
+    def __init__(self, x, converged, residual, iterations):
+        self.x = x
+        self.converged = converged
+        self.residual = residual
+        self.iterations = iterations
+
+
+def solve_monotone(
+    fun: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    *,
+    scale: np.ndarray | float = 1.0,
+    x0: np.ndarray | None = None,
+    xtol: float = 1e-15,
+    ftol: float = 1e-13,
+    maxiter: int = 200,
+) -> RootResult:
+    """Solve ``f(x) = 0`` elementwise for monotone ``f`` bracketed by ``[lo, hi]``.
+
+    ``fun(x)`` returns ``(f, f')`` evaluated elementwise on the batch. Newton steps are taken
+    when they stay inside the current bracket, bisection otherwise (Numerical Recipes'
+    ``rtsafe``), so the iteration cannot leave the bracket or stall: the bracket is halved at
+    least every other step. An element has converged when ``|f| <= ftol * scale`` or the
+    step is below ``xtol * max(1, |x|)``. ``residual`` is ``|f| / scale`` at the answer.
+    ``x0`` (inside the bracket) replaces the midpoint as the first iterate.
+    """
+    lo = np.array(lo, dtype=float, copy=True)
+    hi = np.array(hi, dtype=float, copy=True)
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), lo.shape)
+    f_lo, _ = fun(lo)
+    increasing = f_lo < 0
+    x = 0.5 * (lo + hi) if x0 is None else np.clip(np.asarray(x0, dtype=float), lo, hi)
+    f = np.zeros_like(x)
+    done = np.zeros(x.shape, dtype=bool)
+    iterations = 0
+    for iterations in range(1, maxiter + 1):
+        f, df = fun(x)
+        below = (f < 0) == increasing  # root lies above x
+        lo = np.where(below & ~done, x, lo)
+        hi = np.where(~below & ~done, x, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = x - f / df
+        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+        step = np.where(inside, newton, 0.5 * (lo + hi))
+        small_f = np.abs(f) <= ftol * scale
+        small_step = np.abs(step - x) <= xtol * np.maximum(1.0, np.abs(x))
+        done |= small_f | small_step | (hi - lo <= xtol * np.maximum(1.0, np.abs(x)))
+        x = np.where(done, x, step)
+        if done.all():
+            break
+    residual = np.abs(f) / scale
+    return RootResult(x, done & np.isfinite(x), residual, iterations)

@@ -1,0 +1,544 @@
+"""Problem definitions: diagonal linear Gaussian problems and the latent spectra they come from.
+
+A *latent problem* (THEORY.md §5) is a law of ``(Λ, B)`` over ``d`` coordinates sorted by
+saliency ``λ β²`` (largest first), with ``β = B / sqrt(d)`` so that the signal energy
+``βᵀΣβ = E[Λ B²]`` does not depend on ``d``. A model of width ``p`` uses the first ``p``
+coordinates; the rest act as noise. Every spectrum answers one question,
+:meth:`Spectrum.layout`: for a batch of widths, the atoms ``(λ_a, β_a, m_a)`` of each model,
+the part of each atom the oracle keeps, and the omitted energy. Discrete spectra split their
+atoms exactly at the width and oracle boundaries; the asymptotic power law uses Gauss–Jacobi
+quadrature panels that start at those boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.special import roots_jacobi
+
+__all__ = [
+    "DiagonalProblem",
+    "Layout",
+    "Spectrum",
+    "AtomSpectrum",
+    "SpikedCovariance",
+    "SpikedIdentity",
+    "Isotropic",
+    "PowerLaw",
+    "ArraySpectrum",
+    "load_spectrum",
+    "standard_problem",
+    "PROBLEMS",
+]
+
+# Largest float64 array a layout may allocate: beyond this the caller asked for more than a
+# diagonal prediction ever needs, and a clear refusal beats the machine swapping.
+MAX_LAYOUT_ELEMENTS = 50_000_000
+
+
+def _require(condition: bool, name: str, message: str, value) -> None:
+    if not condition:
+        raise ValueError(f"{name} {message}, got {name}={value!r}")
+
+
+def _finite_number(name: str, value, *, positive=False, nonnegative=False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {name}={value!r}") from None
+    _require(math.isfinite(x), name, "must be finite", value)
+    if positive:
+        _require(x > 0, name, "must be > 0", value)
+    if nonnegative:
+        _require(x >= 0, name, "must be >= 0", value)
+    return x
+
+
+def group_atoms(lam, beta, mult=None):
+    """Group equal ``(λ, β)`` pairs into atoms with multiplicities, sorted by saliency.
+
+    Sort order: saliency ``λβ²`` descending, ties by ``λ`` descending, then ``|β|``. Returns
+    ``(lam, beta, mult)`` arrays. The sign of ``β`` is kept (pruning only sees ``|β̂|``,
+    but the sign is part of the problem).
+    """
+    lam = np.asarray(lam, dtype=float).ravel()
+    beta = np.asarray(beta, dtype=float).ravel()
+    mult = np.ones_like(lam) if mult is None else np.asarray(mult, dtype=float).ravel()
+    order = np.lexsort((-np.abs(beta), beta, -lam, -lam * beta**2))
+    lam, beta, mult = lam[order], beta[order], mult[order]
+    first = np.r_[True, (lam[1:] != lam[:-1]) | (beta[1:] != beta[:-1])]
+    starts = np.flatnonzero(first)
+    return lam[starts], beta[starts], np.add.reduceat(mult, starts)
+
+
+def _validate_spectrum_arrays(lam, beta, source: str):
+    lam = np.asarray(lam, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    if lam.ndim != 1 or beta.ndim != 1 or lam.shape != beta.shape:
+        raise ValueError(
+            f"{source}: lambda and beta must be 1-D arrays of equal length, "
+            f"got shapes {lam.shape} and {beta.shape}"
+        )
+    if lam.size == 0:
+        raise ValueError(f"{source}: the spectrum is empty")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"{source}: lambda has NaN or infinite entries")
+    if not np.all(np.isfinite(beta)):
+        raise ValueError(f"{source}: beta has NaN or infinite entries")
+    if np.any(lam <= 0):
+        bad = lam[lam <= 0][0]
+        raise ValueError(
+            f"{source}: lambda must be > 0 (a covariance eigenvalue; zero-variance features "
+            f"carry nothing), got lambda={bad!r}"
+        )
+    return lam, beta
+
+
+@dataclass(frozen=True)
+class DiagonalProblem:
+    """A diagonal linear Gaussian problem: ``x ~ N(0, diag λ)``, ``y = xᵀβ + σ z``.
+
+    Coordinates with equal ``(λ, β)`` share one atom with multiplicity ``mult`` (real
+    multiplicities describe the asymptotic law). Atoms are sorted by saliency ``λβ²``.
+    Build one from per-coordinate arrays with :meth:`from_arrays`.
+    """
+
+    lam: np.ndarray
+    beta: np.ndarray
+    mult: np.ndarray
+    sigma2: float
+
+    def __post_init__(self):
+        lam, beta = _validate_spectrum_arrays(self.lam, self.beta, "DiagonalProblem")
+        mult = np.asarray(self.mult, dtype=float)
+        if mult.shape != lam.shape or not np.all(np.isfinite(mult)) or np.any(mult < 0):
+            raise ValueError("DiagonalProblem: mult must be finite, >= 0 and match lam in shape")
+        object.__setattr__(self, "lam", lam)
+        object.__setattr__(self, "beta", beta)
+        object.__setattr__(self, "mult", mult)
+        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
+
+    @classmethod
+    def from_arrays(cls, lam, beta, sigma2: float) -> "DiagonalProblem":
+        lam, beta = _validate_spectrum_arrays(lam, beta, "DiagonalProblem")
+        return cls(*group_atoms(lam, beta), sigma2=sigma2)
+
+    @property
+    def p(self) -> float:
+        return float(self.mult.sum())
+
+    @property
+    def signal(self) -> float:
+        return float(np.sum(self.mult * self.lam * self.beta**2))
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Batched models of a width sweep: arrays ``(widths, atoms)`` and ``(widths,)``.
+
+    ``mult`` is each atom's multiplicity inside the model, ``oracle_mult`` the part the
+    oracle keeps (the top ``s`` latent coordinates), ``tail`` the energy ``Σ_{j>p} λ_j β_j²``
+    of the omitted coordinates, and ``tail_s`` the energy beyond the oracle's ``s``.
+    """
+
+    lam: np.ndarray
+    beta: np.ndarray
+    mult: np.ndarray
+    oracle_mult: np.ndarray
+    tail: np.ndarray
+    tail_s: float
+
+
+class Spectrum:
+    """A latent law of ``(Λ, B)``; subclasses implement :meth:`layout`."""
+
+    name: str = "spectrum"
+
+    def params(self) -> dict:
+        raise NotImplementedError
+
+    def describe(self) -> dict:
+        return {"name": self.name, **self.params()}
+
+    def layout(self, d: float, widths: np.ndarray, s: float, finite: bool) -> Layout:
+        """Atoms of the models of width ``widths`` (coordinate counts) in dimension ``d``.
+
+        ``finite`` asks for the exact finite-``d`` problem (integer ``d``, ``widths``,
+        ``s``); otherwise the asymptotic law at scale ``d`` (real counts).
+        """
+        raise NotImplementedError
+
+    def tail(self, d: float, widths: np.ndarray, finite: bool) -> np.ndarray:
+        """Energy ``Σ_{j>p} λ_j β_j²`` of the coordinates a width-``p`` model omits."""
+        raise NotImplementedError
+
+    def breakpoints(self, d: float, finite: bool):
+        """Widths where the tail energy has kinks (atom edges), or ``None`` if it is smooth."""
+        return None
+
+    def check_finite_size(self, d: int) -> None:
+        """Raise ``ValueError`` if the spectrum cannot be laid out at finite dimension ``d``."""
+
+
+def _overlap(start, stop, lo, hi):
+    """Length of ``[start, stop) ∩ [lo, hi)`` with broadcasting."""
+    return np.clip(np.minimum(stop, hi) - np.maximum(start, lo), 0.0, None)
+
+
+class AtomSpectrum(Spectrum):
+    """A spectrum made of finitely many atoms ``(λ_a, B_a)`` with coordinate fractions ``w_a``.
+
+    At finite ``d`` the counts come from :meth:`counts`; the oracle and width boundaries
+    split atoms exactly (an atom is homogeneous, so a partial atom is exact).
+    """
+
+    def atoms(self, d: float, finite: bool):
+        """Return ``(lam, B, counts)`` sorted by saliency, with counts summing to ``d``."""
+        raise NotImplementedError
+
+    def layout(self, d, widths, s, finite):
+        lam, big_b, counts = self.atoms(d, finite)
+        widths = np.asarray(widths, dtype=float).reshape(-1, 1)
+        _check_layout_size(widths.shape[0] * lam.size)
+        stop = np.cumsum(counts)
+        start = stop - counts
+        beta = big_b / math.sqrt(d)
+        mult = _overlap(start, stop, 0.0, widths)
+        oracle_mult = _overlap(start, stop, 0.0, np.minimum(widths, s))
+        tail = self.tail(d, widths[:, 0], finite)
+        tail_s = float(self.tail(d, np.array([s]), finite)[0])
+        lam_b = np.broadcast_to(lam, mult.shape)
+        beta_b = np.broadcast_to(beta, mult.shape)
+        return Layout(lam_b, beta_b, mult, oracle_mult, tail, tail_s)
+
+    def tail(self, d, widths, finite):
+        # The kept energy is linear in p inside an atom, so interpolating the cumulative
+        # energy at atom boundaries is exact.
+        lam, big_b, counts = self.atoms(d, finite)
+        energy = counts * lam * big_b**2 / d
+        bounds = np.concatenate([[0.0], np.cumsum(counts)])
+        kept = np.interp(np.asarray(widths, dtype=float), bounds, np.concatenate([[0.0], np.cumsum(energy)]))
+        return np.maximum(energy.sum() - kept, 0.0)
+
+    def breakpoints(self, d, finite):
+        """Widths (coordinate counts) where atoms begin and end."""
+        return np.concatenate([[0.0], np.cumsum(self.atoms(d, finite)[2])])
+
+
+def _check_layout_size(elements: int) -> None:
+    if elements > MAX_LAYOUT_ELEMENTS:
+        raise ValueError(
+            f"the problem needs {elements:,} atom evaluations at once "
+            f"(over {MAX_LAYOUT_ELEMENTS:,}, about {8 * MAX_LAYOUT_ELEMENTS / 2**30:.1f} GiB "
+            f"per array); use fewer distinct atoms, a smaller --n, or fewer --points"
+        )
+
+
+def _spike_atoms(spike_fraction, spike, d, finite):
+    if finite:
+        k = int(round(spike_fraction * d))
+        return np.array([k, d - k], dtype=float)
+    return np.array([spike_fraction * d, (1.0 - spike_fraction) * d])
+
+
+def _normalize(lam, big_b, counts, d, signal):
+    energy = float(np.sum(counts * lam * big_b**2)) / d
+    return big_b * math.sqrt(signal / energy)
+
+
+@dataclass(frozen=True)
+class _Spiked(AtomSpectrum):
+    spike_fraction: float = 0.1
+    spike: float = 10.0
+    signal: float = 1.0
+
+    def __post_init__(self):
+        f = _finite_number("spike_fraction", self.spike_fraction)
+        _require(0 < f < 1, "spike_fraction", "must be in (0, 1)", self.spike_fraction)
+        object.__setattr__(self, "spike_fraction", f)
+        object.__setattr__(self, "spike", _finite_number("spike", self.spike, positive=True))
+        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+
+    def params(self):
+        return {"spike_fraction": self.spike_fraction, "spike": self.spike, "signal": self.signal}
+
+    def _lam_b(self):
+        raise NotImplementedError
+
+    def atoms(self, d, finite):
+        counts = _spike_atoms(self.spike_fraction, self.spike, d, finite)
+        lam, big_b = self._lam_b()
+        keep = counts > 0  # a finite d may round the spike away
+        lam, big_b, counts = lam[keep], big_b[keep], counts[keep]
+        return lam, _normalize(lam, big_b, counts, d, self.signal), counts
+
+
+class SpikedCovariance(_Spiked):
+    """``Σ = diag(c)``, ``β ∝ 1``; ``c`` is ``spike`` on the first ``spike_fraction``, else 1 (§5)."""
+
+    name = "spiked-covariance"
+
+    def _lam_b(self):
+        return np.array([self.spike, 1.0]), np.array([1.0, 1.0])
+
+
+class SpikedIdentity(_Spiked):
+    """``Σ = I``, ``β ∝ sqrt(c)``; same saliencies as :class:`SpikedCovariance` (§5)."""
+
+    name = "spiked-identity"
+
+    def _lam_b(self):
+        return np.array([1.0, 1.0]), np.array([math.sqrt(self.spike), 1.0])
+
+
+@dataclass(frozen=True)
+class Isotropic(AtomSpectrum):
+    """``Σ = I``, ``β ∝ 1`` with ``‖β‖² = signal``."""
+
+    signal: float = 1.0
+    name = "isotropic"
+
+    def __post_init__(self):
+        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+
+    def params(self):
+        return {"signal": self.signal}
+
+    def atoms(self, d, finite):
+        return np.array([1.0]), np.array([math.sqrt(self.signal)]), np.array([float(d)])
+
+
+@dataclass(frozen=True)
+class ArraySpectrum(AtomSpectrum):
+    """A user spectrum: per-coordinate ``(λ_j, β_j)`` for ``j = 1..rows``, grouped into atoms.
+
+    ``β`` is taken as given (its signal energy ``Σ λ_j β_j²`` is kept) unless ``signal`` is
+    set. Asymptotically the rows are the law of ``(Λ, B)``; at finite size ``d`` must be a
+    whole multiple of the number of rows (each row is then repeated ``d / rows`` times).
+    """
+
+    lam: np.ndarray = field(repr=False, default=None)
+    beta: np.ndarray = field(repr=False, default=None)
+    signal: float | None = None
+    source: str = "arrays"
+    name = "spectrum"
+
+    def __post_init__(self):
+        lam, beta = _validate_spectrum_arrays(self.lam, self.beta, self.source)
+        rows = lam.size
+        if self.signal is not None:
+            signal = _finite_number("signal", self.signal, positive=True)
+            energy = float(np.sum(lam * beta**2))
+            if energy <= 0:
+                raise ValueError(f"{self.source}: beta is zero, cannot rescale it to signal={signal}")
+            beta = beta * math.sqrt(signal / energy)
+        lam_a, beta_a, counts = group_atoms(lam, beta)
+        object.__setattr__(self, "lam", lam_a)
+        # Stored in the normalized scale B = sqrt(rows)·β of the module docstring.
+        object.__setattr__(self, "beta", beta_a * math.sqrt(rows))
+        object.__setattr__(self, "_counts", counts)
+        object.__setattr__(self, "_rows", rows)
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    def params(self):
+        return {
+            "source": self.source,
+            "rows": self._rows,
+            "atoms": int(self.lam.size),
+            "signal": float(np.sum(self._counts * self.lam * self.beta**2) / self._rows),
+        }
+
+    def check_finite_size(self, d):
+        if d % self._rows:
+            raise ValueError(
+                f"{self.source} has {self._rows} rows, but kappa*n = {d} coordinates is not a "
+                f"multiple of it; choose --n so that kappa*n is {self._rows} (or a multiple)"
+            )
+
+    def atoms(self, d, finite):
+        if finite:
+            self.check_finite_size(int(d))
+        return self.lam, self.beta, self._counts * (d / self._rows)
+
+
+# Gauss–Jacobi panel of the power law, on [0, 1] in v = u^a with weight v^(1/a - 1); the
+# remaining panels are Gauss–Legendre. 48 nodes on each of 6 panels gives 1e-10 relative
+# agreement with 4x the nodes on every risk dcprune reports (tests/test_problems.py).
+_PL_NODES = 48
+_PL_PANELS = 6
+
+
+@dataclass(frozen=True)
+class PowerLaw(Spectrum):
+    """Power-law spectrum ``λ_j = (j/d)^(−a)``, ``β ∝ 1``, signal energy ``signal``.
+
+    Finite ``d``: exactly those ``d`` atoms. Asymptotic law: ``Λ = U^(−a)`` with ``U``
+    uniform on (0, 1), which needs ``a < 1`` for finite signal energy; integrals over a range
+    ``u ∈ [u0, u1]`` of coordinate fractions are done in ``v = u^a`` (so ``Λ = 1/v``) by
+    composite Gauss quadrature: the weight ``(1/a) v^(1/a−1)``, not smooth at ``v = 0``, is
+    integrated exactly by Gauss–Jacobi on the first panel, and ``_PL_PANELS`` equal panels in
+    ``v`` resolve the pruning thresholds. Width and oracle boundaries are panel
+    boundaries, so no quadrature node straddles them.
+    """
+
+    exponent: float = 0.5
+    signal: float = 1.0
+    name = "power-law"
+
+    def __post_init__(self):
+        object.__setattr__(self, "exponent", _finite_number("exponent", self.exponent, positive=True))
+        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+
+    def params(self):
+        return {"exponent": self.exponent, "signal": self.signal}
+
+    def layout(self, d, widths, s, finite):
+        a = self.exponent
+        widths = np.asarray(widths, dtype=float)
+        if finite:
+            return _FiniteAtoms(*self._finite_atoms(int(d))).layout(d, widths, s, True)
+        self._check_asymptotic()
+        _check_layout_size(widths.size * 4 * _PL_NODES * _PL_PANELS)
+        big_b2 = self.signal * (1.0 - a)  # E[Λ] B² = signal
+        q_p = widths / d
+        q_s = np.minimum(widths, s) / d
+        lam1, w1 = _power_law_panel(0.0, q_s, a)
+        lam2, w2 = _power_law_panel(q_s, q_p, a)
+        lam = np.concatenate([lam1, lam2], axis=1)
+        mult = np.concatenate([w1, w2], axis=1) * d
+        oracle_mult = np.concatenate([w1 * d, np.zeros_like(w2)], axis=1)
+        beta = np.full_like(lam, math.sqrt(big_b2 / d))
+        tail = self.tail(d, widths, False)
+        tail_s = float(self.tail(d, np.array([s]), False)[0])
+        return Layout(lam, beta, mult, oracle_mult, tail, tail_s)
+
+    def tail(self, d, widths, finite):
+        a = self.exponent
+        if finite:
+            return _FiniteAtoms(*self._finite_atoms(int(d))).tail(d, widths, True)
+        self._check_asymptotic()
+        # ∫_q^1 u^(−a) B² du with E[Λ] B² = signal
+        return self.signal * (1.0 - (np.asarray(widths, dtype=float) / d) ** (1.0 - a))
+
+    def _check_asymptotic(self):
+        if self.exponent >= 1:
+            raise ValueError(
+                f"exponent must be < 1 for the asymptotic power law (E[Λ] = 1/(1-a) must be "
+                f"finite), got exponent={self.exponent!r}; give --n for a finite-size problem"
+            )
+
+    def breakpoints(self, d, finite):
+        return np.arange(int(d) + 1, dtype=float) if finite else None
+
+    def _finite_atoms(self, d):
+        j = np.arange(1, d + 1, dtype=float)
+        lam = (j / d) ** (-self.exponent)
+        return lam, _normalize(lam, np.ones(d), np.ones(d), d, self.signal), np.ones(d)
+
+
+@dataclass(frozen=True)
+class _FiniteAtoms(AtomSpectrum):
+    lam: np.ndarray
+    big_b: np.ndarray
+    counts: np.ndarray
+
+    def atoms(self, d, finite):
+        return self.lam, self.big_b, self.counts
+
+
+def _power_law_panel(u0, u1, a):
+    """Quadrature nodes ``Λ`` and weights (in ``u``) for ``u ∈ [u0, u1]``, batched over rows.
+
+    Weights integrate ``∫ g(Λ(u)) du`` with ``Λ = u^(−a)``; in ``v = u^a``,
+    ``du = (1/a) v^(1/a − 1) dv``. A panel starting at ``v = 0`` uses Gauss–Jacobi for that
+    weight; others use Gauss–Legendre times the (smooth there) weight.
+    """
+    u0 = np.broadcast_to(np.asarray(u0, dtype=float), np.shape(u1))
+    u1 = np.asarray(u1, dtype=float)
+    v0, v1 = u0**a, u1**a
+    k = 1.0 / a - 1.0
+    edges = v0[:, None] + (v1 - v0)[:, None] * np.linspace(0.0, 1.0, _PL_PANELS + 1)
+    xs_l, ws_l = np.polynomial.legendre.leggauss(_PL_NODES)
+    xs_j, ws_j = roots_jacobi(_PL_NODES, 0.0, k)  # weight (1+x)^k on [-1, 1]
+    lam_parts, w_parts = [], []
+    for i in range(_PL_PANELS):
+        lo, hi = edges[:, i : i + 1], edges[:, i + 1 : i + 2]
+        half = 0.5 * (hi - lo)
+        if i == 0:
+            # Only exact when the panel starts at v = 0; else Legendre on the smooth weight.
+            at_zero = lo == 0.0
+            v_j = lo + half * (xs_j + 1.0)
+            w_j = ws_j * half ** (k + 1.0) / a  # (1+x)^k half^k = (v-lo)^k = v^k when lo=0
+            v_l = lo + half * (xs_l + 1.0)
+            w_l = ws_l * half * v_l**k / a
+            v = np.where(at_zero, v_j, v_l)
+            w = np.where(at_zero, w_j, w_l)
+        else:
+            v = lo + half * (xs_l + 1.0)
+            w = ws_l * half * v**k / a
+        with np.errstate(divide="ignore"):
+            lam_parts.append(np.where(w > 0, 1.0 / v, 1.0))
+        w_parts.append(w)
+    return np.concatenate(lam_parts, axis=1), np.concatenate(w_parts, axis=1)
+
+
+PROBLEMS = {
+    "spiked-covariance": SpikedCovariance,
+    "spiked-identity": SpikedIdentity,
+    "isotropic": Isotropic,
+    "power-law": PowerLaw,
+}
+
+
+def standard_problem(name: str, **params) -> Spectrum:
+    """Build a standard latent problem by name, ignoring parameters that it does not take."""
+    if name not in PROBLEMS:
+        raise ValueError(f"problem must be one of {sorted(PROBLEMS)}, got problem={name!r}")
+    cls = PROBLEMS[name]
+    accepted = {"signal"} | (
+        {"spike_fraction", "spike"} if issubclass(cls, _Spiked) else set()
+    ) | ({"exponent"} if cls is PowerLaw else set())
+    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})
+
+
+def load_spectrum(path, signal: float | None = None) -> ArraySpectrum:
+    """Read a user spectrum: ``.csv`` with columns ``lambda,beta`` or ``.npy`` of shape (d, 2)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"spectrum file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            data = np.load(path, allow_pickle=False)
+        except Exception as exc:  # numpy raises several types for bad files
+            raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+        if data.ndim != 2 or data.shape[1] != 2:
+            raise ValueError(f"{path}: expected an array of shape (d, 2), got {data.shape}")
+        lam, beta = data[:, 0], data[:, 1]
+    elif suffix == ".csv":
+        lam, beta = _read_csv(path)
+    else:
+        raise ValueError(f"{path}: spectrum files must end in .csv or .npy")
+    return ArraySpectrum(lam=lam, beta=beta, signal=signal, source=str(path))
+
+
+def _read_csv(path: Path):
+    with path.open() as fh:
+        header = [h.strip().lower() for h in fh.readline().split(",")]
+        if "lambda" not in header or "beta" not in header:
+            raise ValueError(f"{path}: the first line must name the columns lambda,beta")
+        try:
+            data = np.loadtxt(fh, delimiter=",", ndmin=2, dtype=float)
+        except ValueError as exc:
+            raise ValueError(f"{path}: unreadable number ({exc})") from None
+    if data.size == 0:
+        raise ValueError(f"{path}: the spectrum is empty")
+    if data.shape[1] != len(header):
+        raise ValueError(f"{path}: rows have {data.shape[1]} columns, header has {len(header)}")
+    return data[:, header.index("lambda")], data[:, header.index("beta")]

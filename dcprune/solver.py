@@ -1,0 +1,158 @@
+"""The distributional characterization (DC) of min-norm and ridge least squares, diagonal Σ.
+
+THEORY.md §2. Every function works on a batch: arrays of shape ``(batch, atoms)`` for the
+atoms ``(λ_a, β_a, m_a)`` and ``(batch,)`` for the noise, so a whole width sweep is solved in
+one vectorized pass. Atoms with ``m_a = 0`` are inert (padding).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .numerics import solve_monotone
+
+__all__ = ["solve_zeta", "dense_risk", "DenseRisk", "peak_reason"]
+
+
+def _active_min(lam, mult):
+    return np.where(mult > 0, lam, np.inf).min(axis=-1)
+
+
+def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
+    r"""Effective regularization ζ of the DC, batched (THEORY.md §2).
+
+    Min-norm (``ridge = 0``): ζ = 0 when :math:`p = \sum_a m_a \le n`, else the unique
+    :math:`\zeta > 0` with :math:`\sum_a m_a \lambda_a/(\lambda_a+\zeta) = n`.
+    Ridge :math:`\lambda > 0`: the unique :math:`\zeta > 0` with
+    :math:`\lambda = \zeta\,(1 - \frac1n \sum_a m_a \lambda_a/(\lambda_a+\zeta))`.
+
+    Both are solved in :math:`x = \log\zeta` by bracketed Newton. Brackets: the min-norm
+    equation holds between :math:`\lambda_{min}(p-n)/n` and :math:`\sum m\lambda/n`; the ridge
+    one between :math:`\max(\lambda, \zeta_0)` and :math:`\lambda + \sum m\lambda/n`.
+    Returns ``(zeta, converged, residual)``, each of shape ``(batch,)``.
+    """
+    lam = np.asarray(lam, dtype=float)
+    mult = np.asarray(mult, dtype=float)
+    p = mult.sum(axis=-1)
+    trace = (mult * lam).sum(axis=-1) / n
+    zeta = np.zeros(p.shape)
+    converged = np.ones(p.shape, dtype=bool)
+    residual = np.zeros(p.shape)
+    over = p > n
+    if over.any():
+        lo = _active_min(lam[over], mult[over]) * (p[over] - n) / n
+        root = _log_root(_min_norm_equation(lam[over], mult[over], n), lo, trace[over], n)
+        zeta[over], converged[over], residual[over] = root.x, root.converged, root.residual
+    if ridge > 0:
+        lo = np.maximum(ridge, zeta)
+        root = _log_root(_ridge_equation(lam, mult, n, ridge), lo, ridge + trace, ridge)
+        zeta, converged, residual = root.x, root.converged, root.residual
+    return zeta, converged, residual
+
+
+def _min_norm_equation(lam, mult, n):
+    def fun(zeta):
+        c = lam / (lam + zeta[:, None])
+        f = (mult * c).sum(axis=-1) - n
+        # d/dlogζ of Σ m λ/(λ+ζ) is −Σ m c (1 − c)
+        return f, -(mult * c * (1.0 - c)).sum(axis=-1)
+
+    return fun
+
+
+def _ridge_equation(lam, mult, n, ridge):
+    def fun(zeta):
+        c = lam / (lam + zeta[:, None])
+        f = zeta * (1.0 - (mult * c).sum(axis=-1) / n) - ridge
+        return f, zeta * (1.0 - (mult * c * c).sum(axis=-1) / n)
+
+    return fun
+
+
+def _log_root(fun, lo, hi, scale):
+    def in_log(x):
+        zeta = np.exp(x)
+        f, dfdlog = fun(zeta)
+        return f, dfdlog
+
+    lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
+    # Widen the bracket by a hair so a root sitting on an endpoint is strictly inside.
+    root = solve_monotone(in_log, np.log(lo) - 1e-12, np.log(hi) + 1e-12, scale=scale)
+    root.x = np.exp(root.x)
+    return root
+
+
+@dataclass(frozen=True)
+class DenseRisk:
+    """Dense-model quantities of the DC, batched (THEORY.md §2).
+
+    ``gamma`` is the dense risk (γ, or γ_n at finite size); ``tau`` the noise level of the
+    per-coordinate Gaussians, ``sd_a = c_a sqrt(τ / (n λ_a))``; ``infinite`` flags the
+    interpolation peak.
+    """
+
+    zeta: np.ndarray
+    gamma: np.ndarray
+    tau: np.ndarray
+    shrink: np.ndarray  # c_a = λ_a / (λ_a + ζ)
+    converged: np.ndarray
+    residual: np.ndarray
+    infinite: np.ndarray
+
+
+def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite: bool = False):
+    r"""Solve the DC and return the dense risk, batched (THEORY.md §2).
+
+    With :math:`c_a = \lambda_a/(\lambda_a+\zeta)`, :math:`df_2 = \sum m_a c_a^2` and
+    :math:`b_0 = \zeta^2 \sum m_a\lambda_a\beta_a^2/(\lambda_a+\zeta)^2`:
+
+    * asymptotic: :math:`\gamma = (\sigma^2 + b_0)/(1 - df_2/n)` and :math:`\tau = \gamma`;
+    * finite ``n`` (no ridge): :math:`\gamma_n = \sigma^2 + b_0/(1-df_2/n)
+      + \sigma^2 (df_2/n)/(1 - df_2/n - 1/\max(n,p))` and :math:`\tau` chosen so that the
+      DC's dense risk :math:`\sigma^2 + b_0 + \tau\,df_2/n` equals :math:`\gamma_n`.
+
+    At the interpolation peak the denominators vanish and the risk is ``inf`` (unless the
+    corresponding numerator is exactly 0: noiseless interpolation recovers β exactly).
+    """
+    lam = np.asarray(lam, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    mult = np.asarray(mult, dtype=float)
+    sigma2 = np.broadcast_to(np.asarray(sigma2, dtype=float), mult.shape[:-1])
+    zeta, converged, residual = solve_zeta(lam, mult, n, ridge)
+    c = lam / (lam + zeta[:, None])
+    df2 = (mult * c * c).sum(axis=-1)
+    bias0 = (mult * lam * beta**2 * (1.0 - c) ** 2).sum(axis=-1)
+    p = mult.sum(axis=-1)
+    denom = 1.0 - df2 / n
+    if finite and ridge == 0:
+        bias = _ratio(bias0, denom)
+        variance = _ratio(sigma2 * df2 / n, denom - 1.0 / np.maximum(n, p))
+        gamma = sigma2 + bias + variance
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tau = np.where(df2 > 0, (gamma - sigma2 - bias0) * n / df2, 0.0)
+    else:
+        gamma = _ratio(sigma2 + bias0, denom)
+        tau = gamma
+    return DenseRisk(zeta, gamma, tau, c, converged, residual, ~np.isfinite(gamma))
+
+
+def _ratio(num, den):
+    """``num / den`` for a nonnegative numerator, ``inf`` past a vanishing denominator."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
+    return np.where(num == 0, 0.0, out)
+
+
+def peak_reason(p: float, n: float, finite: bool) -> str:
+    """Why the dense risk is infinite at width ``p`` (for warnings)."""
+    if finite:
+        return (
+            f"p = {p:g} is within 1 of n = {n:g}: E[(XᵀX)⁻¹] diverges there, so min-norm "
+            f"least squares has infinite expected risk (the interpolation peak); add --ridge"
+        )
+    return (
+        "p = n (width 1): the interpolation peak, where min-norm least squares without ridge "
+        "has infinite risk; add --ridge"
+    )

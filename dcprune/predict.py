@@ -92,7 +92,7 @@ class Reference:
     def to_dict(self) -> dict:
         return {
             "best_small_dense": _json_number(self.best_small_dense),
-            "best_width": self.best_width,
+            "best_width": _json_number(self.best_width),
             "oracle_retrain": _json_number(self.oracle_retrain),
         }
 

@@ -89,7 +89,7 @@ def _validate_spectrum_arrays(lam, beta, source: str):
     if not np.all(np.isfinite(beta)):
         raise ValueError(f"{source}: beta has NaN or infinite entries")
     if np.any(lam <= 0):
-        bad = lam[lam <= 0][0]
+        bad = float(lam[lam <= 0][0])
         raise ValueError(
             f"{source}: lambda must be > 0 (a covariance eigenvalue; zero-variance features "
             f"carry nothing), got lambda={bad!r}"

@@ -99,7 +99,7 @@ def solve_monotone(
         below = (f < 0) == increasing  # root lies above x
         lo = np.where(below & ~done, x, lo)
         hi = np.where(~below & ~done, x, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = x - f / df
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
         step = np.where(inside, newton, 0.5 * (lo + hi))

@@ -367,11 +367,11 @@ class ArraySpectrum(AtomSpectrum):
         return self.lam, self.beta, self._counts * (d / self._rows)
 
 
-# Gauss–Jacobi panel of the power law, on [0, 1] in v = u^a with weight v^(1/a - 1); the
-# remaining panels are Gauss–Legendre. 48 nodes on each of 6 panels gives 1e-10 relative
-# agreement with 4x the nodes on every risk dcprune reports (tests/test_problems.py).
-_PL_NODES = 48
-_PL_PANELS = 6
+# Quadrature of the asymptotic power law (see PowerLaw): _PL_PANELS panels graded by factors
+# of 2 toward each range's start, _PL_NODES Gauss nodes each. Tested against 4x the nodes and
+# 2x the panels in tests/test_theory.py (1e-6 relative away from the interpolation peak).
+_PL_NODES = 20
+_PL_PANELS = 16
 
 
 @dataclass(frozen=True)
@@ -381,8 +381,9 @@ class PowerLaw(Spectrum):
     Finite ``d``: exactly those ``d`` atoms. Asymptotic law: ``Λ = U^(−a)`` with ``U``
     uniform on (0, 1), which needs ``a < 1`` for finite signal energy; integrals over a range
     ``u ∈ [u0, u1]`` of coordinate fractions are done in ``v = u^a`` (so ``Λ = 1/v``) by
-    composite Gauss quadrature: the weight ``(1/a) v^(1/a−1)``, not smooth at ``v = 0``, is
-    integrated exactly by Gauss–Jacobi on the first panel, and ``_PL_PANELS`` equal panels in
+    composite Gauss quadrature: the weight ``(1/a) v^(1/a−1)``, not smooth at ``v = 0`` (and
+    singular once multiplied by ``Λ = 1/v``, as every risk term is), is taken exactly by
+    Gauss–Jacobi on the first panel, and ``_PL_PANELS`` equal panels in
     ``v`` resolve the pruning thresholds. Width and oracle boundaries are panel
     boundaries, so no quadrature node straddles them.
     """
@@ -463,9 +464,14 @@ def _power_law_panel(u0, u1, a):
     u1 = np.asarray(u1, dtype=float)
     v0, v1 = u0**a, u1**a
     k = 1.0 / a - 1.0
-    edges = v0[:, None] + (v1 - v0)[:, None] * np.linspace(0.0, 1.0, _PL_PANELS + 1)
+    # Panels graded geometrically toward v0: a keep probability can switch on a scale that
+    # shrinks to 0 at v = 0 (the noise sd of an atom is ∝ sqrt(v)), and uniform panels miss it.
+    grading = np.r_[0.0, 2.0 ** np.arange(1 - _PL_PANELS, 1.0)]
+    edges = v0[:, None] + (v1 - v0)[:, None] * grading
     xs_l, ws_l = np.polynomial.legendre.leggauss(_PL_NODES)
-    xs_j, ws_j = roots_jacobi(_PL_NODES, 0.0, k)  # weight (1+x)^k on [-1, 1]
+    # Risks weight each coordinate by Λ = 1/v, so the first panel's weight is v^(k−1), not
+    # v^k: the Jacobi rule takes (1+x)^(k−1) exactly and each node carries the smooth v back.
+    xs_j, ws_j = roots_jacobi(_PL_NODES, 0.0, k - 1.0)
     lam_parts, w_parts = [], []
     for i in range(_PL_PANELS):
         lo, hi = edges[:, i : i + 1], edges[:, i + 1 : i + 2]
@@ -474,7 +480,7 @@ def _power_law_panel(u0, u1, a):
             # Only exact when the panel starts at v = 0; else Legendre on the smooth weight.
             at_zero = lo == 0.0
             v_j = lo + half * (xs_j + 1.0)
-            w_j = ws_j * half ** (k + 1.0) / a  # (1+x)^k half^k = (v-lo)^k = v^k when lo=0
+            w_j = ws_j * half**k * v_j / a  # ∫ f v^k dv = half^k Σ ws f(v_j) v_j when lo = 0
             v_l = lo + half * (xs_l + 1.0)
             w_l = ws_l * half * v_l**k / a
             v = np.where(at_zero, v_j, v_l)
@@ -482,6 +488,11 @@ def _power_law_panel(u0, u1, a):
         else:
             v = lo + half * (xs_l + 1.0)
             w = ws_l * half * v**k / a
+        # The panel's mass ∫ du is known exactly; matching it makes Σ m = p to rounding,
+        # which the dense risk needs near the peak, where it divides by 1 − p/n.
+        mass = np.maximum(hi, 0.0) ** (1.0 / a) - np.maximum(lo, 0.0) ** (1.0 / a)
+        total = w.sum(axis=1, keepdims=True)
+        w = np.where(total > 0, w * (mass / np.where(total > 0, total, 1.0)), 0.0)
         with np.errstate(divide="ignore"):
             lam_parts.append(np.where(w > 0, 1.0 / v, 1.0))
         w_parts.append(w)

@@ -126,9 +126,16 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
     bias0 = (mult * lam * beta**2 * (1.0 - c) ** 2).sum(axis=-1)
     p = mult.sum(axis=-1)
     denom = 1.0 - df2 / n
+    if ridge == 0:
+        # Within rounding of p = n the denominator is noise, not a number: call it the peak.
+        denom = np.where(np.abs(p - n) <= _PEAK_TOL * n, 0.0, denom)
     if finite and ridge == 0:
         bias = _ratio(bias0, denom)
-        variance = _ratio(sigma2 * df2 / n, denom - 1.0 / np.maximum(n, p))
+        # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
+        # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
+        den_v = n - df2 - n / np.maximum(n, p)
+        den_v = np.where(den_v > _PEAK_TOL * np.maximum(n, p), den_v / n, 0.0)
+        variance = _ratio(sigma2 * df2 / n, den_v)
         gamma = sigma2 + bias + variance
         with np.errstate(invalid="ignore", divide="ignore"):
             tau = np.where(df2 > 0, (gamma - sigma2 - bias0) * n / df2, 0.0)
@@ -136,6 +143,10 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
         gamma = _ratio(sigma2 + bias0, denom)
         tau = gamma
     return DenseRisk(zeta, gamma, tau, c, converged, residual, ~np.isfinite(gamma))
+
+
+# Relative size below which a finite-size denominator counts as the peak's exact zero.
+_PEAK_TOL = 1e-9
 
 
 def _ratio(num, den):

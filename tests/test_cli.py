@@ -1,0 +1,133 @@
+"""The CLI contract: output formats, JSON keys, one-line errors, and import hygiene."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import dcprune
+from dcprune.cli import main
+from dcprune.predict import RISK_NAMES
+
+BASE = ["--kappa", "2", "--alpha", "0.3"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_risk_json_contract():
+    res = run("risk", *BASE, "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    for key in ("kappa", "alpha", "width", "n", "sigma2", "ridge", "problem", "zeta", "gamma",
+                "converged", "risk", "reference", "warnings"):
+        assert key in out
+    assert set(out["risk"]) == set(RISK_NAMES)
+    assert set(out["reference"]) >= {"best_small_dense", "oracle_retrain"}
+    assert out["width"] == 2.0 and out["n"] is None and out["problem"]["name"] == "spiked-covariance"
+    # The numbers are the library's.
+    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
+    assert out["risk"]["hessian"] == pred.risk.hessian
+
+
+def test_peak_is_null_with_warning_and_exit_zero():
+    res = run("risk", "--kappa", "1", "--alpha", "0.3", "--format", "json")
+    assert res.exit_code == 0
+    out = json.loads(res.output)
+    assert out["risk"]["dense"] is None and out["gamma"] is None
+    assert any("interpolation peak" in w for w in out["warnings"])
+    assert out["risk"]["oracle_retrain"] is not None
+
+
+def test_curve_json_csv_table_agree():
+    args = ["curve", *BASE, "--points", "40", "--n", "200"]
+    js = json.loads(run(*args, "--format", "json").stdout)
+    rows = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv").stdout)))
+    assert len(rows) == len(js["rows"]) == 40
+    assert list(rows[0])[:3] == ["width", "p", "zeta"]
+    for r_csv, r_js in zip(rows, js["rows"]):
+        assert float(r_csv["width"]) == r_js["width"]
+        for name in RISK_NAMES:
+            v = r_js["risk"][name]
+            assert float(r_csv[name]) == (float("inf") if v is None else v)
+    table = run(*args)
+    assert table.exit_code == 0
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+
+
+def test_main_job_runs():
+    res = run("curve", "--kappa", "2", "--alpha", "0.3")
+    assert res.exit_code == 0
+    assert len(res.output.splitlines()) > 200
+
+
+def test_spectrum_file(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("lambda,beta\n" + "\n".join(f"{1 + i % 3},{0.1}" for i in range(30)) + "\n")
+    res = run("risk", "--kappa", "2", "--alpha", "0.3", "--spectrum", str(path), "--n", "15", "--format", "json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["problem"]["rows"] == 30
+
+
+@pytest.mark.parametrize(
+    "extra,needle",
+    [
+        (["--alpha", "0"], "alpha"),
+        (["--alpha", "1.5"], "alpha"),
+        (["--kappa", "-1"], "kappa"),
+        (["--sigma2", "-0.1"], "sigma2"),
+        (["--spike-fraction", "2"], "spike_fraction"),
+        (["--width", "3"], "width"),
+        (["--spectrum", "/no/such/file.csv"], "not found"),
+        (["--n", "0"], "n must"),
+        (["--ridge", "nan"], "ridge"),
+        (["--problem", "nope"], "--problem"),
+        (["--alpha", "x"], "--alpha"),
+    ],
+)
+def test_bad_input_is_one_line(extra, needle):
+    args = ["risk", *BASE, *extra]  # later options override the defaults in BASE
+    proc = subprocess.run([sys.executable, "-m", "dcprune", *args], capture_output=True, text=True)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("Error:") and needle in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("lambda,beta\n1,0.1\n-1,0.2\n", "lambda must be > 0"),
+    ("lambda,beta\n1,0.1\nnan,0.2\n", "NaN"),
+    ("lam,b\n1,0.1\n", "lambda,beta"),
+])
+def test_bad_spectrum_file(tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    res = run("risk", *BASE, "--spectrum", str(path))
+    assert res.exit_code != 0
+    assert needle in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_import_is_light():
+    code = "import sys, dcprune; print('matplotlib' in sys.modules, 'numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_public_names():
+    for name in dcprune.__all__:
+        assert hasattr(dcprune, name), name
+
+
+def test_nothing_numeric_warns():
+    res = subprocess.run([sys.executable, "-W", "error", "-m", "dcprune", "curve", *BASE, "--points", "50"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "RuntimeWarning" not in res.stderr

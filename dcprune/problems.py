@@ -368,10 +368,13 @@ class ArraySpectrum(AtomSpectrum):
 
 
 # Quadrature of the asymptotic power law (see PowerLaw): _PL_PANELS panels graded by factors
-# of 2 toward each range's start, _PL_NODES Gauss nodes each. Tested against 4x the nodes and
-# 2x the panels in tests/test_theory.py (1e-6 relative away from the interpolation peak).
-_PL_NODES = 20
-_PL_PANELS = 16
+# of _PL_RATIO toward each range's start (down to 4^-23 of the range), _PL_NODES Gauss nodes
+# each. A keep probability can switch at v ∝ (t − B)², arbitrarily close to 0, hence the deep
+# grading. Tested against 4x the nodes and 2x the panels in tests/test_theory.py: 1e-6
+# relative away from the interpolation peak.
+_PL_NODES = 12
+_PL_PANELS = 24
+_PL_RATIO = 4.0
 
 
 @dataclass(frozen=True)
@@ -464,9 +467,9 @@ def _power_law_panel(u0, u1, a):
     u1 = np.asarray(u1, dtype=float)
     v0, v1 = u0**a, u1**a
     k = 1.0 / a - 1.0
-    # Panels graded geometrically toward v0: a keep probability can switch on a scale that
-    # shrinks to 0 at v = 0 (the noise sd of an atom is ∝ sqrt(v)), and uniform panels miss it.
-    grading = np.r_[0.0, 2.0 ** np.arange(1 - _PL_PANELS, 1.0)]
+    # Panels graded geometrically toward v0: an atom's noise sd is ∝ sqrt(v), so a keep
+    # probability can switch on a scale that shrinks to 0 at v = 0; uniform panels miss it.
+    grading = np.r_[0.0, _PL_RATIO ** np.arange(1 - _PL_PANELS, 1.0)]
     edges = v0[:, None] + (v1 - v0)[:, None] * grading
     xs_l, ws_l = np.polynomial.legendre.leggauss(_PL_NODES)
     # Risks weight each coordinate by Λ = 1/v, so the first panel's weight is v^(k−1), not

@@ -282,11 +282,12 @@ def test_ridge_solves_its_equation_and_tends_to_min_norm():
     assert dcprune.solve_dc(small, 200, ridge=0.1).zeta > 0
 
 
-def test_power_law_quadrature_is_converged(monkeypatch):
+@pytest.mark.parametrize("exponent,kappa,alpha", [(0.9, 2.0, 0.2), (0.9, 0.5, 0.05), (0.3, 5.0, 0.3)])
+def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):
     """The asymptotic power law's quadrature agrees with 4x the nodes to 1e-6 relative."""
     from dcprune import problems
 
-    setup = dcprune.Setup(dcprune.PowerLaw(exponent=0.9), kappa=2, alpha=0.2)
+    setup = dcprune.Setup(dcprune.PowerLaw(exponent=exponent), kappa=kappa, alpha=alpha)
     base = dcprune.curve(setup, points=60)
     monkeypatch.setattr(problems, "_PL_NODES", 4 * problems._PL_NODES)
     monkeypatch.setattr(problems, "_PL_PANELS", 2 * problems._PL_PANELS)

@@ -122,6 +122,62 @@ def curve(fmt, points, width_min, **kwargs):
     _emit(result, fmt)
 
 
+@main.command()
+@problem_options
+@click.option("--trials", type=int, default=100, show_default=True, help="Independent experiments.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed gives the same numbers.")
+@click.option("--width", type=float, default=None, help="One model of width p/n  [default: kappa].")
+@click.option("--points", type=int, default=None, help="A sweep over the width grid of `dcprune curve --points P`.")
+@click.option("--width-min", type=float, default=None, help="Smallest width of the sweep  [default: kappa/points].")
+@click.option("--threads", type=int, default=None, help="Numba threads  [default: all cores].")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwargs):
+    """Monte Carlo of the real regressions: fit, prune, retrain, exact population risk."""
+    if kwargs["n"] is None:
+        raise click.UsageError("--n is required for simulate")
+    if width is not None and points is not None:
+        raise click.UsageError("give either --width or --points, not both")
+    if threads is not None and threads < 1:
+        raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    setup = _setup_from(kwargs)
+    from .montecarlo import simulate as run_simulation  # Numba compiles only when simulating
+
+    with _LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+        result = run_simulation(setup, width=width, points=points, width_min=width_min, trials=trials,
+                                seed=seed, threads=threads, progress=progress)
+    _emit_simulation(result, fmt, single=points is None)
+
+
+class _LazyProgress:
+    """A stderr progress bar that appears only once a run has taken a couple of seconds."""
+
+    def __init__(self, total: int, enabled: bool, after: float = 2.0):
+        self.total, self.enabled, self.after = total, enabled, after
+        self.done = 0
+        self.bar = None
+
+    def __enter__(self):
+        import time
+
+        self.start = time.monotonic()
+        return self if self.enabled else None
+
+    def __call__(self, k: int) -> None:
+        import time
+
+        self.done += k
+        if self.bar is None and time.monotonic() - self.start > self.after:
+            self.bar = click.progressbar(length=self.total, label="trials", file=sys.stderr)
+            self.bar.__enter__()
+            k = self.done
+        if self.bar is not None:
+            self.bar.update(k)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
 # --- output -----------------------------------------------------------------------------
 
 _SHORT = {
@@ -190,5 +246,49 @@ def _table(result, rows) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+
+_SIM_BLOCKS = (
+    ("pruning", ("dense", "magnitude", "hessian", "oracle", "random")),
+    ("retraining: fresh (+rt) and same data (+rt=)", (
+        "magnitude_retrain", "hessian_retrain", "oracle_retrain",
+        "magnitude_retrain_same", "hessian_retrain_same", "oracle_retrain_same")),
+)
+
+
+def _emit_simulation(result, fmt: str, single: bool) -> None:
+    from .montecarlo import QUANTITIES
+
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(single=single), indent=2, allow_nan=False))
+        return
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["width", "p", "flagged", *(c for q in QUANTITIES for c in (q, f"{q}_se"))])
+        for r in result.rows:
+            writer.writerow([repr(r.width), r.p, r.flagged,
+                             *(repr(x) for q in QUANTITIES for x in (r.risk[q].mean, r.risk[q].se))])
+        click.echo(buf.getvalue(), nl=False)
+        return
+    setup = result.setup
+    lines = [
+        f"# Monte Carlo: {setup.spectrum.name}, kappa={setup.kappa:g}, alpha={setup.alpha:g}, "
+        f"sigma2={setup.sigma2:g}, ridge={setup.ridge:g}",
+        f"# n={setup.n}, d={setup.d}, s={result.s}, trials={result.trials}, seed={result.seed}; "
+        f"mean ± standard error",
+    ]
+    short = {**_SHORT, "magnitude_retrain_same": "MP+rt=", "hessian_retrain_same": "HP+rt=",
+             "oracle_retrain_same": "OP+rt="}
+    for title, names in _SIM_BLOCKS:
+        lines.append(f"# {title}")
+        lines.append("  width " + "".join(short[k].rjust(12) for k in names))
+        for r in result.rows:
+            cells = "".join(_pm(r.risk[k].mean, r.risk[k].se) for k in names)
+            lines.append(f"{r.width:7.4g}" + cells + (f"  ({r.flagged} flagged)" if r.flagged else ""))
+    click.echo("\n".join(lines))
+
+
+def _pm(mean: float, se: float) -> str:
+    return f"{mean:.4g}±{se:.2g}".rjust(12)

@@ -463,13 +463,7 @@ def curve(setup: Setup, points: int = 200, width_min: float | None = None) -> Cu
     ``points`` widths evenly spaced in ``[width_min, κ]``, ``width_min`` defaulting to
     ``κ/points``; at finite size widths are rounded to whole coordinates and deduplicated.
     """
-    if isinstance(points, bool) or int(points) != points or points < 2:
-        raise ValueError(f"points must be an integer >= 2, got points={points!r}")
-    width_min = setup.kappa / points if width_min is None else width_min
-    width_min = _finite_number("width_min", width_min, positive=True)
-    if width_min >= setup.kappa:
-        raise ValueError(f"width_min must be below kappa={setup.kappa:g}, got width_min={width_min:g}")
-    counts = np.unique(setup.count(np.linspace(width_min, setup.kappa, int(points))))
+    counts = _curve_counts(setup, points, width_min)
     values = _sweep(setup, counts)
     rows = tuple(
         CurveRow(
@@ -484,6 +478,17 @@ def curve(setup: Setup, points: int = 200, width_min: float | None = None) -> Cu
         for i in range(counts.size)
     )
     return Curve(setup, float(setup.s), rows, _reference(setup), tuple(_warnings(setup, values, counts)))
+
+
+def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndarray:
+    """Model sizes of the width grid shared by :func:`curve` and Monte Carlo sweeps."""
+    if isinstance(points, bool) or int(points) != points or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got points={points!r}")
+    width_min = setup.kappa / points if width_min is None else width_min
+    width_min = _finite_number("width_min", width_min, positive=True)
+    if width_min >= setup.kappa:
+        raise ValueError(f"width_min must be below kappa={setup.kappa:g}, got width_min={width_min:g}")
+    return np.unique(setup.count(np.linspace(width_min, setup.kappa, int(points))))
 
 
 def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:

@@ -179,6 +179,12 @@ class Spectrum:
         """Widths where the tail energy has kinks (atom edges), or ``None`` if it is smooth."""
         return None
 
+    def coordinates(self, d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-coordinate ``(λ_j, β_j)`` of the finite problem of dimension ``d``, by saliency."""
+        lay = self.layout(d, np.array([float(d)]), float(d), True)
+        counts = np.round(lay.mult[0]).astype(np.int64)
+        return np.repeat(lay.lam[0], counts), np.repeat(lay.beta[0], counts)
+
     def check_finite_size(self, d: int) -> None:
         """Raise ``ValueError`` if the spectrum cannot be laid out at finite dimension ``d``."""
 

@@ -1,0 +1,284 @@
+r"""Perfectly correlated features (the paper's Lemma 1, THEORY.md §8): exact finite-n risks.
+
+Model. Every feature is a copy of one Gaussian factor: :math:`x_i = \sqrt{c_i}\,g`,
+:math:`g \sim N(0,1)`, so :math:`\Sigma = \sqrt c\sqrt c^\top` has rank one; the label is
+:math:`y = x^\top\beta + \sigma z = a g + \sigma z` with :math:`a = \sum_i \sqrt{c_i}\beta_i`.
+Only ``a`` is identifiable. Let :math:`C = \sum_i c_i`. For a model ``b`` the risk is
+
+.. math:: R(b) = E(y - x^\top b)^2 = \sigma^2 + (a - \sqrt c^\top b)^2 .
+
+Derivation (checked by :func:`simulate_lemma1`, a Monte Carlo of the real min-norm regression).
+
+1. *Dense.* :math:`X = g\sqrt c^\top` (``g`` now the n-vector of factors) has
+   :math:`X^+ = \sqrt c\,g^\top / (\|g\|^2 C)`, so :math:`\hat\beta = X^+y = \sqrt c\,\hat a/C`
+   with the one-dimensional least-squares coefficient
+   :math:`\hat a = g^\top y/\|g\|^2 = a + \sigma g^\top z/\|g\|^2`. Then
+   :math:`\sqrt c^\top\hat\beta = \hat a`. Given ``g``, :math:`\hat a - a \sim N(0,
+   \sigma^2/\|g\|^2)`, and :math:`\|g\|^2 \sim \chi^2_n` with :math:`E[1/\chi^2_n] = 1/(n-2)`:
+
+   .. math:: v_n := E(\hat a - a)^2 = \sigma^2/(n-2) \quad (n \ge 3;\ \infty \text{ for } n \le 2,\ \sigma > 0),
+
+   so the dense excess risk is :math:`v_n`, for every ``p`` (over- or underparameterized).
+2. *Magnitude and Hessian pruning keep the same set.* :math:`|\hat\beta_i| \propto \sqrt{c_i}`
+   and the empirical Hessian score :math:`\hat\Sigma_{ii}\hat\beta_i^2 = (\|g\|^2 c_i/n)\,
+   c_i\hat a^2/C^2 \propto c_i^2`: both keep the ``s`` largest :math:`c_i` (almost surely,
+   whatever the data). With :math:`\rho_S = \sum_{i\in S}c_i/C`, the pruned model has
+   :math:`\sqrt c^\top(\hat\beta\odot 1_S) = \rho_S\hat a`, and since
+   :math:`E[\hat a - a] = 0`,
+
+   .. math:: E\,R - \sigma^2 = E\big((1-\rho_S)a - \rho_S(\hat a - a)\big)^2
+        = (1-\rho_S)^2a^2 + \rho_S^2 v_n .
+
+   Oracle pruning (top ``s`` of :math:`c_i\beta_i^2`) has the same form with its own fixed
+   :math:`\rho_{S_o}`. Random pruning: with a uniform ``s``-subset,
+   :math:`E\rho = s/p` and :math:`\mathrm{Var}(\sum_S c_i) = \frac{s(p-s)}{p(p-1)}\sum_i(c_i-\bar c)^2`
+   (sampling without replacement), and the risk is :math:`E(1-\rho)^2a^2 + E\rho^2\,v_n`.
+3. *Retraining.* On a support with :math:`\rho_S > 0`, :math:`X_S = g\sqrt{c_S}^\top` is again
+   rank one and min-norm least squares gives :math:`\sqrt{c_S}^\top b_S = \hat a` computed from
+   the data used. Same data: the retrained prediction *equals* the dense one in every
+   realization. Fresh data: an independent copy. Both have excess :math:`v_n`. (On a support
+   with :math:`\rho_S = 0` the kept features carry nothing: excess :math:`a^2`.)
+
+So THEORY.md §8 is right as stated: dense and retraining (same or fresh data)
+:math:`\sigma^2/(n-2)`; pruning without retraining :math:`(1-\rho_S)^2a^2 + \rho_S^2\sigma^2/(n-2)`.
+
+Numerics of the Monte Carlo: ``X`` is rank one only up to rounding, so the min-norm fit must cut
+singular values at the usual numerical-rank level (``numpy.linalg.lstsq``'s default,
+:math:`\varepsilon\max(n,p)\,s_{max}`); without the cut, rounding noise would be amplified by
+:math:`10^{16}`. Gradient descent from zero makes the same choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .problems import _finite_number
+
+__all__ = ["Lemma1Problem", "Lemma1Risk", "LEMMA1_NAMES", "lemma1_risk", "simulate_lemma1"]
+
+LEMMA1_NAMES = (
+    "dense",
+    "magnitude",
+    "hessian",
+    "oracle",
+    "random",
+    "magnitude_retrain",
+    "hessian_retrain",
+    "oracle_retrain",
+    "magnitude_retrain_same",
+    "hessian_retrain_same",
+    "oracle_retrain_same",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Lemma1Problem:
+    r"""Features :math:`x_i = \sqrt{c_i} g` and label :math:`y = x^\top\beta + \sigma z` (THEORY.md §8).
+
+    ``c`` (p,) finite, ``>= 0``, not all 0; ``beta`` (p,) finite; ``sigma2 >= 0``.
+    """
+
+    c: np.ndarray
+    beta: np.ndarray
+    sigma2: float
+
+    def __post_init__(self):
+        c = np.array(self.c, dtype=float, copy=True).ravel()
+        beta = np.array(self.beta, dtype=float, copy=True).ravel()
+        if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or not np.any(c > 0):
+            raise ValueError(f"c must be a non-empty finite array, >= 0 and not all 0, got c={self.c!r}")
+        if beta.shape != c.shape or not np.all(np.isfinite(beta)):
+            raise ValueError(f"beta must be finite with the shape of c {c.shape}, got beta.shape={beta.shape}")
+        object.__setattr__(self, "c", c)
+        object.__setattr__(self, "beta", beta)
+        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
+
+    @property
+    def p(self) -> int:
+        return self.c.size
+
+    @property
+    def a(self) -> float:
+        """The label's coefficient on the factor, :math:`a = \\sum_i\\sqrt{c_i}\\beta_i`."""
+        return float(np.sqrt(self.c) @ self.beta)
+
+    @property
+    def Sigma(self) -> np.ndarray:
+        root = np.sqrt(self.c)
+        return np.outer(root, root)
+
+    def magnitude_set(self, s: int) -> np.ndarray:
+        """The set MP and HP keep: the ``s`` largest ``c_i`` (ties to the lower index)."""
+        return np.sort(np.argsort(-self.c, kind="stable")[:s])
+
+    def oracle_set(self, s: int) -> np.ndarray:
+        """The oracle's set: the ``s`` largest ``c_i β_i²`` (ties to the lower index)."""
+        return np.sort(np.argsort(-self.c * self.beta**2, kind="stable")[:s])
+
+    def share(self, support) -> float:
+        """:math:`\\rho_S = \\sum_{i\\in S} c_i / \\sum_i c_i`, the kept share of the prediction."""
+        return float(self.c[np.asarray(support, dtype=int)].sum() / self.c.sum())
+
+
+@dataclass(frozen=True)
+class Lemma1Risk:
+    """Exact expected risks (including σ²) of THEORY.md §8, names as in the Monte Carlo.
+
+    ``*_retrain`` is fresh-data retraining and ``*_retrain_same`` same-data retraining;
+    ``rho`` and ``rho_oracle`` are the kept shares of MP/HP and of the oracle.
+    """
+
+    dense: float
+    magnitude: float
+    hessian: float
+    oracle: float
+    random: float
+    magnitude_retrain: float
+    hessian_retrain: float
+    oracle_retrain: float
+    magnitude_retrain_same: float
+    hessian_retrain_same: float
+    oracle_retrain_same: float
+    rho: float
+    rho_oracle: float
+
+    def to_dict(self) -> dict:
+        return {k: (float(v) if math.isfinite(v) else None) for k, v in asdict(self).items()}
+
+
+def _check_count(name, value, lo):
+    try:
+        ok = not isinstance(value, bool) and float(value).is_integer() and value >= lo
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
+    return int(value)
+
+
+def _variance(sigma2: float, n: int) -> float:
+    """:math:`E(\\hat a - a)^2 = \\sigma^2 E[1/\\chi^2_n] = \\sigma^2/(n-2)`; infinite for n <= 2."""
+    if sigma2 == 0:
+        return 0.0
+    return sigma2 / (n - 2) if n > 2 else math.inf
+
+
+def lemma1_risk(problem: Lemma1Problem, n: int, s: int) -> Lemma1Risk:
+    r"""Exact finite-``n`` expected risks of dense, pruned and retrained models (THEORY.md §8).
+
+    With :math:`v_n = \sigma^2/(n-2)`: dense and every retrained model (same or fresh data)
+    :math:`\sigma^2 + v_n`; pruning to the set ``S`` without retraining
+    :math:`\sigma^2 + (1-\rho_S)^2a^2 + \rho_S^2 v_n` (derivation in the module docstring).
+
+    >>> pr = Lemma1Problem(c=[4.0, 1.0], beta=[0.5, 0.5], sigma2=0.1)
+    >>> r = lemma1_risk(pr, n=12, s=1)
+    >>> round(r.dense, 6), round(r.magnitude, 6)
+    (0.11, 0.1964)
+    """
+    if not isinstance(problem, Lemma1Problem):
+        raise ValueError(f"problem must be a Lemma1Problem, got problem={problem!r}")
+    n = _check_count("n", n, 1)
+    s = _check_count("s", s, 1)
+    sigma2, a, p = problem.sigma2, problem.a, problem.p
+    v = _variance(sigma2, n)
+    s = min(s, p)
+
+    def pruned(rho):
+        # (1−ρ)²a² + ρ²v, with ρ²·∞ = ∞ only when something noisy is kept.
+        return sigma2 + (1 - rho) ** 2 * a * a + (rho * rho * v if rho > 0 else 0.0)
+
+    def retrained(rho):
+        return sigma2 + (v if rho > 0 else a * a)
+
+    rho = problem.share(problem.magnitude_set(s))
+    rho_o = problem.share(problem.oracle_set(s))
+    c = problem.c
+    mean_rho = s / p
+    if p > 1:
+        var_sum = s * (p - s) / (p * (p - 1)) * float(np.sum((c - c.mean()) ** 2))
+    else:
+        var_sum = 0.0
+    second = mean_rho**2 + var_sum / c.sum() ** 2  # E ρ² of a uniform s-subset
+    random = sigma2 + (1 - 2 * mean_rho + second) * a * a + (second * v if second > 0 else 0.0)
+    dense = sigma2 + v
+    return Lemma1Risk(
+        dense=dense,
+        magnitude=pruned(rho),
+        hessian=pruned(rho),
+        oracle=pruned(rho_o),
+        random=float(random),
+        magnitude_retrain=retrained(rho),
+        hessian_retrain=retrained(rho),
+        oracle_retrain=retrained(rho_o),
+        magnitude_retrain_same=retrained(rho),
+        hessian_retrain_same=retrained(rho),
+        oracle_retrain_same=retrained(rho_o),
+        rho=rho,
+        rho_oracle=rho_o,
+    )
+
+
+def _min_norm(X, y):
+    """Batched min-norm least squares ``X⁺ y`` with ``lstsq``'s rank cut (ε·max(n, p)·s_max)."""
+    rcond = np.finfo(float).eps * max(X.shape[-2:])
+    return np.einsum("tpn,tn->tp", np.linalg.pinv(X, rcond=rcond), y)
+
+
+def _top(score, s):
+    return np.sort(np.argpartition(-score, s - 1, axis=-1)[:, :s], axis=-1)
+
+
+def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 20000, seed: int = 0) -> dict:
+    r"""Monte Carlo of the real min-norm regressions of THEORY.md §8; ``{name: (mean, se)}``.
+
+    Each trial draws training and fresh samples :math:`(g, z)`, :math:`(g', z')`, fits
+    :math:`\hat\beta = X^+y` (SVD with ``lstsq``'s rank cut), prunes it to ``s`` nonzeros by
+    magnitude, empirical Hessian :math:`(X^\top X)_{ii}\hat\beta_i^2/n`, oracle
+    (:math:`c_i\beta_i^2`) and a uniform random subset, retrains MP/HP/oracle by min-norm on the
+    kept columns with fresh and with the same data, and evaluates every model exactly,
+    :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by ``numpy.random.default_rng(seed)``.
+    Names: :data:`LEMMA1_NAMES`.
+    """
+    n = _check_count("n", n, 1)
+    s = min(_check_count("s", s, 1), problem.p)
+    trials = _check_count("trials", trials, 2)
+    rng = np.random.default_rng(_check_count("seed", seed, 0))
+    root = np.sqrt(problem.c)
+    a, sigma = problem.a, math.sqrt(problem.sigma2)
+    out = {name: np.empty(trials) for name in LEMMA1_NAMES}
+    step = 4096
+    for start in range(0, trials, step):
+        t = min(step, trials - start)
+        sl = slice(start, start + t)
+        g, z, g2, z2 = (rng.standard_normal((t, n)) for _ in range(4))
+        X, X2 = g[:, :, None] * root, g2[:, :, None] * root
+        y, y2 = a * g + sigma * z, a * g2 + sigma * z2
+
+        def risk(b):
+            return problem.sigma2 + (a - b @ root) ** 2
+
+        beta_hat = _min_norm(X, y)
+        out["dense"][sl] = risk(beta_hat)
+        hdiag = np.einsum("tnp,tnp->tp", X, X) / n
+        sets = {
+            "magnitude": _top(np.abs(beta_hat), s),
+            "hessian": _top(hdiag * beta_hat**2, s),
+            "oracle": np.broadcast_to(problem.oracle_set(s), (t, s)),
+            "random": _top(rng.random((t, problem.p)), s),
+        }
+        for rule, idx in sets.items():
+            kept = np.zeros_like(beta_hat)
+            np.put_along_axis(kept, idx, np.take_along_axis(beta_hat, idx, axis=1), axis=1)
+            out[rule][sl] = risk(kept)
+            if rule == "random":
+                continue
+            for suffix, (XX, yy) in (("", (X2, y2)), ("_same", (X, y))):
+                cols = np.take_along_axis(XX, np.broadcast_to(idx[:, None, :], (t, n, s)), axis=2)
+                b_s = _min_norm(cols, yy)
+                b = np.zeros_like(beta_hat)
+                np.put_along_axis(b, idx, b_s, axis=1)
+                out[f"{rule}_retrain{suffix}"][sl] = risk(b)
+    return {name: (float(v.mean()), float(v.std(ddof=1) / math.sqrt(trials))) for name, v in out.items()}

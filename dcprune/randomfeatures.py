@@ -1,0 +1,436 @@
+r"""Random features: the equivalent linear Gaussian problem and its predictions (THEORY.md §7).
+
+Setup (the paper's Definition 2): input :math:`x \sim N(0, I_D)`, a random unit vector
+:math:`\theta`, label :math:`y = (\theta^\top x)^2 + \sigma_e e` (``label_noise`` = σ_e²,
+default 0), features :math:`\varphi(x) = f(Wx)` for a fixed random :math:`W \in
+\mathbb{R}^{p\times D}` with unit-norm rows. The equivalent LGP has the same (un-centred)
+second moments:
+
+.. math::
+    \Sigma = E[\varphi\varphi^\top],\quad q = E[\varphi y],\quad c_0 = E[y^2] = 3 + \sigma_e^2,
+    \quad \beta = \Sigma^{+} q,\quad \sigma^2 = c_0 - \beta^\top\Sigma\beta,
+
+and :mod:`dcprune.covariance` predicts its pruning and retraining (THEORY.md §6).
+
+Moments. For unit :math:`w, v` with :math:`\rho = w^\top v = \cos\vartheta`, :math:`(w^\top x,
+v^\top x)` is a standard bivariate normal with correlation ρ, so
+:math:`\Sigma_{ij} = K(\vartheta_{ij})` with :math:`K(\vartheta) = E[f(u)f(v)]`. Writing
+:math:`\theta^\top x = \rho_\theta u + \sqrt{1-\rho_\theta^2}\,v'` with :math:`v'` independent
+of :math:`u = w^\top x`,
+
+.. math:: q_i = E[f(u)(\theta^\top x)^2] = \rho_\theta^2\,E[f(u)u^2] + (1-\rho_\theta^2)\,E[f(u)],
+    \qquad \rho_\theta = w_i^\top\theta .
+
+ReLU closed forms (degree-1 arc-cosine kernel; all checked against 10⁶-sample Monte Carlo in
+the tests): :math:`K(\vartheta) = (\sin\vartheta + (\pi-\vartheta)\cos\vartheta)/(2\pi)`,
+:math:`E[\mathrm{ReLU}(u)] = 1/\sqrt{2\pi}`, :math:`E[\mathrm{ReLU}(u)u^2] = 2/\sqrt{2\pi}`, so
+:math:`q_i = (1+\rho_\theta^2)/\sqrt{2\pi}` as THEORY.md §7 states.
+
+Other activations (``tanh``, ``erf``, ``sigmoid``, ``abs``, and ReLU again as a check): the
+2-D Gaussian integral in polar coordinates. With :math:`z = r(\cos t, \sin t)`,
+:math:`u = r\cos t`, :math:`v = r\cos(t-\vartheta)`:
+
+.. math:: K(\vartheta) = \frac{1}{2\pi}\int_0^{2\pi}\!\!dt \int_0^\infty f(r\cos t)\,
+    f(r\cos(t-\vartheta))\, r e^{-r^2/2}\,dr ,
+
+by Gauss–Legendre panels in ``t`` split at the four angles where an argument crosses 0 (the
+kinks of ReLU and abs) and in ``r`` on ``[0, 12]``. Tensor Gauss–Hermite in ``(u, v)`` is not
+used: across ReLU's kink it converges only like 1/N (error 1.3e-3 with 100² nodes), while the
+split polar rule reaches rounding level (about 1e-13 against the ReLU, abs and erf closed
+forms, :math:`E[\mathrm{erf}(u)\mathrm{erf}(v)] = \tfrac2\pi\arcsin(2\rho/3)`) with 32×32
+nodes per panel pair. :math:`K` is analytic in ϑ on ``[0, π]`` (not in ρ
+at ρ = ±1, where ReLU's kernel has a :math:`(1-\rho)^{3/2}` term), so it is evaluated at 97
+Chebyshev points in ϑ and interpolated there; the interpolant agrees with direct quadrature to
+about 1e-13 for every activation, and a ``p = 1000`` Gram matrix costs one Clenshaw sweep.
+The 1-D moments use Gauss–Legendre panels on ``[−12, 0]`` and ``[0, 12]``.
+
+Seeding. ``numpy.random.default_rng(seed)`` draws θ first and then W row by row, so the first
+``p`` rows of the ``P``-feature W are the ``p``-feature W: widths nest (:func:`sweep_random_features`).
+Averages over ``draws`` feature matrices use ``seed=(seed, k)`` for draw ``k``; pass the same
+to :func:`equivalent_problem` to rebuild that draw's ``W`` and ``θ`` (e.g. for Monte Carlo).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numpy.polynomial import Chebyshev
+from numpy.polynomial.legendre import leggauss
+from scipy.special import erf, expit
+
+from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
+from .predict import RISK_NAMES
+
+__all__ = [
+    "ACTIVATIONS",
+    "RandomFeaturesProblem",
+    "RandomFeaturesPrediction",
+    "RandomFeaturesSweep",
+    "draw_features",
+    "relu_kernel",
+    "activation_kernel",
+    "activation_moments",
+    "feature_moments",
+    "equivalent_problem",
+    "predict_random_features",
+    "sweep_random_features",
+]
+
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "relu": lambda x: np.maximum(x, 0.0),
+    "tanh": np.tanh,
+    "erf": erf,
+    "sigmoid": expit,
+    "abs": np.abs,
+}
+
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Quadrature: nodes per angular panel, per radial panel; radial panels (e^{-r²/2} < 1e-31 at 12).
+_T_NODES, _R_NODES = 32, 32
+_R_PANELS = (0.0, 3.0, 6.0, 12.0)
+# Chebyshev degree of the interpolant of K(ϑ) on [0, π]; the trailing coefficients (reported
+# as ``kernel_error``) are at rounding level for every built-in activation.
+_CHEB_DEGREE = 96
+# σ² = c0 − βᵀΣβ may round slightly below 0 only when the features fit y almost exactly.
+_NEGATIVE_NOISE_RTOL = 1e-8
+
+
+def _check_int(name, value, lo):
+    try:
+        ok = not isinstance(value, bool) and float(value).is_integer() and value >= lo
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
+    return int(value)
+
+
+def _activation(activation):
+    if callable(activation):
+        return activation
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)} or a callable, got activation={activation!r}"
+        )
+    return ACTIVATIONS[activation]
+
+
+def draw_features(input_dim: int, width_count: int, seed=0) -> tuple[np.ndarray, np.ndarray]:
+    """``(W, θ)``: ``W`` (p×D) with unit-norm rows and a unit ``θ`` (D,), seeded and nested.
+
+    θ is drawn first, then ``W`` row by row, so ``draw_features(D, p, s)[0]`` is the first ``p``
+    rows of ``draw_features(D, P, s)[0]`` for ``p <= P``. ``seed``: an int or a tuple of ints.
+    """
+    input_dim = _check_int("input_dim", input_dim, 1)
+    width_count = _check_int("width_count", width_count, 1)
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(input_dim)
+    theta /= np.linalg.norm(theta)
+    w = rng.standard_normal((width_count, input_dim))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    return w, theta
+
+
+def relu_kernel(rho) -> np.ndarray:
+    r"""ReLU's degree-1 arc-cosine kernel :math:`(\sqrt{1-\rho^2} + (\pi - \arccos\rho)\rho)/(2\pi)`."""
+    rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
+    return (np.sqrt(1.0 - rho * rho) + (math.pi - np.arccos(rho)) * rho) / (2.0 * math.pi)
+
+
+def _gauss_panels(edges, nodes):
+    x, w = leggauss(nodes)
+    a, b = np.asarray(edges[:-1])[:, None], np.asarray(edges[1:])[:, None]
+    return (0.5 * (b - a) * x + 0.5 * (a + b)).ravel(), (0.5 * (b - a) * w).ravel()
+
+
+def _kernel_quadrature(f, angles) -> np.ndarray:
+    """:math:`K(\\vartheta)` by the split polar Gauss–Legendre rule of the module docstring."""
+    r, wr = _gauss_panels(_R_PANELS, _R_NODES)
+    wr = wr * r * np.exp(-0.5 * r * r)
+    out = np.empty(len(angles))
+    for i, angle in enumerate(angles):
+        # The arguments r cos t and r cos(t − ϑ) change sign at these angles: panel edges there
+        # make each panel's integrand smooth even for ReLU and abs.
+        cuts = np.unique(np.mod([0.5 * math.pi, 1.5 * math.pi, angle + 0.5 * math.pi, angle + 1.5 * math.pi],
+                                2.0 * math.pi))
+        edges = np.r_[cuts, cuts[0] + 2.0 * math.pi]
+        edges = edges[np.r_[True, np.diff(edges) > 1e-14]]
+        t, wt = _gauss_panels(edges, _T_NODES)
+        fu = f(np.outer(np.cos(t), r))
+        fv = f(np.outer(np.cos(t - angle), r))
+        out[i] = np.einsum("i,j,ij,ij->", wt, wr, fu, fv) / (2.0 * math.pi)
+    return out
+
+
+@dataclass(frozen=True)
+class _Kernel:
+    cheb: Chebyshev
+    error: float
+
+    def __call__(self, rho):
+        angle = np.arccos(np.clip(np.asarray(rho, dtype=float), -1.0, 1.0))
+        return self.cheb(angle)
+
+
+_KERNEL_CACHE: dict = {}
+
+
+def activation_kernel(activation="relu", method: str = "quadrature"):
+    r"""The function :math:`\rho \mapsto E[f(u)f(v)]` for unit-variance ``u, v`` of correlation ρ.
+
+    ``method="quadrature"``: the Chebyshev interpolant in ϑ = arccos ρ of the polar quadrature
+    (module docstring); it has an ``error`` attribute, the size of its trailing Chebyshev
+    coefficients. ``method="closed"``: ReLU's arc-cosine kernel (ReLU only).
+    """
+    if method == "closed":
+        if activation != "relu":
+            raise ValueError(f"method='closed' exists for activation='relu' only, got activation={activation!r}")
+        return relu_kernel
+    if method != "quadrature":
+        raise ValueError(f"method must be 'quadrature' or 'closed', got method={method!r}")
+    f = _activation(activation)
+    key = activation if isinstance(activation, str) else None
+    if key in _KERNEL_CACHE:
+        return _KERNEL_CACHE[key]
+    cheb = Chebyshev.interpolate(lambda a: _kernel_quadrature(f, a), _CHEB_DEGREE, domain=[0.0, math.pi])
+    kernel = _Kernel(cheb, float(np.abs(cheb.coef[-4:]).max()))
+    if key is not None:
+        _KERNEL_CACHE[key] = kernel
+    return kernel
+
+
+def activation_moments(activation="relu") -> tuple[float, float, float]:
+    r"""``(E f(g), E f(g) g², E f(g)²)`` for ``g ~ N(0, 1)``, by Gauss–Legendre on ``[−12, 12]``.
+
+    Panels meet at 0 so ReLU's and abs's kink is a panel edge. ReLU: ``(1/√(2π), 2/√(2π), 1/2)``.
+    """
+    f = _activation(activation)
+    g, w = _gauss_panels((-12.0, -6.0, -3.0, 0.0, 3.0, 6.0, 12.0), _R_NODES)
+    w = w * _INV_SQRT_2PI * np.exp(-0.5 * g * g)
+    fg = f(g)
+    return float(w @ fg), float(w @ (fg * g * g)), float(w @ (fg * fg))
+
+
+def feature_moments(W, theta, activation="relu", *, method: str | None = None):
+    r"""Second moments of random features: ``(Σ, q)`` with :math:`\Sigma = E[f(Wx)f(Wx)^\top]`
+    and :math:`q = E[f(Wx)(\theta^\top x)^2]` (THEORY.md §7; rows of ``W`` and θ unit norm).
+
+    ``method``: ``"closed"`` (ReLU only; the default for ReLU) or ``"quadrature"``.
+    """
+    W = np.asarray(W, dtype=float)
+    theta = np.asarray(theta, dtype=float)
+    if W.ndim != 2 or theta.shape != (W.shape[1],):
+        raise ValueError(f"W must be (p, D) and theta (D,), got W.shape={W.shape}, theta.shape={theta.shape}")
+    if not (np.allclose(np.linalg.norm(W, axis=1), 1.0, atol=1e-12) and abs(np.linalg.norm(theta) - 1.0) < 1e-12):
+        raise ValueError("W must have unit-norm rows and theta unit norm")
+    if method is None:
+        method = "closed" if activation == "relu" else "quadrature"
+    kernel = activation_kernel(activation, method)
+    if method == "closed":
+        m1, m3, m2 = _INV_SQRT_2PI, 2.0 * _INV_SQRT_2PI, 0.5
+    else:
+        m1, m3, m2 = activation_moments(activation)
+    rho = np.clip(W @ W.T, -1.0, 1.0)
+    sigma = kernel(rho)
+    sigma = 0.5 * (sigma + sigma.T)
+    np.fill_diagonal(sigma, m2)  # ρ_ii = 1 exactly: E f(u)², not an interpolated value
+    rho_t = W @ theta
+    q = m1 + rho_t**2 * (m3 - m1)
+    return sigma, q
+
+
+@dataclass(frozen=True, eq=False)
+class RandomFeaturesProblem:
+    """A random-feature regression and its equivalent LGP (THEORY.md §7).
+
+    ``W`` (p×D), ``theta`` (D,), ``activation``; the moments ``c0 = E[y²]`` and ``q = E[φy]``
+    (what the Monte Carlo's exact risk :math:`c_0 - 2b^\\top q + b^\\top\\Sigma b` needs), and
+    ``problem``, the equivalent :class:`~dcprune.covariance.CovarianceProblem` with
+    :math:`\\Sigma`, :math:`\\beta = \\Sigma^+ q`, :math:`\\sigma^2 = c_0 - \\beta^\\top\\Sigma\\beta`.
+    """
+
+    input_dim: int
+    activation: object
+    seed: object
+    label_noise: float
+    W: np.ndarray = field(repr=False)
+    theta: np.ndarray = field(repr=False)
+    c0: float
+    q: np.ndarray = field(repr=False)
+    problem: CovarianceProblem = field(repr=False)
+
+    @property
+    def Sigma(self) -> np.ndarray:
+        return self.problem.Sigma
+
+    @property
+    def oracle_score(self) -> np.ndarray:
+        """The oracle's saliencies :math:`\\Sigma_{ii}\\beta_i^2` of the equivalent LGP."""
+        return np.diag(self.problem.Sigma) * self.problem.beta**2
+
+
+def _equivalent(sigma, q, c0):
+    base = CovarianceProblem(sigma, np.zeros(q.size), 0.0)
+    beta = base.pinv_solve(q)
+    noise = c0 - float(beta @ sigma @ beta)
+    if noise < -_NEGATIVE_NOISE_RTOL * c0:
+        raise ValueError(f"the moments are inconsistent: c0 - betaᵀΣbeta = {noise:.3g} < 0")
+    return base.with_beta(beta, max(noise, 0.0))
+
+
+def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed=0, *,
+                       label_noise: float = 0.0) -> RandomFeaturesProblem:
+    r"""The equivalent LGP of ``width_count`` random features of ``input_dim`` inputs (THEORY.md §7).
+
+    ``W, θ = draw_features(input_dim, width_count, seed)``; ``activation`` is a name of
+    :data:`ACTIVATIONS` (ReLU uses the closed forms) or a vectorized callable that is smooth
+    except possibly at 0. ``label_noise`` adds :math:`\sigma_e^2` to the label,
+    :math:`c_0 = 3 + \sigma_e^2`. β solves :math:`\Sigma\beta = q` in the least-norm sense
+    (numerically zero eigenvalues of Σ dropped; ReLU features' Σ is full rank generically, but
+    for ``p`` far above the input dimension it is numerically singular).
+    """
+    if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
+        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={label_noise!r}")
+    _activation(activation)
+    w, theta = draw_features(input_dim, width_count, seed)
+    sigma, q = feature_moments(w, theta, activation)
+    c0 = 3.0 + float(label_noise)
+    return RandomFeaturesProblem(int(input_dim), activation, seed, float(label_noise), w, theta, c0, q,
+                                 _equivalent(sigma, q, c0))
+
+
+@dataclass(frozen=True)
+class RandomFeaturesPrediction:
+    """Risks averaged over ``draws`` feature matrices W (the paper's theory lines).
+
+    ``risk[name] = (mean, se)``: the mean over draws of each draw's estimate, and its standard
+    error from the spread across draws (which includes each draw's sampling error); with one
+    draw, that draw's own sampling error. ``per_draw`` keeps each draw's
+    :class:`~dcprune.covariance.CovariancePrediction`.
+    """
+
+    input_dim: int
+    n: int
+    p: int
+    s: int
+    activation: object
+    draws: int
+    seed: int
+    zeta: float
+    gamma: float
+    risk: dict
+    per_draw: tuple[CovariancePrediction, ...] = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+
+def _average(preds: list[CovariancePrediction]) -> dict:
+    out = {}
+    for name in RISK_NAMES:
+        means = np.array([pr.risk[name][0] for pr in preds])
+        if not np.all(np.isfinite(means)):
+            out[name] = (math.inf, 0.0)
+        elif len(preds) == 1:
+            out[name] = preds[0].risk[name]
+        else:
+            out[name] = (float(means.mean()), float(means.std(ddof=1) / math.sqrt(means.size)))
+    return out
+
+
+def _sample_seed(seed, draw, width):
+    # An integer seed for the DC sampling of one (draw, width), independent of the W stream.
+    return int(np.random.SeedSequence([seed, draw, width, 1]).generate_state(1, np.uint32)[0])
+
+
+def _summarize(input_dim, n, p, s, activation, draws, seed, preds):
+    warnings = tuple(dict.fromkeys(w for pr in preds for w in pr.warnings))
+    gamma = np.array([pr.gamma for pr in preds])
+    return RandomFeaturesPrediction(
+        input_dim, n, p, s, activation, draws, seed,
+        float(np.mean([pr.zeta for pr in preds])),
+        float(gamma.mean()) if np.all(np.isfinite(gamma)) else math.inf,
+        _average(preds), tuple(preds), warnings,
+    )
+
+
+def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="relu", draws: int = 5,
+                            seed: int = 0, *, finite: bool = True, ridge: float = 0.0,
+                            label_noise: float = 0.0, samples: int = 2000,
+                            retrain_samples: int = 32) -> RandomFeaturesPrediction:
+    r"""Predicted risks of ``p`` random features fitted on ``n`` samples, pruned to ``s`` (§6–7).
+
+    Draw ``k`` of ``draws`` uses ``W, θ`` from ``seed=(seed, k)``; each is solved by
+    :func:`dcprune.covariance.predict_covariance` (``samples`` DC draws, ``retrain_samples``
+    supports for retraining) and the risks are averaged over draws. ``finite`` defaults to
+    True: a random-feature problem is defined at concrete sizes, and the finite-``n`` form
+    (THEORY.md §2) is the one to compare with Monte Carlo.
+
+    Unit-norm rows give every feature the same :math:`\Sigma_{ii} = E f(g)^2`, so the
+    predicted Hessian pruning equals magnitude pruning here (the Monte Carlo's empirical
+    :math:`\hat\Sigma_{ii}` differ slightly). With the reference label :math:`(\theta^\top x)^2`,
+    odd activations (tanh, erf) have :math:`q = 0`: nothing is learnable and :math:`\beta = 0`.
+    """
+    n = _check_int("n", n, 2)
+    p = _check_int("p", p, 1)
+    draws = _check_int("draws", draws, 1)
+    seed = _check_int("seed", seed, 0)
+    preds = []
+    for k in range(draws):
+        rf = equivalent_problem(input_dim, p, activation, seed=(seed, k), label_noise=label_noise)
+        preds.append(predict_covariance(rf.problem, n, s, ridge=ridge, finite=finite, samples=samples,
+                                        retrain_samples=retrain_samples, seed=_sample_seed(seed, k, p)))
+    return _summarize(int(input_dim), n, p, int(s), activation, draws, seed, preds)
+
+
+@dataclass(frozen=True)
+class RandomFeaturesSweep:
+    """A width sweep of random features: one :class:`RandomFeaturesPrediction` per width."""
+
+    widths: np.ndarray
+    rows: tuple[RandomFeaturesPrediction, ...]
+
+    def column(self, name: str) -> np.ndarray:
+        """Mean risk ``name`` across widths."""
+        return np.array([row.risk[name][0] for row in self.rows])
+
+    def se(self, name: str) -> np.ndarray:
+        return np.array([row.risk[name][1] for row in self.rows])
+
+
+def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="relu", draws: int = 5,
+                          seed: int = 0, *, finite: bool = True, ridge: float = 0.0,
+                          label_noise: float = 0.0, samples: int = 2000,
+                          retrain_samples: int = 32) -> RandomFeaturesSweep:
+    """:func:`predict_random_features` over ``widths``, with nested features.
+
+    Each draw builds one ``W`` with ``max(widths)`` rows; the width-``p`` model uses its first
+    ``p`` rows, so its moments are the leading blocks of one Gram matrix (computed once), as
+    in a Monte Carlo sweep over nested models. Width ``p`` of draw ``k`` equals
+    ``predict_random_features(..., p, ...)`` of the same seed exactly.
+    """
+    n = _check_int("n", n, 2)
+    widths = np.asarray(widths)
+    if widths.ndim != 1 or widths.size == 0:
+        raise ValueError(f"widths must be a non-empty 1-D array of counts, got widths={widths!r}")
+    widths = np.array([_check_int("width", w, 1) for w in widths])
+    if np.any(np.diff(widths) <= 0):
+        raise ValueError(f"widths must be strictly increasing, got widths={widths.tolist()}")
+    draws = _check_int("draws", draws, 1)
+    seed = _check_int("seed", seed, 0)
+    if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
+        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={label_noise!r}")
+    c0 = 3.0 + float(label_noise)
+    per_width = [[] for _ in widths]
+    for k in range(draws):
+        w, theta = draw_features(input_dim, int(widths[-1]), (seed, k))
+        sigma, q = feature_moments(w, theta, activation)
+        for j, p in enumerate(widths):
+            problem = _equivalent(sigma[:p, :p], q[:p], c0)
+            per_width[j].append(predict_covariance(problem, n, s, ridge=ridge, finite=finite, samples=samples,
+                                                   retrain_samples=retrain_samples,
+                                                   seed=_sample_seed(seed, k, int(p))))
+    rows = tuple(_summarize(int(input_dim), n, int(p), int(s), activation, draws, seed, preds)
+                 for p, preds in zip(widths, per_width))
+    return RandomFeaturesSweep(widths, rows)

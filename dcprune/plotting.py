@@ -1,0 +1,386 @@
+"""Figures of the sparse double-descent curve, and atomic file writers (THEORY.md §5, §9).
+
+The only module of dcprune that imports matplotlib; ``import dcprune`` never loads it. It
+selects the non-interactive ``Agg`` backend on import, so it works on machines without a
+display (CI, batch jobs), and draws on :class:`matplotlib.figure.Figure` objects directly, so
+no pyplot figure is left open. Files are written atomically: to a temporary file in the target
+directory, then renamed over the target, so a failed or interrupted run never leaves a
+half-written figure or table behind.
+
+    import dcprune
+    from dcprune.plotting import plot_curve
+    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=3, alpha=1/6, sigma2=0.05, n=200)
+    plot_curve(dcprune.curve(setup), "curve.png")
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
+
+from .predict import RISK_NAMES, Curve  # noqa: E402
+
+__all__ = [
+    "FORMATS",
+    "BASE_NAMES",
+    "RETRAIN_NAMES",
+    "check_plot_path",
+    "plot_curve",
+    "default_title",
+    "write_csv",
+    "atomic_write",
+]
+
+#: Figure formats, chosen by the file extension.
+FORMATS = (".png", ".pdf", ".svg")
+#: Theory lines drawn by default, and the fresh-retraining lines added by ``retrain=True``.
+BASE_NAMES = ("dense", "magnitude", "hessian", "oracle")
+RETRAIN_NAMES = ("magnitude_retrain", "hessian_retrain", "oracle_retrain")
+
+# One look per quantity: the line of the theory and the marker of its Monte Carlo estimate
+# share colour and marker, so a reader matches them without the legend. HP is dashed so that
+# where it coincides with MP (Σ = I) both stay visible; retrained variants take a lighter hue
+# of their rule and a dash-dot line (HP's with two dots, for the same reason). Same-data
+# retraining (Monte Carlo only, no theory) reuses the fresh marker, unfilled.
+_STYLE = {
+    "dense": dict(label="dense", color="black", marker="o", linestyle="-", linewidth=1.8),
+    "magnitude": dict(label="MP", color="C0", marker="s", linestyle="-"),
+    "hessian": dict(label="HP", color="C3", marker="^", linestyle=(0, (5, 2))),
+    "oracle": dict(label="OP", color="C2", marker="D", linestyle="-"),
+    "random": dict(label="random", color="C7", marker="x", linestyle=":"),
+    "magnitude_retrain": dict(label="MP + retrain", color="C9", marker="v", linestyle="-."),
+    "hessian_retrain": dict(label="HP + retrain", color="C1", marker="<", linestyle=(0, (4, 1.5, 1, 1.5, 1, 1.5))),
+    "oracle_retrain": dict(label="OP + retrain", color="C8", marker="P", linestyle="-."),
+}
+_REFERENCE_COLOR = "0.35"
+# Widths (p/n) closer than this to the interpolation peak p = n do not set the top of the
+# risk axis: there the dense risk diverges, and letting it set the scale would squash every
+# curve worth reading into the bottom of the plot.
+_PEAK_BAND = 0.15
+# A log risk axis when the finite values span more than this factor (the peak needs it).
+_LOG_RATIO = 20.0
+# Headroom above the readable region: the clipped peak visibly leaves the top of the axes.
+_HEADROOM_LOG = 3.0
+_HEADROOM_LINEAR = 1.08
+_FIGSIZE = (8.0, 4.6)
+# Metadata that would make two runs of the same figure differ byte for byte.
+_METADATA = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}, ".png": {}}
+
+
+def check_plot_path(path) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if a figure can be written there, else ``ValueError``.
+
+    The extension picks the format (one of :data:`FORMATS`, case-insensitive) and the
+    directory must exist. Call it before any computation, so a typo costs nothing.
+
+    >>> check_plot_path("curve.txt")
+    Traceback (most recent call last):
+    ...
+    ValueError: plot file must end in .png, .pdf or .svg, got path='curve.txt'
+    """
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"plot file must end in .png, .pdf or .svg, got path='{path}'")
+    _check_directory(path)
+    return path
+
+
+def _check_directory(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"directory '{parent}' does not exist (path='{path}')")
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a directory, not a file name")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"directory '{parent}' is not writable (path='{path}')")
+
+
+def atomic_write(path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
+
+    The rename (:func:`os.replace`) is atomic on one file system, so readers see either the
+    old file or the complete new one. The temporary file is removed if ``write`` fails. The
+    new file gets the mode of the file it replaces, or the default mode under the umask.
+    """
+    path = Path(path)
+    _check_directory(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, _file_mode(path))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _file_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def write_csv(path, header: Sequence[str], rows: Iterable[Sequence], *, comments: Sequence[str] = ()) -> Path:
+    """Write a CSV table atomically; returns the path.
+
+    ``comments`` become leading lines ``# ...`` (read back with ``comment="#"`` in pandas or
+    ``comments="#"`` in NumPy). Cells: floats are written with :func:`repr`, so they read
+    back exactly (``inf``, ``nan`` included); ``None`` is an empty cell; booleans are 0/1.
+    """
+    header = list(header)
+    lines = [line for text in comments for line in str(text).splitlines()]
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            for line in lines:
+                fh.write(f"# {line}\n")
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(header)
+            for row in rows:
+                row = list(row)
+                if len(row) != len(header):
+                    raise ValueError(f"a CSV row has {len(row)} cells for {len(header)} columns")
+                writer.writerow([_cell(v) for v in row])
+
+    return atomic_write(path, write)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return str(value)
+
+
+def plot_curve(
+    curve: Curve,
+    path,
+    *,
+    simulation=None,
+    retrain: bool = False,
+    title: str | None = None,
+    names: Sequence[str] | None = None,
+    same_data: bool = True,
+) -> Path:
+    """Plot the sparse double-descent curve of ``curve`` to ``path``; returns the path.
+
+    Theory lines for ``names`` (default :data:`BASE_NAMES`, plus :data:`RETRAIN_NAMES` when
+    ``retrain``) against the width ``p/n``; a vertical line at ``p = s`` and a dashed
+    horizontal line at the paper's reference ``curve.reference.line`` (the better of the best
+    small dense model and oracle pruning + retraining, THEORY.md §4). With a Monte Carlo
+    ``simulation`` (:func:`dcprune.montecarlo.simulate` on the same setup), its means ± one
+    standard error are markers in the colour of their line; for each drawn ``*_retrain`` line
+    the same-data retraining estimate ``*_retrain_same`` is added as unfilled markers unless
+    ``same_data=False``. The risk axis is logarithmic when the interpolation peak makes the
+    values span more than a factor 20, and its top is clipped so the region away from the
+    peak stays readable. The format follows the extension (:data:`FORMATS`).
+    """
+    path = check_plot_path(path)
+    names = _check_names(names, retrain)
+    if simulation is not None:
+        sim_setup = getattr(simulation, "setup", None)
+        if sim_setup is not None and sim_setup != curve.setup:
+            raise ValueError("the simulation was run on a different setup than the curve")
+
+    fig = Figure(figsize=_FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+    widths = curve.widths
+    shown = []  # (widths, values) of everything drawn, for the axis limits
+
+    for name in names:
+        style = _STYLE[name]
+        values = _finite_or_nan(curve.column(name))
+        ax.plot(widths, values, color=style["color"], linestyle=style["linestyle"],
+                linewidth=style.get("linewidth", 1.4), zorder=2)
+        shown.append((widths, values))
+
+    marked = set()
+    if simulation is not None:
+        for name in names:
+            est = _estimate(simulation, name)
+            if est is not None:
+                _errorbar(ax, *est, _STYLE[name], filled=True)
+                shown.append(est[:2])
+                marked.add(name)
+            if same_data and name.endswith("_retrain"):
+                est = _estimate(simulation, f"{name}_same")
+                if est is not None:
+                    _errorbar(ax, *est, _STYLE[name], filled=False)
+                    shown.append(est[:2])
+                    marked.add(f"{name}_same")
+
+    reference = curve.reference.line
+    if math.isfinite(reference):
+        ax.axhline(reference, color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, zorder=1)
+    scale = curve.setup.scale
+    s_width = curve.s / scale
+    ax.axvline(s_width, color="0.55", linestyle=":", linewidth=1.2, zorder=1)
+    _top_label(ax, s_width, "p = s")
+    if widths.min() < 1 < widths.max():
+        ax.axvline(1.0, color="0.8", linestyle="-", linewidth=0.8, zorder=0)
+        _top_label(ax, 1.0, "p = n")
+
+    _set_limits(ax, shown, reference, widths)
+    ax.set_xlabel("p/n")
+    ax.set_ylabel("test risk")
+    ax.set_title(title if title is not None else default_title(curve), fontsize=10)
+    ax.grid(True, which="major", color="0.92", linewidth=0.6)
+    ax.tick_params(labelsize=9)
+    _legend(ax, names, marked, curve, simulation)
+    _save(fig, path)
+    return path
+
+
+def _check_names(names, retrain: bool) -> tuple[str, ...]:
+    if names is None:
+        return BASE_NAMES + (RETRAIN_NAMES if retrain else ())
+    names = tuple(names)
+    unknown = [n for n in names if n not in RISK_NAMES]
+    if unknown:
+        raise ValueError(f"unknown risk names {unknown}; choose from {', '.join(RISK_NAMES)}")
+    if not names:
+        raise ValueError("names must name at least one risk to plot")
+    return names
+
+
+def _finite_or_nan(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+def _estimate(simulation, name: str):
+    """``(widths, mean, se)`` of quantity ``name``, or ``None`` if the simulation lacks it."""
+    try:
+        mean = _finite_or_nan(simulation.mean(name))
+        se = np.asarray(simulation.se(name), dtype=float)
+    except (KeyError, ValueError, AttributeError):
+        return None
+    return np.asarray(simulation.widths, dtype=float), mean, np.where(np.isfinite(se), se, 0.0)
+
+
+def _errorbar(ax, widths, mean, se, style, filled: bool) -> None:
+    ok = np.isfinite(mean)
+    if not ok.any():
+        return
+    w, m, e = widths[ok], mean[ok], se[ok]
+    # On a log axis a bar reaching zero or below would vanish: stop it just above zero.
+    lower = np.minimum(e, 0.999 * m)
+    ax.errorbar(w, m, yerr=np.vstack([lower, e]), fmt=style["marker"], color=style["color"],
+                markersize=4.5, markeredgewidth=1.1, elinewidth=1.0, capsize=2.0,
+                markerfacecolor=style["color"] if filled else "white", zorder=3 if filled else 4)
+
+
+def _top_label(ax, x: float, text: str) -> None:
+    # At the bottom of the axes: the top is where the peak leaves the plot.
+    ax.annotate(text, xy=(x, 0.0), xycoords=ax.get_xaxis_transform(), xytext=(3, 3),
+                textcoords="offset points", ha="left", va="bottom", fontsize=8, color="0.35")
+
+
+def _set_limits(ax, shown, reference: float, widths: np.ndarray) -> None:
+    values = np.concatenate([v for _, v in shown])
+    values = values[np.isfinite(values) & (values > 0)]
+    lo_x, hi_x = float(widths.min()), float(widths.max())
+    pad = 0.02 * (hi_x - lo_x)
+    ax.set_xlim(max(0.0, lo_x - pad), hi_x + pad)
+    if values.size == 0:
+        return
+    away = np.concatenate([v[np.abs(w - 1.0) >= _PEAK_BAND] for w, v in shown])
+    away = away[np.isfinite(away) & (away > 0)]
+    core = float(away.max()) if away.size else float(values.max())
+    if math.isfinite(reference):
+        core = max(core, reference)
+    lo, hi_all = float(values.min()), float(values.max())
+    if hi_all / lo > _LOG_RATIO:
+        ax.set_yscale("log")
+        bottom, top = lo / 1.25, min(hi_all * 1.25, core * _HEADROOM_LOG)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=_log_subs(bottom, top)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylim(bottom, top)
+    else:
+        ax.set_ylim(0.0, min(hi_all, core) * _HEADROOM_LINEAR)
+
+
+def _log_subs(bottom: float, top: float) -> tuple[float, ...]:
+    """Mantissas of the labelled log ticks: the sparsest set giving at least 5 ticks."""
+    choices = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+    lo, hi = math.floor(math.log10(bottom)), math.ceil(math.log10(top))
+    for subs in choices:
+        ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in subs]
+        if sum(bottom <= t <= top for t in ticks) >= 5:
+            return subs
+    return choices[-1]
+
+
+def _legend(ax, names, marked, curve: Curve, simulation) -> None:
+    handles = []
+    for name in names:
+        style = _STYLE[name]
+        handles.append(Line2D([], [], color=style["color"], linestyle=style["linestyle"],
+                              linewidth=style.get("linewidth", 1.4),
+                              marker=style["marker"] if name in marked else None, markersize=4.5,
+                              label=style["label"]))
+    for name in names:
+        if f"{name}_same" in marked:
+            style = _STYLE[name]
+            handles.append(Line2D([], [], color=style["color"], linestyle="none", marker=style["marker"],
+                                  markerfacecolor="white", markersize=4.5,
+                                  label=f"{style['label']}, same data"))
+    ref = curve.reference
+    if math.isfinite(ref.line):
+        handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2,
+                              label="min(best small dense,\n      OP + retrain)"))
+    handles.append(Line2D([], [], color="0.55", linestyle=":", linewidth=1.2, label="p = s"))
+    if simulation is not None:
+        title = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {simulation.trials} trials"
+    else:
+        title = "lines: theory"
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+                       title=title, title_fontsize=8, frameon=False, borderaxespad=0.0,
+                       alignment="left")
+
+
+def default_title(curve: Curve) -> str:
+    """A one-line description of the setup: problem, sizes and noise."""
+    setup = curve.setup
+    problem = setup.spectrum.describe()
+    symbols = {"spike_fraction": "f", "spike": "C", "exponent": "a", "signal": "βᵀΣβ"}
+    params = [f"{symbols.get(k, k)} = {v:g}" for k, v in problem.items()
+              if k != "name" and isinstance(v, (int, float)) and not (k == "signal" and v == 1)]
+    head = problem["name"] + (f" ({', '.join(params)})" if params else "")
+    if setup.finite:
+        sizes = f"n = {setup.n}, d = {setup.d}, s = {int(setup.s)}"
+    else:
+        sizes = f"n → ∞, d/n = {setup.kappa:g}, s/d = {setup.alpha:.4g}"
+    ridge = f", ridge = {setup.ridge:g}" if setup.ridge else ""
+    return f"{head}: {sizes}, σ² = {setup.sigma2:g}{ridge}"
+
+
+def _save(fig: Figure, path: Path) -> None:
+    ext = path.suffix.lower()
+    with matplotlib.rc_context({"svg.hashsalt": "dcprune"}):  # stable SVG element ids
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext[1:], dpi=150, metadata=_METADATA[ext]))

@@ -1,0 +1,24 @@
+"""Figure 3(a)-style: spiked identity (Σ = I, β ∝ sqrt(c)), dense vs MP, HP and OP pruning.
+
+With Σ = I magnitude and Hessian pruning coincide. THEORY.md §5, §9.
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import dcprune  # noqa: E402
+from paper_figures.common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main  # noqa: E402
+
+FIGURE = CurveFigure(
+    name="fig3a",
+    label="Figure 3(a)-style: pruning",
+    spectrum=dcprune.SpikedIdentity(spike_fraction=SPIKE_FRACTION, spike=SPIKE),
+    names=PRUNING,
+)
+build = FIGURE.build
+
+if __name__ == "__main__":
+    sys.exit(main(build, __doc__))

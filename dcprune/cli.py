@@ -115,11 +115,57 @@ def risk(fmt, width, **kwargs):
 @problem_options
 @click.option("--points", type=int, default=200, show_default=True, help="Number of widths.")
 @click.option("--width-min", type=float, default=None, help="Smallest width p/n  [default: kappa/points].")
-def curve(fmt, points, width_min, **kwargs):
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the curve to FILE (.png, .pdf or .svg).")
+@click.option("--retrain", is_flag=True, help="Plot the retrained (+rt) lines too.")
+@click.option("--simulate", "sim_trials", type=int, default=None, metavar="TRIALS",
+              help="Overlay Monte Carlo means ± SE from TRIALS trials (needs --n).")
+@click.option("--sim-points", type=int, default=25, show_default=True, help="Widths simulated with --simulate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
+@click.option("--quiet", is_flag=True, help="Print no table/JSON (with --plot) and no progress bar.")
+def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, **kwargs):
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
+    if plot_path is not None:
+        from .plotting import check_plot_path  # matplotlib only when plotting
+
+        check_plot_path(plot_path)  # fail before any computation
+    if sim_trials is not None:
+        if plot_path is None:
+            raise click.UsageError("--simulate overlays Monte Carlo on a plot: give --plot FILE too")
+        if kwargs["n"] is None:
+            raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
     setup = _setup_from(kwargs)
     result = predict_curve(setup, points=points, width_min=width_min)
+    simulation = None
+    if sim_trials is not None:
+        from .montecarlo import simulate as run_simulation
+
+        with _LazyProgress(sim_trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+            simulation = run_simulation(setup, points=sim_points, width_min=width_min, trials=sim_trials,
+                                        seed=seed, progress=progress)
+    if plot_path is not None:
+        from .plotting import plot_curve
+
+        plot_curve(result, plot_path, simulation=simulation, retrain=retrain)
+        if quiet:
+            return
     _emit(result, fmt)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures", show_default=True,
+              help="Directory for the PNG, PDF and CSV files.")
+@click.option("--quick", is_flag=True, help="Few trials on a coarse grid (a smoke test).")
+@click.option("--no-mc", is_flag=True, help="Theory lines only.")
+def figure(name, out_dir, quick, no_mc):
+    """Regenerate a figure of the paper (NAME, or 'all') into --out."""
+    try:
+        from paper_figures.build import build
+    except ImportError:
+        raise click.ClickException("paper_figures is not installed with this copy of dcprune") from None
+    for path in build(name, out_dir, quick=quick, mc=not no_mc):
+        click.echo(str(path))
 
 
 @main.command()

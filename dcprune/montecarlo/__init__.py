@@ -1,0 +1,10 @@
+"""Monte Carlo of the real regressions (THEORY.md §1), Numba-accelerated.
+
+``kernels`` holds the jitted kernels on plain arrays; ``simulate`` validates, seeds and wraps
+them. Importing this package compiles nothing until a kernel is first called.
+"""
+
+from .simulate import QUANTITIES, Estimate, Simulation, SimulationRow, available_memory, simulate, simulate_problem
+
+__all__ = ["QUANTITIES", "Estimate", "Simulation", "SimulationRow", "available_memory", "simulate",
+           "simulate_problem"]

@@ -1,0 +1,251 @@
+"""Monte Carlo of the real regressions: validation, seeding and result objects.
+
+The Python layer over :mod:`dcprune.montecarlo.kernels` (THEORY.md §1): it lays out the
+latent problem of a :class:`~dcprune.Setup` coordinate by coordinate, refuses runs that would
+not fit in memory, runs the trials in batches (so a progress callback can report), and returns
+per-trial values with mean ± standard error per quantity and width.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..predict import Setup, _json_number
+from ..problems import DiagonalProblem, _finite_number
+from . import kernels
+
+__all__ = ["QUANTITIES", "Estimate", "SimulationRow", "Simulation", "simulate", "simulate_problem",
+           "available_memory"]
+
+QUANTITIES = kernels.QUANTITIES
+
+# Keep a run below this share of the memory the machine has available: the rest is for the
+# interpreter, the OS and whatever else runs.
+_MEMORY_SHARE = 0.7
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A Monte Carlo mean and its standard error over trials."""
+
+    mean: float
+    se: float
+
+    def to_dict(self) -> dict:
+        return {"mean": _json_number(self.mean), "se": _json_number(self.se)}
+
+
+@dataclass(frozen=True)
+class SimulationRow:
+    """Estimates at one width: ``risk[name]`` for every name of :data:`QUANTITIES`.
+
+    ``flagged`` counts the trials in which a fit at this width was ill-conditioned (solved by
+    SVD instead, THEORY.md §1; expected only near ``p = n``).
+    """
+
+    width: float
+    p: int
+    risk: dict
+    flagged: int
+
+    def to_dict(self) -> dict:
+        return {
+            "width": self.width,
+            "p": self.p,
+            "flagged": self.flagged,
+            "risk": {k: v.to_dict() for k, v in self.risk.items()},
+        }
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """A Monte Carlo run: per-trial ``values`` ``(trials, widths, quantities)`` and summaries."""
+
+    setup: Setup
+    s: int
+    trials: int
+    seed: int
+    rows: tuple[SimulationRow, ...]
+    values: np.ndarray = field(repr=False)
+    flags: np.ndarray = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def widths(self) -> np.ndarray:
+        return np.array([r.width for r in self.rows])
+
+    def mean(self, name: str) -> np.ndarray:
+        return np.array([r.risk[name].mean for r in self.rows])
+
+    def se(self, name: str) -> np.ndarray:
+        return np.array([r.risk[name].se for r in self.rows])
+
+    def to_dict(self, single: bool = False) -> dict:
+        """The JSON contract of ``dcprune simulate``: the ``risk`` header plus trials and seed;
+        one model's ``risk`` at top level when ``single``, else ``rows``."""
+        head = self.setup.header()
+        out = {
+            "kappa": head["kappa"],
+            "alpha": head["alpha"],
+            "width": self.rows[0].width if single else None,
+            "n": head["n"],
+            "sigma2": head["sigma2"],
+            "ridge": head["ridge"],
+            "problem": head["problem"],
+            "d": self.setup.d,
+            "s": self.s,
+            "trials": self.trials,
+            "seed": self.seed,
+            "warnings": list(self.warnings),
+        }
+        if single:
+            row = self.rows[0].to_dict()
+            out.update(p=row["p"], flagged=row["flagged"], risk=row["risk"])
+        else:
+            out["rows"] = [r.to_dict() for r in self.rows]
+        return out
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (``MemAvailable``), or physical memory as a fallback."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _check_int(name: str, value, lo: int) -> int:
+    if isinstance(value, bool) or not float(value).is_integer() or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
+    return int(value)
+
+
+def _check_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> None:
+    need = kernels.estimate_bytes(n, d, n_widths, trials, threads)
+    have = available_memory()
+    if need > _MEMORY_SHARE * have:
+        raise ValueError(
+            f"the run needs about {need / 2**30:.1f} GiB but {have / 2**30:.1f} GiB is available; "
+            f"reduce --n (memory grows like n·d and d²), or --trials / --points "
+            f"(stored results grow like trials × widths)"
+        )
+
+
+def _run(n, d, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progress):
+    """Run the kernels in batches of trials; the seed of trial ``t`` is fixed by ``(seed, t)``."""
+    threads = threads or _num_threads()
+    _check_memory(n, d, len(widths), trials, threads)
+    # Batches of several trials per thread keep prange busy; about 20 batches let a
+    # progress bar move without costing measurable time.
+    batch = trials if progress is None else max(threads, -(-trials // 20))
+    values, flags = [], []
+    for first in range(0, trials, batch):
+        count = min(batch, trials - first)
+        v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
+                           lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
+        values.append(v)
+        flags.append(f)
+        if progress is not None:
+            progress(count)
+    return np.concatenate(values), np.concatenate(flags)
+
+
+def _num_threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
+    trials = values.shape[0]
+    mean = values.mean(axis=0)
+    se = values.std(axis=0, ddof=1) / math.sqrt(trials) if trials > 1 else np.full_like(mean, np.nan)
+    return tuple(
+        SimulationRow(
+            width=float(counts[i] / n),
+            p=int(counts[i]),
+            risk={q: Estimate(float(mean[i, k]), float(se[i, k])) for k, q in enumerate(QUANTITIES)},
+            flagged=int(flags[:, i].sum()),
+        )
+        for i in range(len(counts))
+    )
+
+
+def _flag_warnings(rows) -> list[str]:
+    flagged = [r for r in rows if r.flagged]
+    if not flagged:
+        return []
+    shown = ", ".join(f"{r.width:g} ({r.flagged})" for r in flagged[:5])
+    return [
+        f"ill-conditioned fits (cond(X) > {kernels.COND_LIMIT:g}) were solved by SVD at width "
+        f"{shown}{' and more' if len(flagged) > 5 else ''} (trials flagged in parentheses)"
+    ]
+
+
+def simulate(
+    setup: Setup,
+    *,
+    width: float | None = None,
+    points: int | None = None,
+    width_min: float | None = None,
+    trials: int = 100,
+    seed: int = 0,
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Simulation:
+    """Monte Carlo of the real procedure for the latent problem of ``setup`` (THEORY.md §1).
+
+    ``setup.n`` is required. Either one model of width ``width`` (default ``κ``) or the
+    ``points``-width grid of :func:`dcprune.curve`. Every trial draws a training and a fresh
+    sample, fits min-norm least squares (or ridge) at every width, prunes to ``s`` by
+    magnitude, empirical Hessian, oracle and random, retrains on fresh and on the same data,
+    and evaluates each model's population risk exactly. ``progress(k)`` is called after each
+    batch of ``k`` trials.
+    """
+    if not setup.finite:
+        raise ValueError("n is required for Monte Carlo (the experiments have a finite sample size)")
+    trials = _check_int("trials", trials, 1)
+    seed = _check_int("seed", seed, 0)
+    if width is not None and points is not None:
+        raise ValueError("give either width or points, not both")
+    if points is None:
+        counts = setup.count(setup.kappa if width is None else width)
+    else:
+        from ..predict import _curve_counts
+
+        counts = _curve_counts(setup, points, width_min)
+    lam, beta = setup.spectrum.coordinates(setup.d)
+    values, flags = _run(setup.n, setup.d, counts.astype(np.int64), int(setup.s), trials, seed,
+                         setup.ridge, setup.sigma2, lam, beta, threads, progress)
+    rows = _summarize(values, flags, counts, setup.n)
+    return Simulation(setup, int(setup.s), trials, seed, rows, values, flags, tuple(_flag_warnings(rows)))
+
+
+def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 100, seed: int = 0,
+                     ridge: float = 0.0, threads: int | None = None) -> SimulationRow:
+    """Monte Carlo for a model using every coordinate of a diagonal ``problem``.
+
+    The counterpart of :func:`dcprune.predict_problem`; ``problem.mult`` must be integers.
+    """
+    n = _check_int("n", n, 2)
+    s = _check_int("s", s, 1)
+    trials = _check_int("trials", trials, 1)
+    seed = _check_int("seed", seed, 0)
+    ridge = _finite_number("ridge", ridge, nonnegative=True)
+    if not np.all(problem.mult == np.round(problem.mult)):
+        raise ValueError("problem.mult must be whole numbers to simulate coordinates")
+    counts = problem.mult.astype(np.int64)
+    lam, beta = np.repeat(problem.lam, counts), np.repeat(problem.beta, counts)
+    d = int(counts.sum())
+    values, flags = _run(n, d, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
+                         threads, None)
+    return _summarize(values, flags, np.array([d]), n)[0]

@@ -1,0 +1,96 @@
+"""Slow, obviously correct NumPy versions of the Monte Carlo kernels (test oracles).
+
+Each function restates one kernel of ``dcprune.montecarlo.kernels`` in the most direct way:
+``numpy.linalg.lstsq`` per fit, ``argsort`` for pruning, the padded coefficient vector for
+the risk. No work is shared between widths, models or strategies.
+"""
+
+import numpy as np
+
+from dcprune.montecarlo.kernels import KIND_DIAGONAL, KIND_FACTOR, QUANTITIES
+
+
+def naive_fmix32(h):
+    """MurmurHash3's 32-bit finalizer with Python's unbounded integers."""
+    m = 0xFFFFFFFF
+    h &= m
+    h ^= h >> 16
+    h = (h * 0x85EBCA6B) & m
+    h ^= h >> 13
+    h = (h * 0xC2B2AE35) & m
+    return h ^ (h >> 16)
+
+
+def naive_features(kind, Z, e, scale, mixing, label_vec, sigma):
+    """Rows ``x = sqrt(lam) ⊙ z``, ``x = L z`` or ``x = ReLU(W g)``, and their labels."""
+    if kind == KIND_DIAGONAL:
+        X = np.array([scale * z for z in Z])
+        return X, X @ label_vec + sigma * e
+    if kind == KIND_FACTOR:
+        X = np.array([mixing @ z for z in Z])
+        return X, X @ label_vec + sigma * e
+    X = np.array([np.maximum(mixing @ g, 0.0) for g in Z])
+    return X, np.array([(label_vec @ g) ** 2 for g in Z]) + sigma * e
+
+
+def naive_fit(X, y, ridge):
+    """``argmin (1/n)‖y − Xb‖² + ridge‖b‖²``, min-norm: lstsq (ridge as extra rows)."""
+    n, p = X.shape
+    if ridge == 0:
+        return np.linalg.lstsq(X, y, rcond=None)[0]
+    A = np.vstack([X, np.sqrt(n * ridge) * np.eye(p)])
+    return np.linalg.lstsq(A, np.concatenate([y, np.zeros(p)]), rcond=None)[0]
+
+
+def naive_top(score, s):
+    """The ``s`` largest scores, ties to the lower index, as sorted indices."""
+    return np.sort(np.argsort(-np.asarray(score), kind="stable")[:s])
+
+
+def pad(idx, coef, d):
+    b = np.zeros(d)
+    b[idx] = coef
+    return b
+
+
+def naive_risk(b, c0, q, Sigma):
+    """``c0 − 2 bᵀq + bᵀΣb`` for a full-length coefficient vector ``b``."""
+    return c0 - 2 * b @ q + b @ Sigma @ b
+
+
+def lgp_risk(b, beta, Sigma, sigma):
+    """``E(y − xᵀb)² = σ² + (b − β)ᵀΣ(b − β)`` for the linear Gaussian problem."""
+    r = b - beta
+    return sigma**2 + r @ Sigma @ r
+
+
+def naive_trial(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, Sigma):
+    """All ``QUANTITIES`` for every width of one trial, each model fitted from scratch."""
+    n, d = X.shape
+    col = {name: i for i, name in enumerate(QUANTITIES)}
+    out = np.empty((len(widths), len(QUANTITIES)))
+
+    def R(idx, coef):
+        return naive_risk(pad(idx, coef, d), c0, q, Sigma)
+
+    for wi, p in enumerate(widths):
+        every = np.arange(p)
+        b = naive_fit(X[:, :p], y, ridge)
+        dense = R(every, b)
+        if p <= s:
+            out[wi] = dense
+            fresh = R(every, naive_fit(X2[:, :p], y2, ridge))
+            for name in ("magnitude", "hessian", "oracle"):
+                out[wi, col[name + "_retrain"]] = fresh
+            continue
+        out[wi, col["dense"]] = dense
+        hdiag = (X[:, :p] ** 2).sum(axis=0) / n
+        scores = {"magnitude": np.abs(b), "hessian": hdiag * b**2, "oracle": oracle_score[:p]}
+        for name, score in scores.items():
+            keep = naive_top(score, s)
+            out[wi, col[name]] = R(keep, b[keep])
+            out[wi, col[name + "_retrain"]] = R(keep, naive_fit(X2[:, keep], y2, ridge))
+            out[wi, col[name + "_retrain_same"]] = R(keep, naive_fit(X[:, keep], y, ridge))
+        keep = rand_keep[wi, :s]
+        out[wi, col["random"]] = R(keep, b[keep])
+    return out

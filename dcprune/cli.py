@@ -295,8 +295,8 @@ def _table(result, rows) -> str:
 
 _SIM_BLOCKS = (
     ("pruning", ("dense", "magnitude", "hessian", "oracle", "random")),
-    ("retraining: fresh (+rt) and same data (+rt=)", (
-        "magnitude_retrain", "hessian_retrain", "oracle_retrain",
+    ("fresh retraining (the theory's prediction)", ("magnitude_retrain", "hessian_retrain", "oracle_retrain")),
+    ("same-data retraining (what practitioners do)", (
         "magnitude_retrain_same", "hessian_retrain_same", "oracle_retrain_same")),
 )
 
@@ -329,7 +329,7 @@ def _emit_simulation(result, fmt: str, single: bool) -> None:
              "oracle_retrain_same": "OP+rt="}
     for title, names in _SIM_BLOCKS:
         lines.append(f"# {title}")
-        lines.append("  width " + "".join(short[k].rjust(12) for k in names))
+        lines.append("  width" + "".join(short[k].rjust(14) for k in names))
         for r in result.rows:
             cells = "".join(_pm(r.risk[k].mean, r.risk[k].se) for k in names)
             lines.append(f"{r.width:7.4g}" + cells + (f"  ({r.flagged} flagged)" if r.flagged else ""))
@@ -337,4 +337,4 @@ def _emit_simulation(result, fmt: str, single: bool) -> None:
 
 
 def _pm(mean: float, se: float) -> str:
-    return f"{mean:.4g}±{se:.2g}".rjust(12)
+    return " " + f"{mean:.4g}±{se:.2g}".rjust(13)

@@ -224,6 +224,37 @@ class _LazyProgress:
             self.bar.__exit__(*exc)
 
 
+@main.command()
+@click.option("--quick", is_flag=True, help="The small CI grid (a few minutes).")
+@click.option("--size", type=int, default=160, show_default=True, help="Configurations in the full grid.")
+@click.option("--trials", type=int, default=None, help="Trials per configuration  [default: 100, quick 60].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the grid sample and the runs.")
+@click.option("--threshold", type=float, default=4.0, show_default=True, help="Fail when a claimed |z| exceeds it.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="validation/results",
+              show_default=True, help="Directory for report.md, checks.csv and zscores.png.")
+@click.option("--no-plot", is_flag=True, help="Skip the z-score figure.")
+def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
+    """Theory vs Monte Carlo over a grid of problems; non-zero exit if any claimed |z| > threshold."""
+    from pathlib import Path
+
+    from .validate import grid, validate as run_validation, write_outputs
+
+    if threshold <= 0:
+        raise click.UsageError(f"--threshold must be > 0, got {threshold}")
+    trials = trials if trials is not None else (60 if quick else 100)
+    configs = grid(quick=quick, size=size, seed=seed)
+    with _LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
+        checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
+    failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)
+    click.echo(f"{len(configs)} configurations, {sum(c.claimed for c in checks)} claimed checks, "
+               f"{len(failures)} with |z| > {threshold:g}; report: {Path(out_dir) / 'report.md'}")
+    for c in failures:
+        click.echo(f"FAIL {c.config.label()} {c.quantity}: theory {c.theory:.5g}, "
+                   f"MC {c.mean:.5g} ± {c.se:.2g}, z = {c.z:+.2f}", err=True)
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
 # --- output -----------------------------------------------------------------------------
 
 _SHORT = {

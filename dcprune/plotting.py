@@ -1,4 +1,4 @@
-"""Figures of the sparse double-descent curve, and atomic file writers (THEORY.md §5, §9).
+"""Figures of the sparse double-descent curve and of validation z-scores (THEORY.md §5, §9).
 
 The only module of dcprune that imports matplotlib; ``import dcprune`` never loads it. It
 selects the non-interactive ``Agg`` backend on import, so it works on machines without a
@@ -15,12 +15,9 @@ half-written figure or table behind.
 
 from __future__ import annotations
 
-import csv
 import math
-import os
-import tempfile
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Sequence
 
 import matplotlib
 
@@ -31,6 +28,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
+from .output import atomic_write, check_directory  # noqa: E402
 from .predict import RISK_NAMES, Curve  # noqa: E402
 
 __all__ = [
@@ -40,8 +38,7 @@ __all__ = [
     "check_plot_path",
     "plot_curve",
     "default_title",
-    "write_csv",
-    "atomic_write",
+    "plot_zscores",
 ]
 
 #: Figure formats, chosen by the file extension.
@@ -94,86 +91,8 @@ def check_plot_path(path) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"plot file must end in .png, .pdf or .svg, got path='{path}'")
-    _check_directory(path)
+    check_directory(path)
     return path
-
-
-def _check_directory(path: Path) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        raise ValueError(f"directory '{parent}' does not exist (path='{path}')")
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a directory, not a file name")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"directory '{parent}' is not writable (path='{path}')")
-
-
-def atomic_write(path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it to ``path``.
-
-    The rename (:func:`os.replace`) is atomic on one file system, so readers see either the
-    old file or the complete new one. The temporary file is removed if ``write`` fails. The
-    new file gets the mode of the file it replaces, or the default mode under the umask.
-    """
-    path = Path(path)
-    _check_directory(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, _file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _file_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def write_csv(path, header: Sequence[str], rows: Iterable[Sequence], *, comments: Sequence[str] = ()) -> Path:
-    """Write a CSV table atomically; returns the path.
-
-    ``comments`` become leading lines ``# ...`` (read back with ``comment="#"`` in pandas or
-    ``comments="#"`` in NumPy). Cells: floats are written with :func:`repr`, so they read
-    back exactly (``inf``, ``nan`` included); ``None`` is an empty cell; booleans are 0/1.
-    """
-    header = list(header)
-    lines = [line for text in comments for line in str(text).splitlines()]
-
-    def write(tmp: Path) -> None:
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            for line in lines:
-                fh.write(f"# {line}\n")
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(header)
-            for row in rows:
-                row = list(row)
-                if len(row) != len(header):
-                    raise ValueError(f"a CSV row has {len(row)} cells for {len(header)} columns")
-                writer.writerow([_cell(v) for v in row])
-
-    return atomic_write(path, write)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return str(value)
 
 
 def plot_curve(
@@ -384,3 +303,35 @@ def _save(fig: Figure, path: Path) -> None:
     ext = path.suffix.lower()
     with matplotlib.rc_context({"svg.hashsalt": "dcprune"}):  # stable SVG element ids
         atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext[1:], dpi=150, metadata=_METADATA[ext]))
+
+
+def plot_zscores(zscores, path, *, threshold: float = 4.0) -> Path:
+    """Histogram of ``z = (MC − theory)/SE`` against N(0, 1), and its normal QQ plot.
+
+    If the theory is exact and the standard errors honest, the histogram follows the standard
+    normal density and the QQ points the diagonal; a bias shifts both.
+    """
+    from scipy import stats
+
+    path = check_plot_path(path)
+    z = np.asarray([x for x in zscores if math.isfinite(x)], dtype=float)
+    fig = Figure(figsize=(9.0, 3.8), layout="constrained")
+    ax_h, ax_q = fig.subplots(1, 2)
+    lim = max(threshold + 0.5, float(np.abs(z).max()) + 0.5) if z.size else threshold + 0.5
+    ax_h.hist(z, bins=np.linspace(-lim, lim, 41), density=True, color="C0", alpha=0.6, label=f"{z.size} checks")
+    grid = np.linspace(-lim, lim, 400)
+    ax_h.plot(grid, stats.norm.pdf(grid), color="black", label="N(0, 1)")
+    for x in (-threshold, threshold):
+        ax_h.axvline(x, color="C3", linestyle=":", linewidth=1)
+    ax_h.set_xlabel("z = (MC mean − theory) / SE")
+    ax_h.set_ylabel("density")
+    ax_h.legend(frameon=False)
+    if z.size:
+        theo = stats.norm.ppf((np.arange(1, z.size + 1) - 0.5) / z.size)
+        ax_q.plot(theo, np.sort(z), "o", markersize=3, color="C0")
+    ax_q.plot([-lim, lim], [-lim, lim], color="black", linewidth=1)
+    ax_q.set_xlabel("normal quantile")
+    ax_q.set_ylabel("ordered z")
+    ax_q.set_title("QQ plot")
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:], dpi=120))
+    return path

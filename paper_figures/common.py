@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import dcprune
-from dcprune.plotting import check_plot_path, default_title, plot_curve, write_csv
+from dcprune.output import write_csv
+from dcprune.plotting import check_plot_path, default_title, plot_curve
 
 __all__ = [
     "N", "KAPPA", "ALPHA", "SPIKE_FRACTION", "SPIKE", "SIGMA2", "SEED", "PRUNING", "RETRAINING",

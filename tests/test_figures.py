@@ -209,7 +209,7 @@ def test_plot_curve_rejects_unknown_names(small_curve, tmp_path):
 
 
 def test_write_csv_atomic_and_exact(tmp_path):
-    from dcprune.plotting import write_csv
+    from dcprune.output import write_csv
 
     path = tmp_path / "t.csv"
     values = [0.1 + 0.2, math.inf, 1e-300, np.float64(2) / 3]

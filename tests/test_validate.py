@@ -1,0 +1,36 @@
+"""The quick validation grid runs in CI and catches a planted error in a risk formula."""
+
+import numpy as np
+from click.testing import CliRunner
+
+import dcprune.pruning
+from dcprune.cli import main
+from dcprune.numerics import kept_moments, normal_pdf
+
+
+def run_quick(tmp_path, *extra):
+    return CliRunner().invoke(main, ["validate", "--quick", "--out", str(tmp_path), *extra])
+
+
+def test_quick_validation_passes(tmp_path):
+    res = run_quick(tmp_path)
+    assert res.exit_code == 0, res.output
+    report = (tmp_path / "report.md").read_text()
+    assert "|z| > 4: **0**" in report
+    assert (tmp_path / "checks.csv").read_text().count("\n") > 80
+    assert (tmp_path / "zscores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_planted_sign_error_fails_validation(tmp_path, monkeypatch):
+    """Flip the sign of the cross term 2δ·s·(φ₊ − φ₋) of the kept loss: validation must fail."""
+
+    def wrong(mu, sd, b, threshold):
+        prob, loss = kept_moments(mu, sd, b, threshold)
+        mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))
+        cross = 2 * (mu - b) * sd * (normal_pdf((threshold - mu) / sd) - normal_pdf((-threshold - mu) / sd))
+        return prob, loss - 2 * cross
+
+    monkeypatch.setattr(dcprune.pruning, "kept_moments", wrong)
+    res = run_quick(tmp_path, "--no-plot")
+    assert res.exit_code == 1, res.output
+    assert "FAIL" in res.output

@@ -1,0 +1,15 @@
+"""Theory vs Monte Carlo over the validation grid; the same as ``dcprune validate``.
+
+    python validation/validate.py            # full grid (run by hand, ~10 minutes)
+    python validation/validate.py --quick    # the CI grid
+
+Writes validation/results/{report.md, checks.csv, zscores.png}; exits 1 when a claimed
+|z| exceeds --threshold (default 4). See dcprune/validate.py for the grid and the statistics.
+"""
+
+import sys
+
+from dcprune.cli import main
+
+if __name__ == "__main__":
+    main(["validate", *sys.argv[1:]], prog_name="validation/validate.py")

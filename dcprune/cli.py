@@ -11,11 +11,14 @@ import io
 import json
 import math
 import sys
+from dataclasses import dataclass
 
 import click
+import numpy as np
 
 from .predict import RISK_NAMES, Curve, Prediction, Setup, curve as predict_curve, predict as predict_one
 from .problems import PROBLEMS, load_spectrum, standard_problem
+from .randomfeatures import ACTIVATIONS as RF_ACTIVATIONS
 
 __all__ = ["main"]
 
@@ -65,14 +68,19 @@ def problem_options(func):
         click.option("--kappa", type=float, required=True, help="Latent dimension over samples, d/n."),
         click.option("--alpha", type=float, required=True, help="Target nonzeros over latent dimension, s/d, in (0, 1]."),
         click.option("--sigma2", type=float, default=0.1, show_default=True, help="Label noise variance σ²."),
-        click.option("--problem", type=click.Choice(sorted(PROBLEMS)), default=None,
-                     help="Standard latent problem  [default: spiked-covariance]."),
+        click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM]), default=None,
+                     help="Standard latent problem, or random features  [default: spiked-covariance]."),
         click.option("--spike-fraction", type=float, default=None, help="Fraction of spiked coordinates (spiked problems)  [default: 0.1]."),
         click.option("--spike", type=float, default=None, help="Spike value C (spiked problems)  [default: 10]."),
         click.option("--exponent", type=float, default=None, help="Power-law exponent a, λ_j = (j/d)^(-a)  [default: 0.5]."),
         click.option("--signal", type=float, default=None, help="Signal energy βᵀΣβ  [default: 1; a spectrum file's own]."),
         click.option("--spectrum", type=click.Path(dir_okay=False), default=None,
                      help="User spectrum: .csv with columns lambda,beta or .npy of shape (d, 2); replaces --problem."),
+        click.option("--input-dim", type=int, default=None, help="Input dimension D of relu-features (x ~ N(0, I_D))."),
+        click.option("--activation", type=click.Choice(sorted(RF_ACTIVATIONS)), default="relu", show_default=True,
+                     help="Activation of relu-features (Monte Carlo supports relu)."),
+        click.option("--draws", type=int, default=5, show_default=True,
+                     help="relu-features: independent feature matrices W the theory averages over."),
         click.option("--n", "n", type=int, default=None, help="Sample size for finite-size predictions (absent: asymptotic)."),
         click.option("--ridge", type=float, default=0.0, show_default=True, help="Ridge penalty λ of (1/n)‖y−Xb‖² + λ‖b‖²."),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
@@ -95,25 +103,92 @@ def build_setup(kappa, alpha, sigma2, problem, spike_fraction, spike, exponent, 
     return Setup(latent, kappa=kappa, alpha=alpha, sigma2=sigma2, n=n, ridge=ridge)
 
 
-def _setup_from(kwargs) -> Setup:
+def _setup_from(kwargs) -> Setup | RFSetup:
+    rf = {k: kwargs.pop(k) for k in ("input_dim", "activation", "draws")}
     keys = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
             "spectrum", "n", "ridge")
-    return build_setup(**{k: kwargs.pop(k) for k in keys})
+    args = {k: kwargs.pop(k) for k in keys}
+    if args["problem"] == RF_PROBLEM:
+        return RFSetup.build(args, **rf)
+    if rf["input_dim"] is not None:
+        raise click.UsageError("--input-dim goes with --problem relu-features")
+    return build_setup(**args)
+
+
+RF_PROBLEM = "relu-features"
+
+
+@dataclass(frozen=True)
+class RFSetup:
+    """Sizes of a random-feature experiment (THEORY.md §7): ``p_max = round(κ n)`` features
+    at full width, ``s = round(α p_max)`` kept; a width W has ``round(W n)`` features."""
+
+    kappa: float
+    alpha: float
+    n: int
+    input_dim: int
+    activation: str
+    draws: int
+    sigma2: float
+    ridge: float
+
+    @classmethod
+    def build(cls, args, input_dim, activation, draws):
+        if args["n"] is None:
+            raise click.UsageError("--problem relu-features needs --n (random features are a finite problem)")
+        if input_dim is None or input_dim < 1:
+            raise click.UsageError(f"--problem relu-features needs --input-dim >= 1, got {input_dim}")
+        if draws < 1:
+            raise click.UsageError(f"--draws must be >= 1, got {draws}")
+        if args["spectrum"] is not None:
+            raise click.UsageError("give either --problem or --spectrum, not both")
+        # Setup validates kappa, alpha, sigma2, n and ridge with the library's messages.
+        Setup(standard_problem("isotropic"), kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"],
+              n=args["n"], ridge=args["ridge"])
+        return cls(args["kappa"], args["alpha"], args["n"], input_dim, activation, draws, args["sigma2"],
+                   args["ridge"])
+
+    @property
+    def p_max(self) -> int:
+        return max(1, round(self.kappa * self.n))
+
+    @property
+    def s(self) -> int:
+        return max(1, round(self.alpha * self.p_max))
+
+    def count(self, width) -> np.ndarray:
+        width = np.atleast_1d(np.asarray(width, dtype=float))
+        if np.any(width <= 0) or np.any(width > self.kappa * (1 + 1e-12)):
+            raise ValueError(f"width must be in (0, kappa={self.kappa:g}], got width={width.max():g}")
+        return np.unique(np.clip(np.round(width * self.n), 1, self.p_max)).astype(int)
+
+    def header(self, seed: int) -> dict:
+        return {
+            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+            "problem": {"name": RF_PROBLEM, "input_dim": self.input_dim, "activation": self.activation,
+                        "draws": self.draws, "seed": seed, "features": self.p_max},
+        }
 
 
 @main.command()
 @problem_options
 @click.option("--width", type=float, default=None, help="Model width p/n  [default: kappa, the full latent problem].")
-def risk(fmt, width, **kwargs):
+@click.option("--seed", type=int, default=0, show_default=True, help="relu-features: seed of the feature matrices.")
+def risk(fmt, width, seed, **kwargs):
     """Predicted risks of one model: dense, pruned (MP, HP, OP, random) and retrained."""
     setup = _setup_from(kwargs)
+    if isinstance(setup, RFSetup):
+        _emit_rf(setup, _rf_theory(setup, setup.count(setup.kappa if width is None else width), seed), fmt, seed,
+                 single=True)
+        return
     result = predict_one(setup, width)
     _emit(result, fmt)
 
 
 @main.command()
 @problem_options
-@click.option("--points", type=int, default=200, show_default=True, help="Number of widths.")
+@click.option("--points", type=int, default=None,
+              help="Number of widths  [default: 200; relu-features 20, each costs ~1 s per draw].")
 @click.option("--width-min", type=float, default=None, help="Smallest width p/n  [default: kappa/points].")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Also draw the curve to FILE (.png, .pdf or .svg).")
@@ -125,6 +200,9 @@ def risk(fmt, width, **kwargs):
 @click.option("--quiet", is_flag=True, help="Print no table/JSON (with --plot) and no progress bar.")
 def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, **kwargs):
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
+    points = points if points is not None else (20 if kwargs["problem"] == RF_PROBLEM else 200)
+    if points < 2:
+        raise click.UsageError(f"--points must be >= 2, got {points}")
     if plot_path is not None:
         from .plotting import check_plot_path  # matplotlib only when plotting
 
@@ -135,6 +213,12 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
     setup = _setup_from(kwargs)
+    if isinstance(setup, RFSetup):
+        if plot_path is not None:
+            raise click.UsageError("--plot draws diagonal problems; relu-features figures: dcprune figure fig2")
+        counts = setup.count(np.linspace(width_min or setup.kappa / points, setup.kappa, points))
+        _emit_rf(setup, _rf_theory(setup, counts, seed), fmt, seed, single=False)
+        return
     result = predict_curve(setup, points=points, width_min=width_min)
     simulation = None
     if sim_trials is not None:
@@ -186,11 +270,26 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwar
     if threads is not None and threads < 1:
         raise click.UsageError(f"--threads must be >= 1, got {threads}")
     setup = _setup_from(kwargs)
+    progress = _LazyProgress(trials, enabled=not quiet and sys.stderr.isatty())
+    if isinstance(setup, RFSetup):
+        from .montecarlo.randomfeatures import simulate_random_features
+
+        if points is None:
+            counts = setup.count(setup.kappa if width is None else width)
+        else:
+            counts = setup.count(np.linspace(width_min or setup.kappa / points, setup.kappa, points))
+        with progress as callback:
+            result = simulate_random_features(
+                setup.input_dim, setup.n, counts, setup.s, activation=setup.activation, draws=setup.draws,
+                trials=trials, seed=seed, label_noise=setup.sigma2, ridge=setup.ridge, threads=threads,
+                progress=callback)
+        _emit_rf_simulation(setup, result, fmt, seed, single=points is None)
+        return
     from .montecarlo import simulate as run_simulation  # Numba compiles only when simulating
 
-    with _LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+    with progress as callback:
         result = run_simulation(setup, width=width, points=points, width_min=width_min, trials=trials,
-                                seed=seed, threads=threads, progress=progress)
+                                seed=seed, threads=threads, progress=callback)
     _emit_simulation(result, fmt, single=points is None)
 
 
@@ -369,3 +468,71 @@ def _emit_simulation(result, fmt: str, single: bool) -> None:
 
 def _pm(mean: float, se: float) -> str:
     return " " + f"{mean:.4g}±{se:.2g}".rjust(13)
+
+
+# --- random features ----------------------------------------------------------------------
+
+
+def _rf_theory(setup: RFSetup, counts, seed: int):
+    from .randomfeatures import sweep_random_features
+
+    return sweep_random_features(setup.input_dim, setup.n, counts, setup.s, setup.activation,
+                                 draws=setup.draws, seed=seed, ridge=setup.ridge, label_noise=setup.sigma2)
+
+
+def _rf_row(row) -> dict:
+    return {
+        "width": row.p / row.n,
+        "p": row.p,
+        "zeta": row.zeta,
+        "gamma": _json_float(row.gamma),
+        "risk": {k: _json_float(v[0]) for k, v in row.risk.items()},
+        "risk_se": {k: _json_float(v[1]) for k, v in row.risk.items()},
+    }
+
+
+def _json_float(x: float):
+    return float(x) if math.isfinite(x) else None
+
+
+def _emit_rf(setup: RFSetup, sweep, fmt: str, seed: int, single: bool) -> None:
+    rows = [_rf_row(r) for r in sweep.rows]
+    warnings = list(dict.fromkeys(w for r in sweep.rows for w in r.warnings))
+    if fmt == "json":
+        out = {**setup.header(seed), "s": setup.s, "warnings": warnings}
+        if single:
+            out.update(rows[0])
+            out["converged"] = True
+        else:
+            out["rows"] = rows
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        return
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["width", "p", "zeta", "gamma", *RISK_NAMES, *(f"{k}_se" for k in RISK_NAMES)])
+        for r in sweep.rows:
+            writer.writerow([repr(r.p / r.n), r.p, repr(r.zeta), repr(r.gamma),
+                             *(repr(r.risk[k][0]) for k in RISK_NAMES), *(repr(r.risk[k][1]) for k in RISK_NAMES)])
+        click.echo(buf.getvalue(), nl=False)
+        return
+    lines = [
+        f"# relu-features: input dim {setup.input_dim}, {setup.activation}, n={setup.n}, "
+        f"features={setup.p_max}, s={setup.s}, sigma2={setup.sigma2:g}, ridge={setup.ridge:g}",
+        f"# theory of the equivalent linear problem, averaged over {setup.draws} draws of W (seed {seed})",
+        " ".join(c.rjust(7) for c in ["width", "zeta", *(_SHORT[k] for k in RISK_NAMES)]),
+    ]
+    for r in sweep.rows:
+        lines.append(" ".join([f"{r.p / r.n:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k][0], 7) for k in RISK_NAMES)]))
+    click.echo("\n".join(lines))
+
+
+def _emit_rf_simulation(setup: RFSetup, result, fmt: str, seed: int, single: bool) -> None:
+    if fmt == "json":
+        out = result.to_dict(single=single)
+        out.update(setup.header(seed))
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
+        return
+    _emit_simulation(result, fmt, single)

@@ -43,8 +43,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import finite_number, whole_number
 from .predict import RISK_NAMES, _check_n
-from .problems import DiagonalProblem, _finite_number
+from .problems import DiagonalProblem
 from .solver import dense_risk, peak_reason
 
 __all__ = [
@@ -125,7 +126,7 @@ class CovarianceProblem:
         lam = np.clip(lam, 0.0, None)
         object.__setattr__(self, "Sigma", sigma)
         object.__setattr__(self, "beta", beta)
-        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "eigenvectors", vec)
 
@@ -139,7 +140,7 @@ class CovarianceProblem:
         beta.setflags(write=False)
         new = object.__new__(CovarianceProblem)
         for name, value in (("Sigma", self.Sigma), ("beta", beta),
-                            ("sigma2", _finite_number("sigma2", sigma2, nonnegative=True)),
+                            ("sigma2", finite_number("sigma2", sigma2, nonnegative=True)),
                             ("eigenvalues", self.eigenvalues), ("eigenvectors", self.eigenvectors)):
             object.__setattr__(new, name, value)
         return new
@@ -223,7 +224,7 @@ def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 
     if not isinstance(problem, CovarianceProblem):
         raise ValueError(f"problem must be a CovarianceProblem, got problem={problem!r}")
     n = _check_n(n, finite)
-    ridge = _finite_number("ridge", ridge, nonnegative=True)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     vec = problem.eigenvectors
     lam, beta_e, keep = _eigen_atoms(problem.eigenvalues, vec.T @ problem.beta, problem.rank_tol)
     dense = dense_risk(lam[None], beta_e[None], np.ones((1, lam.size)), problem.sigma2, n,
@@ -342,16 +343,6 @@ def _masked_risk(problem, draws, idx):
     return problem.risk(np.where(kept, draws, 0.0))
 
 
-def _check_count(name, value, lo):
-    try:
-        ok = not isinstance(value, bool) and float(value).is_integer() and value >= lo
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
-    return int(value)
-
-
 def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: float = 0.0,
                        finite: bool = False, samples: int = 4000, retrain_samples: int = 64,
                        seed: int = 0) -> CovariancePrediction:
@@ -370,10 +361,10 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     """
     if not isinstance(problem, CovarianceProblem):
         raise ValueError(f"problem must be a CovarianceProblem, got problem={problem!r}")
-    s = _check_count("s", s, 1)
-    samples = _check_count("samples", samples, 2)
-    retrain_samples = min(_check_count("retrain_samples", retrain_samples, 2), samples)
-    seed = _check_count("seed", seed, 0)
+    s = whole_number("s", s, 1)
+    samples = whole_number("samples", samples, 2)
+    retrain_samples = min(whole_number("retrain_samples", retrain_samples, 2), samples)
+    seed = whole_number("seed", seed, 0)
     dc = solve_covariance_dc(problem, n, ridge=ridge, finite=finite)
     n = _check_n(n, finite)
     warnings = [dc.message] if dc.message else []

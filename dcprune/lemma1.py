@@ -55,7 +55,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .problems import _finite_number
+from .checks import finite_number, whole_number
 
 __all__ = ["Lemma1Problem", "Lemma1Risk", "LEMMA1_NAMES", "lemma1_risk", "simulate_lemma1"]
 
@@ -94,7 +94,7 @@ class Lemma1Problem:
             raise ValueError(f"beta must be finite with the shape of c {c.shape}, got beta.shape={beta.shape}")
         object.__setattr__(self, "c", c)
         object.__setattr__(self, "beta", beta)
-        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
 
     @property
     def p(self) -> int:
@@ -149,16 +149,6 @@ class Lemma1Risk:
         return {k: (float(v) if math.isfinite(v) else None) for k, v in asdict(self).items()}
 
 
-def _check_count(name, value, lo):
-    try:
-        ok = not isinstance(value, bool) and float(value).is_integer() and value >= lo
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
-    return int(value)
-
-
 def _variance(sigma2: float, n: int) -> float:
     """:math:`E(\\hat a - a)^2 = \\sigma^2 E[1/\\chi^2_n] = \\sigma^2/(n-2)`; infinite for n <= 2."""
     if sigma2 == 0:
@@ -180,8 +170,8 @@ def lemma1_risk(problem: Lemma1Problem, n: int, s: int) -> Lemma1Risk:
     """
     if not isinstance(problem, Lemma1Problem):
         raise ValueError(f"problem must be a Lemma1Problem, got problem={problem!r}")
-    n = _check_count("n", n, 1)
-    s = _check_count("s", s, 1)
+    n = whole_number("n", n, 1)
+    s = whole_number("s", s, 1)
     sigma2, a, p = problem.sigma2, problem.a, problem.p
     v = _variance(sigma2, n)
     s = min(s, p)
@@ -242,10 +232,10 @@ def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 200
     :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by ``numpy.random.default_rng(seed)``.
     Names: :data:`LEMMA1_NAMES`.
     """
-    n = _check_count("n", n, 1)
-    s = min(_check_count("s", s, 1), problem.p)
-    trials = _check_count("trials", trials, 2)
-    rng = np.random.default_rng(_check_count("seed", seed, 0))
+    n = whole_number("n", n, 1)
+    s = min(whole_number("s", s, 1), problem.p)
+    trials = whole_number("trials", trials, 2)
+    rng = np.random.default_rng(whole_number("seed", seed, 0))
     root = np.sqrt(problem.c)
     a, sigma = problem.a, math.sqrt(problem.sigma2)
     out = {name: np.empty(trials) for name in LEMMA1_NAMES}

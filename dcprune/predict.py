@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from .problems import DiagonalProblem, Layout, Spectrum, _check_layout_size, _finite_number, _overlap
+from .checks import finite_number
+from .problems import DiagonalProblem, Layout, Spectrum, _check_layout_size, _overlap
 from .pruning import RULES, prune, retrain
 from .solver import dense_risk, peak_reason
 
@@ -116,13 +117,13 @@ class Setup:
     def __post_init__(self):
         if not isinstance(self.spectrum, Spectrum):
             raise ValueError(f"spectrum must be a dcprune Spectrum, got spectrum={self.spectrum!r}")
-        object.__setattr__(self, "kappa", _finite_number("kappa", self.kappa, positive=True))
-        alpha = _finite_number("alpha", self.alpha)
+        object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
+        alpha = finite_number("alpha", self.alpha)
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got alpha={self.alpha!r}")
         object.__setattr__(self, "alpha", alpha)
-        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
-        object.__setattr__(self, "ridge", _finite_number("ridge", self.ridge, nonnegative=True))
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
         if self.n is not None:
             if isinstance(self.n, bool) or not float(self.n).is_integer() or self.n < 2:
                 raise ValueError(f"n must be an integer >= 2, got n={self.n!r}")
@@ -485,7 +486,7 @@ def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndar
     if isinstance(points, bool) or int(points) != points or points < 2:
         raise ValueError(f"points must be an integer >= 2, got points={points!r}")
     width_min = setup.kappa / points if width_min is None else width_min
-    width_min = _finite_number("width_min", width_min, positive=True)
+    width_min = finite_number("width_min", width_min, positive=True)
     if width_min >= setup.kappa:
         raise ValueError(f"width_min must be below kappa={setup.kappa:g}, got width_min={width_min:g}")
     return np.unique(setup.count(np.linspace(width_min, setup.kappa, int(points))))
@@ -499,7 +500,7 @@ def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:
 
 
 def _check_n(n, finite):
-    n = _finite_number("n", n, positive=True)
+    n = finite_number("n", n, positive=True)
     if finite and (not n.is_integer() or n < 2):
         raise ValueError(f"n must be an integer >= 2 at finite size, got n={n!r}")
     return n
@@ -512,7 +513,7 @@ def solve_dc(problem: DiagonalProblem, n: float, *, ridge: float = 0.0, finite: 
     Real multiplicities and ``n`` describe the asymptotic law at that scale.
     """
     n = _check_n(n, finite)
-    ridge = _finite_number("ridge", ridge, nonnegative=True)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     _check_layout_size(problem.lam.size)
     dense = dense_risk(problem.lam[None], problem.beta[None], problem.mult[None], problem.sigma2, n,
                        ridge=ridge, finite=finite)
@@ -543,8 +544,8 @@ def predict_problem(problem: DiagonalProblem, n: float, s: float, *, ridge: floa
     coordinates (the atoms are sorted by saliency).
     """
     n = _check_n(n, finite)
-    s = _finite_number("s", s, positive=True)
-    ridge = _finite_number("ridge", ridge, nonnegative=True)
+    s = finite_number("s", s, positive=True)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     _check_layout_size(problem.lam.size)
     values = _evaluate(_problem_layout(problem, s), problem.sigma2, s, n, ridge, finite)
     return _risk(values, 0)

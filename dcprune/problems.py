@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy.special import roots_jacobi
 
+from .checks import finite_number, require
+
 __all__ = [
     "DiagonalProblem",
     "Layout",
@@ -37,24 +39,6 @@ __all__ = [
 # Largest float64 array a layout may allocate: beyond this the caller asked for more than a
 # diagonal prediction ever needs, and a clear refusal beats the machine swapping.
 MAX_LAYOUT_ELEMENTS = 50_000_000
-
-
-def _require(condition: bool, name: str, message: str, value) -> None:
-    if not condition:
-        raise ValueError(f"{name} {message}, got {name}={value!r}")
-
-
-def _finite_number(name: str, value, *, positive=False, nonnegative=False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {name}={value!r}") from None
-    _require(math.isfinite(x), name, "must be finite", value)
-    if positive:
-        _require(x > 0, name, "must be > 0", value)
-    if nonnegative:
-        _require(x >= 0, name, "must be >= 0", value)
-    return x
 
 
 def group_atoms(lam, beta, mult=None):
@@ -119,7 +103,7 @@ class DiagonalProblem:
         object.__setattr__(self, "lam", lam)
         object.__setattr__(self, "beta", beta)
         object.__setattr__(self, "mult", mult)
-        object.__setattr__(self, "sigma2", _finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
 
     @classmethod
     def from_arrays(cls, lam, beta, sigma2: float) -> "DiagonalProblem":
@@ -262,11 +246,11 @@ class _Spiked(AtomSpectrum):
     signal: float = 1.0
 
     def __post_init__(self):
-        f = _finite_number("spike_fraction", self.spike_fraction)
-        _require(0 < f < 1, "spike_fraction", "must be in (0, 1)", self.spike_fraction)
+        f = finite_number("spike_fraction", self.spike_fraction)
+        require(0 < f < 1, "spike_fraction", "must be in (0, 1)", self.spike_fraction)
         object.__setattr__(self, "spike_fraction", f)
-        object.__setattr__(self, "spike", _finite_number("spike", self.spike, positive=True))
-        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+        object.__setattr__(self, "spike", finite_number("spike", self.spike, positive=True))
+        object.__setattr__(self, "signal", finite_number("signal", self.signal, positive=True))
 
     def params(self):
         return {"spike_fraction": self.spike_fraction, "spike": self.spike, "signal": self.signal}
@@ -308,7 +292,7 @@ class Isotropic(AtomSpectrum):
     name = "isotropic"
 
     def __post_init__(self):
-        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+        object.__setattr__(self, "signal", finite_number("signal", self.signal, positive=True))
 
     def params(self):
         return {"signal": self.signal}
@@ -336,7 +320,7 @@ class ArraySpectrum(AtomSpectrum):
         lam, beta = _validate_spectrum_arrays(self.lam, self.beta, self.source)
         rows = lam.size
         if self.signal is not None:
-            signal = _finite_number("signal", self.signal, positive=True)
+            signal = finite_number("signal", self.signal, positive=True)
             energy = float(np.sum(lam * beta**2))
             if energy <= 0:
                 raise ValueError(f"{self.source}: beta is zero, cannot rescale it to signal={signal}")
@@ -402,8 +386,8 @@ class PowerLaw(Spectrum):
     name = "power-law"
 
     def __post_init__(self):
-        object.__setattr__(self, "exponent", _finite_number("exponent", self.exponent, positive=True))
-        object.__setattr__(self, "signal", _finite_number("signal", self.signal, positive=True))
+        object.__setattr__(self, "exponent", finite_number("exponent", self.exponent, positive=True))
+        object.__setattr__(self, "signal", finite_number("signal", self.signal, positive=True))
 
     def params(self):
         return {"exponent": self.exponent, "signal": self.signal}

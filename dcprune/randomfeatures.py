@@ -61,6 +61,7 @@ from numpy.polynomial import Chebyshev
 from numpy.polynomial.legendre import leggauss
 from scipy.special import erf, expit
 
+from .checks import whole_number
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
 from .predict import RISK_NAMES
 
@@ -98,16 +99,6 @@ _CHEB_DEGREE = 96
 _NEGATIVE_NOISE_RTOL = 1e-8
 
 
-def _check_int(name, value, lo):
-    try:
-        ok = not isinstance(value, bool) and float(value).is_integer() and value >= lo
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
-    return int(value)
-
-
 def _activation(activation):
     if callable(activation):
         return activation
@@ -124,8 +115,8 @@ def draw_features(input_dim: int, width_count: int, seed=0) -> tuple[np.ndarray,
     θ is drawn first, then ``W`` row by row, so ``draw_features(D, p, s)[0]`` is the first ``p``
     rows of ``draw_features(D, P, s)[0]`` for ``p <= P``. ``seed``: an int or a tuple of ints.
     """
-    input_dim = _check_int("input_dim", input_dim, 1)
-    width_count = _check_int("width_count", width_count, 1)
+    input_dim = whole_number("input_dim", input_dim, 1)
+    width_count = whole_number("width_count", width_count, 1)
     rng = np.random.default_rng(seed)
     theta = rng.standard_normal(input_dim)
     theta /= np.linalg.norm(theta)
@@ -372,10 +363,10 @@ def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="
     :math:`\hat\Sigma_{ii}` differ slightly). With the reference label :math:`(\theta^\top x)^2`,
     odd activations (tanh, erf) have :math:`q = 0`: nothing is learnable and :math:`\beta = 0`.
     """
-    n = _check_int("n", n, 2)
-    p = _check_int("p", p, 1)
-    draws = _check_int("draws", draws, 1)
-    seed = _check_int("seed", seed, 0)
+    n = whole_number("n", n, 2)
+    p = whole_number("p", p, 1)
+    draws = whole_number("draws", draws, 1)
+    seed = whole_number("seed", seed, 0)
     preds = []
     for k in range(draws):
         rf = equivalent_problem(input_dim, p, activation, seed=(seed, k), label_noise=label_noise)
@@ -410,15 +401,15 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
     in a Monte Carlo sweep over nested models. Width ``p`` of draw ``k`` equals
     ``predict_random_features(..., p, ...)`` of the same seed exactly.
     """
-    n = _check_int("n", n, 2)
+    n = whole_number("n", n, 2)
     widths = np.asarray(widths)
     if widths.ndim != 1 or widths.size == 0:
         raise ValueError(f"widths must be a non-empty 1-D array of counts, got widths={widths!r}")
-    widths = np.array([_check_int("width", w, 1) for w in widths])
+    widths = np.array([whole_number("width", w, 1) for w in widths])
     if np.any(np.diff(widths) <= 0):
         raise ValueError(f"widths must be strictly increasing, got widths={widths.tolist()}")
-    draws = _check_int("draws", draws, 1)
-    seed = _check_int("seed", seed, 0)
+    draws = whole_number("draws", draws, 1)
+    seed = whole_number("seed", seed, 0)
     if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
         raise ValueError(f"label_noise must be finite and >= 0, got label_noise={label_noise!r}")
     c0 = 3.0 + float(label_noise)

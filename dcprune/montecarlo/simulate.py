@@ -15,8 +15,9 @@ from typing import Callable
 
 import numpy as np
 
+from ..checks import finite_number, whole_number
 from ..predict import Setup, _json_number
-from ..problems import DiagonalProblem, _finite_number
+from ..problems import DiagonalProblem
 from . import kernels
 
 __all__ = ["QUANTITIES", "Estimate", "SimulationRow", "Simulation", "simulate", "simulate_problem",
@@ -123,12 +124,6 @@ def available_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def _check_int(name: str, value, lo: int) -> int:
-    if isinstance(value, bool) or not float(value).is_integer() or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={value!r}")
-    return int(value)
-
-
 def _check_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> None:
     need = kernels.estimate_bytes(n, d, n_widths, trials, threads)
     have = available_memory()
@@ -213,8 +208,8 @@ def simulate(
     """
     if not setup.finite:
         raise ValueError("n is required for Monte Carlo (the experiments have a finite sample size)")
-    trials = _check_int("trials", trials, 1)
-    seed = _check_int("seed", seed, 0)
+    trials = whole_number("trials", trials, 1)
+    seed = whole_number("seed", seed, 0)
     if width is not None and points is not None:
         raise ValueError("give either width or points, not both")
     if points is None:
@@ -236,11 +231,11 @@ def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 
 
     The counterpart of :func:`dcprune.predict_problem`; ``problem.mult`` must be integers.
     """
-    n = _check_int("n", n, 2)
-    s = _check_int("s", s, 1)
-    trials = _check_int("trials", trials, 1)
-    seed = _check_int("seed", seed, 0)
-    ridge = _finite_number("ridge", ridge, nonnegative=True)
+    n = whole_number("n", n, 2)
+    s = whole_number("s", s, 1)
+    trials = whole_number("trials", trials, 1)
+    seed = whole_number("seed", seed, 0)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     if not np.all(problem.mult == np.round(problem.mult)):
         raise ValueError("problem.mult must be whole numbers to simulate coordinates")
     counts = problem.mult.astype(np.int64)

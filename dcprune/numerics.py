@@ -72,6 +72,7 @@ def solve_monotone(
     *,
     scale: np.ndarray | float = 1.0,
     x0: np.ndarray | None = None,
+    increasing: bool | None = None,
     xtol: float = 1e-15,
     ftol: float = 1e-13,
     maxiter: int = 200,
@@ -83,13 +84,14 @@ def solve_monotone(
     ``rtsafe``), so the iteration cannot leave the bracket or stall: the bracket is halved at
     least every other step. An element has converged when ``|f| <= ftol * scale`` or the
     step is below ``xtol * max(1, |x|)``. ``residual`` is ``|f| / scale`` at the answer.
-    ``x0`` (inside the bracket) replaces the midpoint as the first iterate.
+    ``x0`` (inside the bracket) replaces the midpoint as the first iterate; ``increasing``,
+    when known, saves the evaluation at ``lo`` that would otherwise tell the direction.
     """
     lo = np.array(lo, dtype=float, copy=True)
     hi = np.array(hi, dtype=float, copy=True)
     scale = np.broadcast_to(np.asarray(scale, dtype=float), lo.shape)
-    f_lo, _ = fun(lo)
-    increasing = f_lo < 0
+    if increasing is None:
+        increasing = fun(lo)[0] < 0
     x = 0.5 * (lo + hi) if x0 is None else np.clip(np.asarray(x0, dtype=float), lo, hi)
     f = np.zeros_like(x)
     done = np.zeros(x.shape, dtype=bool)

@@ -51,7 +51,10 @@ def group_atoms(lam, beta, mult=None):
     lam = np.asarray(lam, dtype=float).ravel()
     beta = np.asarray(beta, dtype=float).ravel()
     mult = np.ones_like(lam) if mult is None else np.asarray(mult, dtype=float).ravel()
-    order = np.lexsort((-np.abs(beta), beta, -lam, -lam * beta**2))
+    saliency = lam * beta**2
+    order = np.argsort(-saliency, kind="stable")
+    if np.any(np.diff(saliency[order]) == 0):  # ties: resolve them by λ, then β
+        order = np.lexsort((-np.abs(beta), beta, -lam, -saliency))
     lam, beta, mult = lam[order], beta[order], mult[order]
     first = np.r_[True, (lam[1:] != lam[:-1]) | (beta[1:] != beta[:-1])]
     starts = np.flatnonzero(first)

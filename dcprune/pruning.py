@@ -136,7 +136,8 @@ def _count_root(mu, sd, w, mult, s, t_max, x0):
         dens = (normal_pdf(z_hi) + normal_pdf(z_lo)) * w / sd
         return (mult * prob).sum(axis=-1) - s, -(mult * dens).sum(axis=-1)
 
-    return solve_monotone(count, np.zeros_like(t_max), t_max, x0=x0, scale=max(s, 1.0), ftol=1e-12)
+    return solve_monotone(count, np.zeros_like(t_max), t_max, x0=x0, increasing=False, scale=max(s, 1.0),
+                          ftol=1e-12)
 
 
 def retrain(lam, beta, mult, keep, sigma2_eff, n: float, *, ridge: float = 0.0,

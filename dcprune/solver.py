@@ -43,11 +43,11 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
     over = p > n
     if over.any():
         lo = _active_min(lam[over], mult[over]) * (p[over] - n) / n
-        root = _log_root(_min_norm_equation(lam[over], mult[over], n), lo, trace[over], n)
+        root = _log_root(_min_norm_equation(lam[over], mult[over], n), lo, trace[over], n, increasing=False)
         zeta[over], converged[over], residual[over] = root.x, root.converged, root.residual
     if ridge > 0:
         lo = np.maximum(ridge, zeta)
-        root = _log_root(_ridge_equation(lam, mult, n, ridge), lo, ridge + trace, ridge)
+        root = _log_root(_ridge_equation(lam, mult, n, ridge), lo, ridge + trace, ridge, increasing=True)
         zeta, converged, residual = root.x, root.converged, root.residual
     return zeta, converged, residual
 
@@ -71,7 +71,7 @@ def _ridge_equation(lam, mult, n, ridge):
     return fun
 
 
-def _log_root(fun, lo, hi, scale):
+def _log_root(fun, lo, hi, scale, increasing):
     def in_log(x):
         zeta = np.exp(x)
         f, dfdlog = fun(zeta)
@@ -79,7 +79,7 @@ def _log_root(fun, lo, hi, scale):
 
     lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
     # Widen the bracket by a hair so a root sitting on an endpoint is strictly inside.
-    root = solve_monotone(in_log, np.log(lo) - 1e-12, np.log(hi) + 1e-12, scale=scale)
+    root = solve_monotone(in_log, np.log(lo) - 1e-12, np.log(hi) + 1e-12, scale=scale, increasing=increasing)
     root.x = np.exp(root.x)
     return root
 

@@ -398,7 +398,7 @@ def _risk(values: dict, i: int) -> Risk:
 def _warnings(setup: Setup, values: dict, counts: np.ndarray) -> list[str]:
     """One line per kind of infinite value or failed solve, naming the widths."""
     n = setup.scale
-    out = []
+    out = list(setup.spectrum.warnings(setup.finite))
 
     def where(mask):
         ws = counts[mask] / n

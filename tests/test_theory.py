@@ -282,7 +282,8 @@ def test_ridge_solves_its_equation_and_tends_to_min_norm():
     assert dcprune.solve_dc(small, 200, ridge=0.1).zeta > 0
 
 
-@pytest.mark.parametrize("exponent,kappa,alpha", [(0.9, 2.0, 0.2), (0.9, 0.5, 0.05), (0.3, 5.0, 0.3)])
+@pytest.mark.parametrize("exponent,kappa,alpha", [(0.8, 2.0, 0.2), (0.8, 0.5, 0.02), (0.7, 0.5, 0.05),
+                                                   (0.3, 5.0, 0.3)])
 def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):
     """The asymptotic power law's quadrature agrees with 4x the nodes to 1e-6 relative."""
     from dcprune import problems
@@ -300,6 +301,12 @@ def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):
         assert np.array_equal(np.isfinite(a), np.isfinite(b)), name
         ok = np.isfinite(b)
         assert np.allclose(a[ok], b[ok], rtol=1e-6, atol=0), name
+
+
+def test_power_law_warns_beyond_tested_exponent():
+    warned = dcprune.predict(dcprune.Setup(dcprune.PowerLaw(exponent=0.9), kappa=2, alpha=0.3))
+    assert any("exponent" in w for w in warned.warnings)
+    assert not dcprune.predict(dcprune.Setup(dcprune.PowerLaw(exponent=0.5), kappa=2, alpha=0.3)).warnings
 
 
 def test_power_law_zeta_against_direct_integral():

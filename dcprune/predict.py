@@ -13,7 +13,6 @@ import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from .checks import finite_number
 from .problems import DiagonalProblem, Layout, Spectrum, _check_layout_size, _overlap
@@ -382,6 +381,8 @@ def _reference(setup: Setup) -> Reference:
     best = int(np.nanargmin(values))
     p_best, r_best = float(candidates[best]), float(values[best])
     if setup.ridge == 0 and not setup.finite and spec.breakpoints(d, False) is None:
+        from scipy.optimize import minimize_scalar  # only smooth spectra need it; keeps import fast
+
         lo = candidates[max(best - 1, 0)]
         hi = candidates[min(best + 1, candidates.size - 1)]
         res = minimize_scalar(lambda p: float(risk(np.array([p]))[0]), bounds=(lo, hi), method="bounded",

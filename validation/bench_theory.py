@@ -3,25 +3,31 @@
 Usage: python validation/bench_theory.py [--out validation/results/bench_theory.json]
 Writes JSON atomically and prints a summary. Targets (issue 2): 200-point curve < 0.1 s;
 one prediction for 10^6 distinct atoms < 2 s; `import dcprune` < 0.5 s.
+
+The measurements are functions (:func:`curve_seconds`, :func:`predict_atoms_seconds`,
+:func:`import_seconds`) so that ``validation/benchmarks.py`` reuses them.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 import dcprune
+from dcprune.output import write_json
+
+PROBLEM_NAMES = ("spiked-covariance", "spiked-identity", "isotropic", "power-law")
+ATOMS = (10**2, 10**3, 10**4, 10**5, 10**6)
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "bench_theory.json"
 
 
 def best_of(fn, repeat=5):
+    """Smallest wall time (s) of ``repeat`` calls of ``fn()``."""
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
@@ -30,39 +36,61 @@ def best_of(fn, repeat=5):
     return min(times)
 
 
+def standard_setup(name, n=None):
+    """The problem ``name`` at κ = 2, α = 0.3 (asymptotic when ``n`` is None)."""
+    return dcprune.Setup(dcprune.standard_problem(name), kappa=2, alpha=0.3, n=n)
+
+
+def curve_seconds(setup, points=200, repeat=5):
+    """Best time of ``dcprune.curve(setup, points=points)``."""
+    return best_of(lambda: dcprune.curve(setup, points=points), repeat)
+
+
+def atom_arrays(atoms, rng):
+    """A user spectrum of ``atoms`` distinct (λ, β) rows: λ ~ U(0.5, 5), β ~ N(0, 1/atoms)."""
+    return rng.uniform(0.5, 5.0, atoms), rng.normal(size=atoms) / np.sqrt(atoms)
+
+
+def predict_atoms_seconds(lam, beta, repeat=3):
+    """Best time of one full-width prediction for the spectrum (λ, β), its grouping included."""
+
+    def one():
+        spec = dcprune.ArraySpectrum(lam=lam, beta=beta)
+        return dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.3))
+
+    return best_of(one, repeat)
+
+
+def import_seconds(module="dcprune", repeat=5):
+    """Best in-process time of ``import module`` in fresh interpreters (startup excluded).
+
+    ``module`` may be a comma-separated list, imported in one statement.
+    """
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    return min(float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(repeat))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="validation/results/bench_theory.json")
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     res = {}
-    for name in ("spiked-covariance", "spiked-identity", "isotropic", "power-law"):
+    for name in PROBLEM_NAMES:
         for n in (None, 200):
-            setup = dcprune.Setup(dcprune.standard_problem(name), kappa=2, alpha=0.3, n=n)
-            res[f"curve200[{name},n={n}]_s"] = best_of(lambda: dcprune.curve(setup, points=200))
+            res[f"curve200[{name},n={n}]_s"] = curve_seconds(standard_setup(name, n))
     rng = np.random.default_rng(0)
     per_atom = {}
-    for atoms in (10**2, 10**3, 10**4, 10**5, 10**6):
-        lam = rng.uniform(0.5, 5.0, atoms)
-        beta = rng.normal(size=atoms) / np.sqrt(atoms)
-
-        def one():
-            spec = dcprune.ArraySpectrum(lam=lam, beta=beta)
-            return dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.3))
-
-        t = best_of(one, repeat=3 if atoms < 10**6 else 2)
+    for atoms in ATOMS:
+        t = predict_atoms_seconds(*atom_arrays(atoms, rng), repeat=3 if atoms < 10**6 else 2)
         res[f"predict[atoms={atoms}]_s"] = t
         per_atom[atoms] = t / atoms
     res["per_atom_cost_ratio_1e6_over_1e4"] = per_atom[10**6] / per_atom[10**4]
-    code = "import time; t = time.perf_counter(); import dcprune; print(time.perf_counter() - t)"
-    imports = [float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(5)]
-    res["import_s"] = min(imports)
+    res["import_s"] = import_seconds()
     for k, v in res.items():
         print(f"{k:45s} {v:.4g}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=out.parent, delete=False, suffix=".tmp") as fh:
-        json.dump(res, fh, indent=2)
-    os.replace(fh.name, out)
+    write_json(out, res)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,392 @@
+"""dcprune benchmarks in one run: theory engine and Monte Carlo, as ratios to in-run baselines.
+
+The machine is shared (2 cores), so absolute times move with other people's load; every
+figure that matters is a ratio to a baseline measured in the same process, close in time:
+
+1. Theory: cost per curve point (200-point curve of the default problem and of the power law)
+   against one standalone prediction; one prediction for a user spectrum of 10²…10⁶ distinct
+   atoms, with the log-log slope of its cost (expected ≈ 1, linear, at large sizes) and the
+   cost per atom in units of one Gaussian CDF (``scipy.special.ndtr``) evaluation measured
+   here; ``import dcprune`` time (fresh interpreters, best of 5) against importing its
+   unavoidable dependencies (NumPy and ``scipy.special``).
+2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 11 quantities) against
+   the plain NumPy ``lstsq`` loop of ``tests/naive.py`` doing the same work, interleaved
+   rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
+   it is slower even on a quiet machine (1.17 vs 0.76 s/trial measured) and, when other
+   processes use the cores, OpenBLAS's spinning threads make it 10–150× slower, which would
+   inflate the ratio. ``--numpy-default-blas`` adds that configuration (the speedup is then
+   against the faster of the two).
+3. Fit phase (one thread) against the one-thread matrix-multiply rate measured around it.
+4. Scaling of the Monte Carlo with n (fixed κ = d/n = 3, α = s/d = 1/6), with the largest
+   width d and with the number of widths (fixed n = 200), and with the number of trials:
+   time ratios and fitted log-log exponents, next to the exponents of the analytic FLOP count
+   of the fit phase (:func:`bench_montecarlo.fit_flops`).
+
+The measurements themselves live in ``bench_theory.py`` and ``bench_montecarlo.py`` (both
+still runnable on their own); this script composes them, fits the exponents and writes
+
+    validation/results/benchmarks.json   (all numbers)
+    validation/results/benchmarks.md     (key figures, targets, pass/fail)
+
+Usage::
+
+    python validation/benchmarks.py            # full run, a few minutes
+    python validation/benchmarks.py --quick    # reduced run, < 60 s; writes to a temporary
+                                               # directory unless --out-dir is given
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import scipy
+from scipy.special import ndtr
+
+import dcprune
+from dcprune.output import atomic_write, write_json
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_montecarlo as BM
+import bench_theory as BT
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SEED = 20210201
+
+# Targets: issue 2 (theory) and the Monte Carlo brief. A "range" target is a two-sided band.
+TARGETS = {
+    "curve_default_s": ("<", 0.1),
+    "curve_power_law_s": ("<", 0.1),
+    "predict_1e6_atoms_s": ("<", 2.0),
+    "atoms_slope_large": ("range", (0.9, 1.15)),
+    "import_s": ("<", 0.5),
+    "mc_speedup": (">=", 5.0),
+    "trials_exponent": ("range", (0.85, 1.15)),
+}
+
+FULL = {
+    "curve_repeat": 5, "atoms": BT.ATOMS, "big_repeat": 2, "import_repeat": 5,
+    "mc_trials": 50, "mc_rounds": 3, "numpy_default_blas": False, "fit_trials": 50, "fit_repeat": 2,
+    "gemm_repeat": 5,
+    "scale_trials": 20, "scale_repeat": 3,
+    "n_values": (100, 200, 400), "d_values": (300, 600, 1200), "width_counts": (15, 30, 60, 120),
+    "trial_counts": (10, 20, 40),
+}
+QUICK = {
+    "curve_repeat": 3, "atoms": BT.ATOMS, "big_repeat": 1, "import_repeat": 3,
+    "mc_trials": 10, "mc_rounds": 2, "numpy_default_blas": False, "fit_trials": 10, "fit_repeat": 1,
+    "gemm_repeat": 3,
+    "scale_trials": 10, "scale_repeat": 3,
+    "n_values": (100, 200), "d_values": (300, 600), "width_counts": (30, 60),
+    "trial_counts": (10, 20),
+}
+
+
+def loglog_slope(x, y):
+    """Least-squares slope of log y against log x."""
+    return float(np.polyfit(np.log(np.asarray(x, float)), np.log(np.asarray(y, float)), 1)[0])
+
+
+def load():
+    return round(os.getloadavg()[0], 2)
+
+
+# ----------------------------------------------------------------------------------------------
+# 1. Theory engine
+# ----------------------------------------------------------------------------------------------
+
+
+def theory(cfg):
+    res = {"load_average_at_start": load()}
+    setups = {
+        "default": dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3),
+        "power_law": dcprune.Setup(dcprune.PowerLaw(), kappa=2, alpha=0.3),
+    }
+    points = 200
+    curves = {}
+    for name, setup in setups.items():
+        dcprune.predict(setup)  # first-call costs (quadrature tables, caches) off the clock
+        curve_s = BT.curve_seconds(setup, points, cfg["curve_repeat"])
+        predict_s = BT.best_of(lambda setup=setup: dcprune.predict(setup), cfg["curve_repeat"])
+        curves[name] = {
+            "spectrum": repr(setup.spectrum),
+            "points": points,
+            "curve_seconds": curve_s,
+            "seconds_per_point": curve_s / points,
+            "one_prediction_seconds": predict_s,
+            "point_over_one_prediction": curve_s / points / predict_s,
+        }
+    res["curve"] = curves
+
+    # Unit of cost: one Gaussian CDF evaluation, at array throughput (10^6 elements).
+    z = np.random.default_rng(1).normal(size=10**6)
+    ndtr_s = BT.best_of(lambda: ndtr(z), 5) / z.size
+    rng = np.random.default_rng(0)
+    rows = []
+    for atoms in cfg["atoms"]:
+        lam, beta = BT.atom_arrays(atoms, rng)
+        t = BT.predict_atoms_seconds(lam, beta,
+                                     repeat=cfg["big_repeat"] if atoms >= 10**6 else 3)
+        rows.append({"atoms": atoms, "seconds": t, "seconds_per_atom": t / atoms,
+                     "per_atom_in_ndtr_evaluations": t / atoms / ndtr_s})
+    sizes = [r["atoms"] for r in rows]
+    times = [r["seconds"] for r in rows]
+    large = [i for i, a in enumerate(sizes) if a >= 10**4]
+    res["atoms"] = {
+        "ndtr_seconds_per_element": ndtr_s,
+        "rows": rows,
+        "slope_all": loglog_slope(sizes, times),
+        "slope_large": loglog_slope([sizes[i] for i in large], [times[i] for i in large]),
+        "large_sizes": [sizes[i] for i in large],
+        "local_slopes": [
+            {"from": sizes[i], "to": sizes[i + 1],
+             "slope": loglog_slope(sizes[i:i + 2], times[i:i + 2])}
+            for i in range(len(sizes) - 1)
+        ],
+    }
+
+    rep = cfg["import_repeat"]
+    imp = {
+        "dcprune_s": BT.import_seconds("dcprune", rep),
+        "numpy_scipy_special_s": BT.import_seconds("numpy, scipy.special", rep),
+        "numpy_scipy_special_optimize_s":
+            BT.import_seconds("numpy, scipy.special, scipy.optimize", rep),
+        "repeat": rep,
+    }
+    imp["over_dependencies"] = imp["dcprune_s"] / imp["numpy_scipy_special_s"]
+    res["import"] = imp
+    res["load_average_at_end"] = load()
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# 2-4. Monte Carlo
+# ----------------------------------------------------------------------------------------------
+
+
+def scaling(points, *, seed, repeat, per_trial=True, model=True):
+    """Time the Numba driver at each ``(x, prob, trials)``; rounds interleave the points.
+
+    Returns rows (seconds, ratio to the first point, model FLOPs of one trial's fit phase) and
+    the fitted log-log exponents of the time and of the FLOP model in ``x``.
+    """
+    threads = numba.config.NUMBA_NUM_THREADS
+    best = [np.inf] * len(points)
+    for _ in range(repeat):
+        for i, (_, prob, trials) in enumerate(points):
+            t, _, _ = BM.numba_run(prob, trials, seed, threads, 1)
+            best[i] = min(best[i], t / trials if per_trial else t)
+    rows = []
+    for (x, prob, trials), t in zip(points, best):
+        row = {"x": x, "n": prob["n"], "d": prob["d"], "s": prob["s"],
+               "widths": len(prob["widths"]), "trials": trials,
+               ("seconds_per_trial" if per_trial else "seconds"): t, "ratio": t / best[0]}
+        if model:
+            row["model_fit_flops_per_trial"] = BM.fit_phase(prob, 1, seed)[1]
+        rows.append(row)
+    xs = [p[0] for p in points]
+    out = {"rows": rows, "exponent": loglog_slope(xs, best), "repeat": repeat}
+    out["model_exponent"] = (loglog_slope(xs, [r["model_fit_flops_per_trial"] for r in rows])
+                             if model else 1.0)
+    return out
+
+
+def montecarlo(cfg):
+    res = {"load_average_at_start": load()}
+    prob = BM.problem()
+    res["problem"] = {"n": BM.N, "d": BM.D, "s": BM.S, "sigma2": BM.SIGMA2,
+                      "widths": len(prob["widths"]), "quantities": 11}
+    res["jit_warmup_seconds"] = BM.warm_up(prob)
+    res["numba_vs_numpy"] = BM.compare_with_numpy(
+        prob, trials=cfg["mc_trials"], numpy_trials=1, seed=SEED, rounds=cfg["mc_rounds"],
+        numpy_default_blas=cfg["numpy_default_blas"])
+    max_rel, flags0 = BM.agreement(prob, SEED)
+    res["agreement_trial0"] = {"max_relative_difference": max_rel, "flags": flags0}
+    res["fit_phase"] = BM.fit_efficiency(prob, cfg["fit_trials"], SEED, cfg["gemm_repeat"],
+                                         cfg["fit_repeat"])
+    res["fit_phase"]["share_of_one_thread_run"] = (
+        res["fit_phase"]["seconds_per_trial"]
+        / res["numba_vs_numpy"]["seconds_per_trial"]["numba_one_thread"])
+
+    kw = {"seed": SEED, "repeat": cfg["scale_repeat"]}
+    tr = cfg["scale_trials"]
+    res["scaling"] = {
+        "n": {"note": "d = 3n, s = n/2, 60 widths",
+              **scaling([(n, BM.problem(n=n, d=3 * n, s=n // 2), tr) for n in cfg["n_values"]],
+                        **kw)},
+        "d": {"note": "largest width p = d; n = 200, s = 100, 60 widths",
+              **scaling([(d, BM.problem(d=d), tr) for d in cfg["d_values"]], **kw)},
+        "widths": {"note": "number of widths; n = 200, d = 600, s = 100",
+                   **scaling([(w, BM.problem(n_widths=w), tr) for w in cfg["width_counts"]],
+                             **kw)},
+        "trials": {"note": "Figure-3 sweep, total seconds",
+                   **scaling([(t, prob, t) for t in cfg["trial_counts"]], per_trial=False,
+                             model=False, **kw)},
+    }
+    res["load_average_at_end"] = load()
+    return res
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------------
+
+
+def verdict(key, value):
+    if value is None:
+        return "not run"
+    op, bound = TARGETS[key]
+    ok = {"<": lambda: value < bound, ">=": lambda: value >= bound,
+          "range": lambda: bound[0] <= value <= bound[1]}[op]()
+    return "pass" if ok else "FAIL"
+
+
+def target_text(key):
+    op, bound = TARGETS[key]
+    return f"{bound[0]:g} – {bound[1]:g}" if op == "range" else f"{op} {bound:g}"
+
+
+def key_figures(result):
+    """Rows ``(figure, value text, target text, status, raw value or None)``."""
+    th, mc = result["theory"], result["montecarlo"]
+    cur, atoms, imp = th["curve"], th["atoms"], th["import"]
+    by_size = {r["atoms"]: r for r in atoms["rows"]}
+    big = by_size.get(10**6)
+    cmp, fit, sc = mc["numba_vs_numpy"], mc["fit_phase"], mc["scaling"]
+    per = cmp["seconds_per_trial"]
+    rows = []
+
+    def add(figure, text, key=None, value=None, target=None):
+        if key is not None:
+            rows.append((figure, text, target_text(key), verdict(key, value), value))
+        else:
+            rows.append((figure, text, target or "—", "info", value))
+
+    for name, label, key in (("default", "spiked covariance", "curve_default_s"),
+                             ("power_law", "power law", "curve_power_law_s")):
+        c = cur[name]
+        add(f"200-point curve, {label} (s)",
+            f"{c['curve_seconds']:.4f} ({c['seconds_per_point'] * 1e3:.3f} ms/point = "
+            f"{c['point_over_one_prediction']:.2f} × one prediction)", key, c["curve_seconds"])
+    add("one prediction, 10⁶ atoms (s)",
+        "not run" if big is None else
+        f"{big['seconds']:.2f} ({big['seconds_per_atom'] * 1e9:.0f} ns/atom = "
+        f"{big['per_atom_in_ndtr_evaluations']:.0f} ndtr)",
+        "predict_1e6_atoms_s", None if big is None else big["seconds"])
+    sizes = atoms["large_sizes"]
+    add(f"log-log slope of prediction cost, 10^{int(np.log10(sizes[0]))}–"
+        f"10^{int(np.log10(sizes[-1]))} atoms",
+        f"{atoms['slope_large']:.3f} (all sizes {atoms['slope_all']:.3f})",
+        "atoms_slope_large", atoms["slope_large"])
+    add("`import dcprune` (s)",
+        f"{imp['dcprune_s']:.3f} ({imp['over_dependencies']:.2f} × numpy+scipy.special "
+        f"{imp['numpy_scipy_special_s']:.3f})", "import_s", imp["dcprune_s"])
+    np_text = f"NumPy {per['numpy_one_thread'] * 1e3:.0f} ms/trial (BLAS 1 thread)"
+    if "numpy_default_threads" in per:
+        np_text += f", {per['numpy_default_threads'] * 1e3:.0f} (default threads)"
+    add("Monte Carlo speedup vs NumPy lstsq loop, Figure-3 sweep",
+        f"{cmp['speedup']['numba_all_threads_vs_numpy_best']:.1f}× "
+        f"(Numba {per['numba_all_threads'] * 1e3:.1f} ms/trial, {cmp['numba_threads']} threads; "
+        f"{np_text}); 1 thread vs 1 thread "
+        f"{cmp['speedup']['numba_one_thread_vs_numpy_one_thread']:.1f}×",
+        "mc_speedup", cmp["speedup"]["numba_all_threads_vs_numpy_best"])
+    add("fit phase, fraction of one-thread GEMM rate",
+        f"{fit['fraction_of_gemm_rate']:.1%} ({fit['useful_flops_per_second'] / 1e9:.1f} of "
+        f"{fit['gemm_one_thread_flops_per_second'] / 1e9:.1f} GFLOP/s; "
+        f"{fit['share_of_one_thread_run']:.0%} of a one-thread run)",
+        value=fit["fraction_of_gemm_rate"])
+    for key, label in (("n", "n (κ, α fixed)"), ("d", "largest width d (n fixed)"),
+                       ("widths", "number of widths"), ("trials", "trials")):
+        s = sc[key]
+        xs = [r["x"] for r in s["rows"]]
+        ratios = ", ".join(f"{r['ratio']:.2f}" for r in s["rows"])
+        text = f"exponent {s['exponent']:.2f}; time ratios {ratios} at {xs}"
+        if key == "trials":
+            add(f"Monte Carlo scaling with {label}", text, "trials_exponent", s["exponent"])
+        else:
+            add(f"Monte Carlo scaling with {label}", text,
+                target=f"FLOP model {s['model_exponent']:.2f} (info)", value=s["exponent"])
+    return rows
+
+
+def markdown(result, rows):
+    m = result["machine"]
+    lines = [
+        f"# dcprune benchmarks ({result['mode']} run)",
+        "",
+        (f"{result['date']}; {m['cpu']}, {m['cores']} cores, {m['numba_threads']} Numba threads; "
+         f"load average {m['load_average_at_start']} at start, {m['load_average_at_end']} at "
+        f"end; whole run {result['wall_seconds']:.0f} s. Produced by "
+        f"`python validation/benchmarks.py{' --quick' if result['mode'] == 'quick' else ''}`; "
+        f"all numbers in `benchmarks.json`."),
+        "",
+        ("The machine is shared, so absolute times move with its load; ratios to baselines "
+        "measured in the same run (one prediction, an `ndtr` evaluation, the dependencies' "
+        "import, the NumPy loop, the GEMM rate, the smallest size) are the robust figures."),
+        "",
+        "| figure | measured | target | status |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {f} | {t} | {tg} | {st} |" for f, t, tg, st, _ in rows]
+    failed = [f for f, _, _, st, _ in rows if st == "FAIL"]
+    lines += ["", f"Failed: {', '.join(failed)}." if failed else "All targets met."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="reduced run (< 60 s)")
+    ap.add_argument("--numpy-default-blas", action="store_true",
+                    help="also time the NumPy loop at NumPy's default BLAS thread count (slower "
+                         "than one thread here; minutes per trial when the machine is loaded)")
+    ap.add_argument("--out-dir", default=None,
+                    help="directory for benchmarks.json and benchmarks.md (default: "
+                         "validation/results, or a temporary directory with --quick)")
+    args = ap.parse_args(argv)
+    cfg = dict(QUICK if args.quick else FULL)
+    cfg["numpy_default_blas"] = args.numpy_default_blas
+    out_dir = Path(args.out_dir) if args.out_dir else (
+        Path(tempfile.gettempdir()) / "dcprune-benchmarks-quick" if args.quick else RESULTS)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    start = time.perf_counter()
+    result = {
+        "mode": "quick" if args.quick else "full",
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+                        "load_average_at_start": load(), "python": platform.python_version(),
+                        "numpy": np.__version__, "scipy": scipy.__version__,
+                        "numba": numba.__version__, "dcprune": dcprune.__version__},
+        "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+    }
+    print("theory engine ...", flush=True)
+    result["theory"] = theory(cfg)
+    print(f"  done at {time.perf_counter() - start:.0f} s; Monte Carlo ...", flush=True)
+    result["montecarlo"] = montecarlo(cfg)
+    result["machine"]["load_average_at_end"] = load()
+    result["wall_seconds"] = time.perf_counter() - start
+    rows = key_figures(result)
+    result["key_figures"] = [
+        {"figure": f, "measured": t, "target": tg, "status": st, "value": v}
+        for f, t, tg, st, v in rows
+    ]
+    json_path = write_json(out_dir / "benchmarks.json", result)
+    text = markdown(result, rows)
+    md_path = atomic_write(out_dir / "benchmarks.md",
+                           lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    print(text)
+    print(f"written: {json_path}, {md_path} ({result['wall_seconds']:.0f} s)")
+    return result
+
+
+if __name__ == "__main__":
+    main()

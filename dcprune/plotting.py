@@ -16,8 +16,9 @@ half-written figure or table behind.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import matplotlib
 
@@ -39,6 +40,8 @@ __all__ = [
     "plot_curve",
     "default_title",
     "plot_zscores",
+    "Panel",
+    "plot_panels",
 ]
 
 #: Figure formats, chosen by the file extension.
@@ -334,4 +337,140 @@ def plot_zscores(zscores, path, *, threshold: float = 4.0) -> Path:
     ax_q.set_ylabel("ordered z")
     ax_q.set_title("QQ plot")
     atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix[1:], dpi=120))
+    return path
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One axes of :func:`plot_panels`: theory lines and Monte Carlo markers against ``x``.
+
+    ``lines[name]``: theory values on ``x`` (``name`` a risk name of :data:`RISK_NAMES`;
+    non-finite values leave a gap). ``markers[name]``: ``(x, mean, se)`` of a Monte Carlo
+    estimate, drawn in the style of ``name``; a name ending in ``_same`` (same-data retraining)
+    takes the style of its fresh counterpart with unfilled markers. ``vlines``: ``(x, label)``
+    dotted vertical lines (e.g. ``p = s``); ``reference``: a dashed horizontal line, with its
+    legend label ``reference_label``.
+    """
+
+    x: np.ndarray
+    lines: Mapping[str, np.ndarray]
+    markers: Mapping[str, tuple] = field(default_factory=dict)
+    title: str | None = None
+    vlines: Sequence[tuple[float, str]] = ()
+    reference: float = math.nan
+    reference_label: str = "reference"
+
+
+def _base_name(name: str) -> str:
+    return name.removesuffix("_same")
+
+
+def plot_panels(
+    panels: Sequence[Panel],
+    path,
+    *,
+    xlabel: str = "p/n",
+    ylabel: str = "test risk",
+    xscale: str = "linear",
+    title: str | None = None,
+    legend_title: str = "lines: theory",
+    peak: float | None = 1.0,
+    peak_label: str = "p = n",
+) -> Path:
+    """Side-by-side panels of theory lines and Monte Carlo markers sharing the risk axis.
+
+    The general form of :func:`plot_curve` for results that are not a :class:`Curve` (random
+    features, Lemma 1): each :class:`Panel` is one axes; styles (colour, marker, line) are
+    those of :func:`plot_curve`, filled markers for Monte Carlo estimates of a theory line and
+    unfilled ones for same-data retraining (``*_same``; the filled ones are then labelled
+    "fresh data"). ``peak``: an x where the risk diverges (``p/n = 1``), drawn as a thin line
+    labelled ``peak_label``; values within ±0.15 of it do not set the top
+    of the shared risk axis, which is logarithmic when the values span more than a factor 20.
+    ``xscale``: ``"linear"`` or ``"log"``. Returns ``path``; the extension picks the format.
+    """
+    path = check_plot_path(path)
+    if not panels:
+        raise ValueError("panels must hold at least one Panel")
+    if xscale not in ("linear", "log"):
+        raise ValueError(f"xscale must be 'linear' or 'log', got {xscale=}")
+    for panel in panels:
+        unknown = [k for k in [*panel.lines, *map(_base_name, panel.markers)] if k not in _STYLE]
+        if unknown:
+            raise ValueError(f"unknown risk names {unknown}; choose from {', '.join(_STYLE)}")
+
+    k = len(panels)
+    fig = Figure(figsize=(_FIGSIZE[0] if k == 1 else 3.3 * k + 2.2, _FIGSIZE[1]), layout="constrained")
+    axes = fig.subplots(1, k, sharey=True, squeeze=False)[0]
+    shown, xs, drawn, marked, references = [], [], [], set(), []
+    for ax, panel in zip(axes, panels):
+        x = np.asarray(panel.x, dtype=float)
+        xs.append(x)
+        for name, values in panel.lines.items():
+            style = _STYLE[name]
+            values = _finite_or_nan(values)
+            ax.plot(x, values, color=style["color"], linestyle=style["linestyle"],
+                    linewidth=style.get("linewidth", 1.4), zorder=2)
+            # The shared axis limits use x relative to the peak (p/n), as _set_limits expects.
+            shown.append((x if peak is None else x - peak + 1.0, values))
+            if name not in drawn:
+                drawn.append(name)
+        for name, (mx, mean, se) in panel.markers.items():
+            mx = np.asarray(mx, dtype=float)
+            mean = _finite_or_nan(mean)
+            se = np.asarray(se, dtype=float)
+            base = _base_name(name)
+            _errorbar(ax, mx, mean, np.where(np.isfinite(se), se, 0.0), _STYLE[base],
+                      filled=name == base)
+            shown.append((mx if peak is None else mx - peak + 1.0, mean))
+            marked.add(name)
+            if base not in drawn:
+                drawn.append(base)
+        if math.isfinite(panel.reference):
+            ax.axhline(panel.reference, color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, zorder=1)
+            references.append(panel.reference_label)
+        for vx, label in panel.vlines:
+            ax.axvline(vx, color="0.55", linestyle=":", linewidth=1.2, zorder=1)
+            _top_label(ax, vx, label)
+        if peak is not None and x.min() < peak < x.max():
+            ax.axvline(peak, color="0.8", linestyle="-", linewidth=0.8, zorder=0)
+            _top_label(ax, peak, peak_label)
+        if panel.title:
+            ax.set_title(panel.title, fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, which="major", color="0.92", linewidth=0.6)
+        ax.tick_params(labelsize=9)
+
+    reference = max((p.reference for p in panels if math.isfinite(p.reference)), default=math.nan)
+    all_x = np.concatenate(xs)
+    _set_limits(axes[0], shown, reference, all_x if peak is None else all_x - peak + 1.0)
+    for ax, x in zip(axes, xs):
+        if xscale == "log":
+            ax.set_xscale("log")
+            ax.set_xlim(x.min() / 1.15, x.max() * 1.15)
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        else:
+            pad = 0.02 * (x.max() - x.min())
+            ax.set_xlim(max(0.0, x.min() - pad), x.max() + pad)
+    axes[0].set_ylabel(ylabel)
+    if title is not None:
+        fig.suptitle(title, fontsize=10)
+
+    handles = []
+    for name in drawn:
+        style = _STYLE[name]
+        handles.append(Line2D([], [], color=style["color"], linestyle=style["linestyle"],
+                              linewidth=style.get("linewidth", 1.4),
+                              marker=style["marker"] if name in marked else None, markersize=4.5,
+                              label=style["label"] + (", fresh data" if f"{name}_same" in marked else "")))
+    for name in drawn:
+        if f"{name}_same" in marked:
+            style = _STYLE[name]
+            handles.append(Line2D([], [], color=style["color"], linestyle="none", marker=style["marker"],
+                                  markerfacecolor="white", markersize=4.5, label=f"{style['label']}, same data"))
+    for label in dict.fromkeys(references):
+        handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=label))
+    axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+                    title=legend_title, title_fontsize=8, frameon=False, borderaxespad=0.0,
+                    alignment="left")
+    _save(fig, path)
     return path

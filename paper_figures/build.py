@@ -21,24 +21,23 @@ from typing import Callable, Sequence
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from paper_figures import fig3a, fig3b, fig7a, fig7b  # noqa: E402
+from paper_figures import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1  # noqa: E402
 
 __all__ = ["FIGURES", "PLANNED", "build", "main"]
 
 #: Figure name -> ``build(out_dir, quick=False, mc=True) -> list[Path]``.
 FIGURES: dict[str, Callable[..., list[Path]]] = {
+    "fig2": fig2.build,
     "fig3a": fig3a.build,
     "fig3b": fig3b.build,
+    "fig4": fig4.build,
     "fig7a": fig7a.build,
     "fig7b": fig7b.build,
+    "lemma1": lemma1.build,
 }
 
 #: Figures of THEORY.md §9 not built yet, and what they will show.
-PLANNED = {
-    "fig2": "random features (THEORY §7): equivalent-LGP theory vs ReLU random-feature Monte Carlo",
-    "fig4": "random features (THEORY §7): several sparsity targets, fresh vs same-data retraining",
-    "lemma1": "perfectly correlated features (THEORY §8): pruned vs retrained risk against n",
-}
+PLANNED: dict[str, str] = {}
 
 
 def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[Path]:

@@ -15,17 +15,44 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["atomic_write", "write_csv", "write_json", "check_directory"]
+__all__ = ["atomic_write", "write_csv", "write_json", "check_directory", "prepare_directory"]
 
 
 def check_directory(path: Path) -> None:
+    """``ValueError`` unless a file can be written at ``path`` (its directory exists and
+    takes a file); called before any computation, so a bad path costs nothing."""
+    path = Path(path)
     parent = path.parent
     if not parent.is_dir():
         raise ValueError(f"directory '{parent}' does not exist (path='{path}')")
     if path.is_dir():
         raise ValueError(f"'{path}' is a directory, not a file name")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ValueError(f"directory '{parent}' is not writable (path='{path}')")
+    _probe(parent, f"path='{path}'")
+
+
+def prepare_directory(path) -> Path:
+    """Create the output directory ``path`` (and parents) and check that it takes files.
+
+    Raises ``ValueError`` with the reason (not a file-system traceback) when it cannot.
+    """
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ValueError(f"output directory '{path}' is an existing file") from None
+    except OSError as exc:
+        raise ValueError(f"cannot create output directory '{path}': {exc.strerror}") from None
+    _probe(path, "output directory")
+    return path
+
+
+def _probe(directory: Path, what: str) -> None:
+    # os.access says yes to root on read-only and virtual file systems; only a write tells.
+    try:
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise ValueError(f"directory '{directory}' is not writable: {exc.strerror} ({what})") from None
 
 
 def atomic_write(path, write: Callable[[Path], None]) -> Path:

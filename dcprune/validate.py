@@ -79,10 +79,10 @@ _WIDTHS = (0.5, 0.8, 0.9, 1.1, 1.25, 2.0)
 def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
     """The validation grid.
 
-    Full: a seeded random sample of ``size`` configurations from the product of every
-    standard problem, widths ``_WIDTHS`` (both sides of the peak) and the full width, α from
-    0.05 to 0.9, σ² ∈ {0, 0.1, 1}, ridge on and off, n ∈ {100, 200, 400, 800}, always
-    including the corners. Quick: a fixed dozen covering each factor at least once, small n.
+    Full: a seeded random sample of ``size`` distinct configurations from the product of
+    every standard problem, κ ∈ {1.5, 3}, widths ``_WIDTHS`` (both sides of the peak) and the
+    full width, α from 0.05 to 0.9, σ² ∈ {0, 0.1, 1}, ridge on and off, n ∈ {100, 200, 400,
+    800}. Quick: a fixed eight covering each factor at least once, small n.
     """
     problems = ("spiked-covariance", "spiked-identity", "isotropic", "power-law")
     if quick:
@@ -97,15 +97,13 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
             ("power-law", 1.5, 1.1, 0.3, 1.0, 0.0, 100),
         ]
         return [Config(*r) for r in rows]
-    space = list(itertools.product(problems, (1.5, 3.0), _WIDTHS + (None,), (0.05, 0.2, 0.5, 0.9),
-                                   (0.0, 0.1, 1.0), (0.0, 0.1), (100, 200, 400, 800)))
-    rng = random.Random(seed)
-    picks = rng.sample(space, min(size, len(space)))
-    out = []
-    for problem, kappa, width, alpha, sigma2, ridge, n in picks:
-        width = kappa if width is None or width > kappa else width
-        out.append(Config(problem, kappa, width, alpha, sigma2, ridge, n))
-    return out
+    # Widths beyond κ mean the full width, so the product has repeats: drop them before sampling.
+    space = list(dict.fromkeys(
+        Config(problem, kappa, kappa if width is None or width > kappa else width, alpha, sigma2, ridge, n)
+        for problem, kappa, width, alpha, sigma2, ridge, n in itertools.product(
+            problems, (1.5, 3.0), _WIDTHS + (None,), (0.05, 0.2, 0.5, 0.9), (0.0, 0.1, 1.0), (0.0, 0.1),
+            (100, 200, 400, 800))))
+    return random.Random(seed).sample(space, min(size, len(space)))
 
 
 def run_config(config: Config, trials: int, seed: int) -> list[Check]:
@@ -185,10 +183,9 @@ def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int
     """
     from pathlib import Path
 
-    from .output import atomic_write, write_csv
+    from .output import atomic_write, prepare_directory, write_csv
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_directory(out_dir)
     text = report_markdown(checks, threshold, trials)
     atomic_write(out_dir / "report.md", lambda tmp: tmp.write_text(text))
     rows = [c.to_dict() for c in checks]

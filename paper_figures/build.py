@@ -21,6 +21,7 @@ from typing import Callable, Sequence
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dcprune.output import prepare_directory  # noqa: E402
 from paper_figures import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1  # noqa: E402
 
 __all__ = ["FIGURES", "PLANNED", "build", "main"]
@@ -52,8 +53,7 @@ def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[P
             if one in PLANNED:
                 raise ValueError(f"figure {one!r} is not built yet ({PLANNED[one]})")
             raise ValueError(f"unknown figure {one!r}; choose from all, {', '.join(FIGURES)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_directory(out_dir)
     paths = []
     for one in names:
         paths += FIGURES[one](out, quick=quick, mc=mc)

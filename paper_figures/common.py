@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import dcprune
-from dcprune.output import write_csv
+from dcprune.output import prepare_directory, write_csv
 from dcprune.plotting import check_plot_path, default_title, plot_curve
 
 __all__ = [
@@ -371,8 +371,10 @@ def main(build: Callable[..., list[Path]], description: str | None = None,
     parser.add_argument("--quick", action="store_true", help="few trials, coarse grid (smoke test)")
     parser.add_argument("--no-mc", action="store_true", help="theory lines only, no Monte Carlo")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out = prepare_directory(args.out)
+    except ValueError as exc:
+        parser.error(str(exc))
     start = time.perf_counter()
     for path in build(out, quick=args.quick, mc=not args.no_mc):
         print(path)

@@ -38,6 +38,10 @@ class _OneLineErrors(click.Group):
         except (ValueError, MemoryError) as exc:
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
             code = 2
+        except OSError as exc:  # a file that cannot be read or written, after the early checks
+            where = f" '{exc.filename}'" if exc.filename else ""
+            click.echo(f"Error: cannot access{where}: {exc.strerror or exc}", err=True)
+            code = 1
         except click.Abort:
             click.echo("Aborted.", err=True)
             code = 1
@@ -203,6 +207,8 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
     points = points if points is not None else (20 if kwargs["problem"] == RF_PROBLEM else 200)
     if points < 2:
         raise click.UsageError(f"--points must be >= 2, got {points}")
+    if plot_path is None and (retrain or quiet):
+        raise click.UsageError(f"{'--retrain' if retrain else '--quiet'} changes the plot: give --plot FILE too")
     if plot_path is not None:
         from .plotting import check_plot_path  # matplotlib only when plotting
 
@@ -324,7 +330,7 @@ class _LazyProgress:
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="The small CI grid (a few minutes).")
+@click.option("--quick", is_flag=True, help="The small grid CI runs (8 configurations, seconds).")
 @click.option("--size", type=int, default=160, show_default=True, help="Configurations in the full grid.")
 @click.option("--trials", type=int, default=None, help="Trials per configuration  [default: 100, quick 60].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the grid sample and the runs.")
@@ -340,6 +346,9 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
 
     if threshold <= 0:
         raise click.UsageError(f"--threshold must be > 0, got {threshold}")
+    from .output import prepare_directory
+
+    prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
     trials = trials if trials is not None else (60 if quick else 100)
     configs = grid(quick=quick, size=size, seed=seed)
     with _LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:

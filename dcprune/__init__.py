@@ -9,8 +9,16 @@ retraining, for diagonal linear Gaussian problems (§3–5). Quick start::
     print(dcprune.predict(setup).risk)        # one model, full width
     curve = dcprune.curve(setup, points=200)  # the sparse double-descent curve
 
-Importing this package loads neither matplotlib nor Numba kernels.
+Correlated features (§6), random features (§7) and perfectly correlated features (§8) are
+exported too. The submodules ``dcprune.exact`` (sympy), ``dcprune.montecarlo`` (Numba) and
+``dcprune.plotting`` (matplotlib) load on first attribute access, so importing this package
+loads none of sympy, Numba or matplotlib.
 """
+
+import importlib
+
+from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance, solve_covariance_dc
+from .lemma1 import LEMMA1_NAMES, Lemma1Problem, Lemma1Risk, lemma1_risk, simulate_lemma1
 
 from .predict import (
     RISK_NAMES,
@@ -39,7 +47,26 @@ from .problems import (
     standard_problem,
 )
 
+from .randomfeatures import (
+    ACTIVATIONS,
+    RandomFeaturesPrediction,
+    RandomFeaturesProblem,
+    RandomFeaturesSweep,
+    equivalent_problem,
+    predict_random_features,
+    sweep_random_features,
+)
+
 __version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("exact", "montecarlo", "plotting")
+
+
+def __getattr__(name: str):
+    # Heavy optional submodules: `dcprune.exact.isotropic(...)` works after `import dcprune`.
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'dcprune' has no attribute {name!r}")
 
 __all__ = [
     "RISK_NAMES",
@@ -64,4 +91,20 @@ __all__ = [
     "ArraySpectrum",
     "load_spectrum",
     "standard_problem",
+    "CovarianceProblem",
+    "CovariancePrediction",
+    "solve_covariance_dc",
+    "predict_covariance",
+    "ACTIVATIONS",
+    "RandomFeaturesProblem",
+    "RandomFeaturesPrediction",
+    "RandomFeaturesSweep",
+    "equivalent_problem",
+    "predict_random_features",
+    "sweep_random_features",
+    "LEMMA1_NAMES",
+    "Lemma1Problem",
+    "Lemma1Risk",
+    "lemma1_risk",
+    "simulate_lemma1",
 ]

@@ -44,6 +44,8 @@ from typing import Any, Mapping, NamedTuple, Sequence
 import mpmath
 import sympy
 
+from .checks import shown
+
 __all__ = [
     "ExactSolution",
     "NumericSolution",
@@ -175,12 +177,12 @@ def _exact(x: Any, name: str) -> sympy.Expr:
         expr = sympy.Rational(x.numerator, x.denominator)
     elif isinstance(x, Decimal):
         if not x.is_finite():
-            raise ValueError(f"{name} must be finite, got {x!r}")
+            raise ValueError(f"{name} must be finite, got {shown(x)}")
         expr = sympy.Rational(str(x))
     elif isinstance(x, Real):  # float, numpy floating
         xf = float(x)
         if not math.isfinite(xf):
-            raise ValueError(f"{name} must be finite, got {x!r}")
+            raise ValueError(f"{name} must be finite, got {shown(x)}")
         expr = sympy.Rational(repr(xf))
     elif isinstance(x, str):
         raise ValueError(f"{name} must be a number or sympy expression, got a str")

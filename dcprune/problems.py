@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.special import roots_jacobi
 
-from .checks import finite_number, require
+from .checks import finite_number, require, shown
 
 __all__ = [
     "DiagonalProblem",
@@ -79,7 +79,7 @@ def _validate_spectrum_arrays(lam, beta, source: str):
         bad = float(lam[lam <= 0][0])
         raise ValueError(
             f"{source}: lambda must be > 0 (a covariance eigenvalue; zero-variance features "
-            f"carry nothing), got lambda={bad!r}"
+            f"carry nothing), got lambda={shown(bad)}"
         )
     return lam, beta
 
@@ -446,7 +446,7 @@ class PowerLaw(Spectrum):
         if self.exponent >= 1:
             raise ValueError(
                 f"exponent must be < 1 for the asymptotic power law (E[Λ] = 1/(1-a) must be "
-                f"finite), got exponent={self.exponent!r}; give --n for a finite-size problem"
+                f"finite), got exponent={shown(self.exponent)}; give --n for a finite-size problem"
             )
 
     def breakpoints(self, d, finite):
@@ -543,8 +543,10 @@ def load_spectrum(path, signal: float | None = None) -> ArraySpectrum:
     if suffix == ".npy":
         try:
             data = np.load(path, allow_pickle=False)
-        except Exception as exc:  # numpy raises several types for bad files
-            raise ValueError(f"{path}: not a readable .npy file ({exc})") from None
+        except Exception:  # numpy raises several types for bad files, with its own jargon
+            raise ValueError(f"{path}: not a .npy file of numbers (save one with numpy.save)") from None
+        if not isinstance(data, np.ndarray) or not np.issubdtype(data.dtype, np.number):
+            raise ValueError(f"{path}: not a .npy array of numbers")
         if data.ndim != 2 or data.shape[1] != 2:
             raise ValueError(f"{path}: expected an array of shape (d, 2), got {data.shape}")
         lam, beta = data[:, 0], data[:, 1]
@@ -556,16 +558,36 @@ def load_spectrum(path, signal: float | None = None) -> ArraySpectrum:
 
 
 def _read_csv(path: Path):
-    with path.open() as fh:
-        header = [h.strip().lower() for h in fh.readline().split(",")]
-        if "lambda" not in header or "beta" not in header:
-            raise ValueError(f"{path}: the first line must name the columns lambda,beta")
-        try:
-            data = np.loadtxt(fh, delimiter=",", ndmin=2, dtype=float)
-        except ValueError as exc:
-            raise ValueError(f"{path}: unreadable number ({exc})") from None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not a text file (expected CSV with columns lambda,beta)") from None
+    lines = text.splitlines()
+    header = [h.strip().lower() for h in (lines[0] if lines else "").split(",")]
+    if "lambda" not in header or "beta" not in header:
+        raise ValueError(f"{path}: the first line must name the columns lambda,beta")
+    try:
+        data = np.loadtxt(lines[1:], delimiter=",", ndmin=2, dtype=float)
+    except ValueError:
+        raise ValueError(f"{path}: {_csv_problem(lines, len(header))}") from None
     if data.size == 0:
         raise ValueError(f"{path}: the spectrum is empty")
     if data.shape[1] != len(header):
         raise ValueError(f"{path}: rows have {data.shape[1]} columns, header has {len(header)}")
     return data[:, header.index("lambda")], data[:, header.index("beta")]
+
+
+def _csv_problem(lines: list[str], columns: int) -> str:
+    """Where a CSV that NumPy refused goes wrong, in file line numbers (the slow path: errors only)."""
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        cells = line.split(",")
+        if len(cells) != columns:
+            return f"line {number} has {len(cells)} columns, the header {columns}"
+        for cell in cells:
+            try:
+                float(cell)
+            except ValueError:
+                return f"line {number}: {cell.strip()!r} is not a number"
+    return "not a CSV of numbers with columns lambda,beta"

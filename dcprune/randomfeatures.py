@@ -61,7 +61,7 @@ from numpy.polynomial import Chebyshev
 from numpy.polynomial.legendre import leggauss
 from scipy.special import erf, expit
 
-from .checks import whole_number
+from .checks import shown, whole_number
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
 from .predict import RISK_NAMES
 
@@ -284,7 +284,7 @@ def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed
     for ``p`` far above the input dimension it is numerically singular).
     """
     if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
-        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={label_noise!r}")
+        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={shown(label_noise)}")
     _activation(activation)
     w, theta = draw_features(input_dim, width_count, seed)
     sigma, q = feature_moments(w, theta, activation)
@@ -411,7 +411,7 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
     draws = whole_number("draws", draws, 1)
     seed = whole_number("seed", seed, 0)
     if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
-        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={label_noise!r}")
+        raise ValueError(f"label_noise must be finite and >= 0, got label_noise={shown(label_noise)}")
     c0 = 3.0 + float(label_noise)
     per_width = [[] for _ in widths]
     for k in range(draws):

@@ -961,6 +961,11 @@ def run(*, n, widths, s, trials, seed, beta=None, lam=None, L=None, Sigma=None, 
                          f"{trials=}, {first_trial=}")
     if not 0 <= seed < 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed=}")
+    if threads is not None and not (isinstance(threads, (int, np.integer)) and not isinstance(threads, bool)
+                                    and 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
+        # Numba's pool is sized at start-up (NUMBA_NUM_THREADS, default: the cores).
+        raise ValueError(f"threads must be an integer from 1 to {numba.config.NUMBA_NUM_THREADS} (the cores "
+                         f"Numba started with), got threads={threads}")
     sigma, ridge = float(sigma), float(ridge)
     if not (np.isfinite(sigma) and sigma >= 0 and np.isfinite(ridge) and ridge >= 0):
         raise ValueError(f"sigma and ridge must be finite and >= 0, got {sigma=}, {ridge=}")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .checks import finite_number
+from .checks import finite_number, shown
 from .problems import DiagonalProblem, Layout, Spectrum, _check_layout_size, _overlap
 from .pruning import RULES, prune, retrain
 from .solver import dense_risk, peak_reason
@@ -48,6 +48,11 @@ _RETRAINED = ("magnitude", "hessian", "oracle")
 # Atom evaluations per vectorized chunk of a sweep: large enough to amortize NumPy's call
 # overhead, small enough (16 MB per array) to stay in cache-friendly memory.
 _CHUNK_ELEMENTS = 2_000_000
+
+
+def _count(x: float, finite: bool):
+    """Feature counts are integers at finite size (JSON readers should not see 400.0)."""
+    return int(round(x)) if finite else x
 
 
 def _json_number(x: float):
@@ -119,13 +124,13 @@ class Setup:
         object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
         alpha = finite_number("alpha", self.alpha)
         if not 0 < alpha <= 1:
-            raise ValueError(f"alpha must be in (0, 1], got alpha={self.alpha!r}")
+            raise ValueError(f"alpha must be in (0, 1], got alpha={shown(self.alpha)}")
         object.__setattr__(self, "alpha", alpha)
         object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
         object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
         if self.n is not None:
             if isinstance(self.n, bool) or not float(self.n).is_integer() or self.n < 2:
-                raise ValueError(f"n must be an integer >= 2, got n={self.n!r}")
+                raise ValueError(f"n must be an integer >= 2, got n={shown(self.n)}")
             object.__setattr__(self, "n", int(self.n))
             if self.d < 1:
                 raise ValueError(f"kappa*n must be at least 1 coordinate, got kappa*n={self.kappa * self.n:g}")
@@ -152,7 +157,7 @@ class Setup:
         """Model sizes ``p`` for widths ``W = p/n`` (rounded at finite size)."""
         width = np.atleast_1d(np.asarray(width, dtype=float))
         if np.any(~np.isfinite(width)) or np.any(width <= 0):
-            raise ValueError(f"width must be > 0, got width={width[(width <= 0) | ~np.isfinite(width)][0]!r}")
+            raise ValueError(f"width must be > 0, got width={shown(width[(width <= 0) | ~np.isfinite(width)][0])}")
         if np.any(width > self.kappa * (1 + 1e-12)):
             raise ValueError(
                 f"width must be at most kappa={self.kappa:g} (the latent dimension), "
@@ -185,10 +190,11 @@ class CurveRow:
     residual: float
     risk: Risk
 
-    def to_dict(self) -> dict:
+    def to_dict(self, finite: bool = False) -> dict:
+        """``p`` is a count (an ``int``) at finite size and ``p/n`` asymptotically."""
         return {
             "width": self.width,
-            "p": self.p,
+            "p": _count(self.p, finite),
             "zeta": self.zeta,
             "gamma": _json_number(self.gamma),
             "converged": self.converged,
@@ -224,8 +230,8 @@ class Prediction:
             "ridge": head["ridge"],
             "problem": head["problem"],
             "d": self.setup.d,
-            "p": self.p,
-            "s": self.s,
+            "p": _count(self.p, self.setup.finite),
+            "s": _count(self.s, self.setup.finite),
             "zeta": self.zeta,
             "gamma": _json_number(self.gamma),
             "converged": self.converged,
@@ -261,11 +267,11 @@ class Curve:
             "width": None,
             **{k: head[k] for k in ("n", "sigma2", "ridge", "problem")},
             "d": self.setup.d,
-            "s": self.s,
+            "s": _count(self.s, self.setup.finite),
             "converged": all(r.converged for r in self.rows),
             "reference": self.reference.to_dict(),
             "warnings": list(self.warnings),
-            "rows": [r.to_dict() for r in self.rows],
+            "rows": [r.to_dict(self.setup.finite) for r in self.rows],
         }
 
 
@@ -400,6 +406,9 @@ def _warnings(setup: Setup, values: dict, counts: np.ndarray) -> list[str]:
     """One line per kind of infinite value or failed solve, naming the widths."""
     n = setup.scale
     out = list(setup.spectrum.warnings(setup.finite))
+    if setup.finite and setup.ridge > 0:
+        out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
+                   "finite-n factor (THEORY.md §2) exists for ridge-less least squares only")
 
     def where(mask):
         ws = counts[mask] / n
@@ -416,12 +425,14 @@ def _warnings(setup: Setup, values: dict, counts: np.ndarray) -> list[str]:
                 f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "
                 f"the infinite-variance coordinates of the dense model at the peak"
             )
+    sizes = (f"s = {setup.s:g} features with n = {n:g} samples" if setup.finite
+             else f"s/n = {setup.s:g} (as many kept features as samples)")
     for rule in _RETRAINED:
         bad = ~np.isfinite(values[f"{rule}_retrain"])
         if bad.any():
             out.append(
-                f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on s = {setup.s:g} "
-                f"features with n = {n:g} samples sits at the retrained model's interpolation peak"
+                f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
+                f"sits at the retrained model's interpolation peak"
             )
     failed = ~values["converged"]
     if failed.any():
@@ -485,7 +496,7 @@ def curve(setup: Setup, points: int = 200, width_min: float | None = None) -> Cu
 def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndarray:
     """Model sizes of the width grid shared by :func:`curve` and Monte Carlo sweeps."""
     if isinstance(points, bool) or int(points) != points or points < 2:
-        raise ValueError(f"points must be an integer >= 2, got points={points!r}")
+        raise ValueError(f"points must be an integer >= 2, got points={shown(points)}")
     width_min = setup.kappa / points if width_min is None else width_min
     width_min = finite_number("width_min", width_min, positive=True)
     if width_min >= setup.kappa:
@@ -503,7 +514,7 @@ def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:
 def _check_n(n, finite):
     n = finite_number("n", n, positive=True)
     if finite and (not n.is_integer() or n < 2):
-        raise ValueError(f"n must be an integer >= 2 at finite size, got n={n!r}")
+        raise ValueError(f"n must be an integer >= 2 at finite size, got n={shown(n)}")
     return n
 
 

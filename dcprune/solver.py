@@ -133,8 +133,9 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
         bias = _ratio(bias0, denom)
         # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
         # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
+        # The rounding of df₂ (at most n) scales with n, not p: p ≫ n is far from the peak.
         den_v = n - df2 - n / np.maximum(n, p)
-        den_v = np.where(den_v > _PEAK_TOL * np.maximum(n, p), den_v / n, 0.0)
+        den_v = np.where(den_v > _PEAK_TOL * n, den_v / n, 0.0)
         variance = _ratio(sigma2 * df2 / n, den_v)
         gamma = sigma2 + bias + variance
         with np.errstate(invalid="ignore", divide="ignore"):

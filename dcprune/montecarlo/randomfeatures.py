@@ -224,4 +224,4 @@ def simulate_random_features(
     rows = _summarize(values, flags, counts, n)
     return RandomFeaturesSimulation(input_dim, n, s, activation, draws, trials, seed, label_noise, ridge,
                                     rows, values, flags, np.repeat(np.arange(draws), per_draw),
-                                    tuple(_flag_warnings(rows)))
+                                    tuple(_flag_warnings(rows, n, s, ridge)))

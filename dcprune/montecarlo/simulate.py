@@ -175,15 +175,31 @@ def _summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
     )
 
 
-def _flag_warnings(rows) -> list[str]:
+def _flag_warnings(rows, n: int, s: int, ridge: float) -> list[str]:
+    """Warnings for a run: ill-conditioned fits, and models at the interpolation peak.
+
+    Without ridge a least-squares fit of ``p`` Gaussian columns on ``n`` samples has infinite
+    expected risk when ``|p − n| ≤ 1`` (E tr W⁻¹ of a Wishart diverges there, THEORY.md §2),
+    so the mean of its trials estimates nothing however many there are; the same holds for
+    retraining when ``|s − n| ≤ 1``.
+    """
+    out = []
     flagged = [r for r in rows if r.flagged]
-    if not flagged:
-        return []
-    shown = ", ".join(f"{r.width:g} ({r.flagged})" for r in flagged[:5])
-    return [
-        f"ill-conditioned fits (cond(X) > {kernels.COND_LIMIT:g}) were solved by SVD at width "
-        f"{shown}{' and more' if len(flagged) > 5 else ''} (trials flagged in parentheses)"
-    ]
+    if flagged:
+        shown = ", ".join(f"{r.width:g} ({r.flagged})" for r in flagged[:5])
+        out.append(
+            f"ill-conditioned fits (cond(X) > {kernels.COND_LIMIT:g}) were solved by SVD at width "
+            f"{shown}{' and more' if len(flagged) > 5 else ''} (trials flagged in parentheses)")
+    if ridge == 0:
+        peak = [r for r in rows if abs(r.p - n) <= 1]
+        if peak:
+            shown = ", ".join(f"{r.width:g} (p={r.p})" for r in peak)
+            out.append(f"width {shown} is at the interpolation peak (|p - n| <= 1, n={n}): the expected "
+                       "risk is infinite, so the mean and SE of these trials do not converge")
+        if abs(s - n) <= 1:
+            out.append(f"s={s} is at the interpolation peak of retraining (|s - n| <= 1, n={n}): "
+                       "the expected retrained risk is infinite, so its mean and SE do not converge")
+    return out
 
 
 def simulate(
@@ -222,7 +238,8 @@ def simulate(
     values, flags = _run(setup.n, setup.d, counts.astype(np.int64), int(setup.s), trials, seed,
                          setup.ridge, setup.sigma2, lam, beta, threads, progress)
     rows = _summarize(values, flags, counts, setup.n)
-    return Simulation(setup, int(setup.s), trials, seed, rows, values, flags, tuple(_flag_warnings(rows)))
+    return Simulation(setup, int(setup.s), trials, seed, rows, values, flags,
+                      tuple(_flag_warnings(rows, setup.n, int(setup.s), setup.ridge)))
 
 
 def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 100, seed: int = 0,

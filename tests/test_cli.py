@@ -114,10 +114,81 @@ def test_bad_spectrum_file(tmp_path, content, needle):
     assert len(res.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("content,needle", [
+    ("lambda,beta\n1,0.1\n\n2,abc\n", "line 4: 'abc' is not a number"),
+    ("lambda,beta\n1,0.1\n2,0.1,3\n", "line 3 has 3 columns"),
+])
+def test_bad_spectrum_file_names_the_line(tmp_path, content, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    res = run("risk", *BASE, "--spectrum", str(path))
+    assert res.exit_code != 0 and needle in res.output, res.output
+
+
+def test_bad_npy_file(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "words.npy"
+    np.save(path, np.array(["a", "b"]))
+    res = run("risk", *BASE, "--spectrum", str(path))
+    assert res.exit_code != 0 and "not a .npy array of numbers" in res.output
+
+
+def test_numbers_print_as_typed():
+    res = run("risk", *BASE, "--width", "0")
+    assert res.exit_code != 0 and "got width=0.0" in res.output and "np." not in res.output
+
+
+def test_finite_size_counts_are_integers():
+    one = json.loads(run("risk", *BASE, "--n", "200", "--format", "json").output)
+    assert (one["d"], one["p"], one["s"]) == (400, 400, 120)
+    assert all(isinstance(one[k], int) for k in ("d", "p", "s"))
+    rows = json.loads(run("curve", *BASE, "--n", "200", "--points", "5", "--format", "json").output)["rows"]
+    assert all(isinstance(r["p"], int) for r in rows)
+    asym = json.loads(run("risk", *BASE, "--format", "json").output)
+    assert (asym["p"], asym["s"]) == (2.0, pytest.approx(0.6))
+
+
+def test_flags_that_need_a_plot():
+    for flag in ("--retrain", "--quiet"):
+        res = run("curve", *BASE, flag)
+        assert res.exit_code != 0 and "--plot" in res.output
+
+
+def test_ridge_at_finite_size_says_what_it_computes():
+    out = json.loads(run("risk", *BASE, "--n", "100", "--ridge", "0.1", "--format", "json").output)
+    assert any("ridge-less least squares only" in w for w in out["warnings"])
+    assert not json.loads(run("risk", *BASE, "--n", "100", "--format", "json").output)["warnings"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc, which takes no files")
+@pytest.mark.parametrize("args", [
+    ["curve", *BASE, "--plot", "/proc/curve.png", "--quiet"],
+    ["figure", "fig3a", "--quick", "--no-mc", "--out", "/proc/dcprune-figures"],
+    ["validate", "--quick", "--out", "/proc/dcprune-validation"],
+])
+def test_unwritable_output_is_one_line_before_computing(args):
+    # Root passes os.access checks on read-only file systems, so the check must try a write.
+    proc = subprocess.run([sys.executable, "-m", "dcprune", *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "/proc" in lines[0], proc.stderr
+    assert not proc.stdout  # nothing computed, nothing printed
+
+
 def test_import_is_light():
-    code = "import sys, dcprune; print('matplotlib' in sys.modules, 'numba' in sys.modules)"
+    code = ("import sys, dcprune; "
+            "print(*(m in sys.modules for m in ('matplotlib', 'numba', 'sympy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_heavy_submodules_load_on_attribute_access():
+    code = "import dcprune; print(dcprune.exact.isotropic.__module__, dcprune.montecarlo.simulate.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["dcprune.exact", "dcprune.montecarlo.simulate"]
+    with pytest.raises(AttributeError):
+        dcprune.no_such_thing
 
 
 def test_public_names():

@@ -116,3 +116,18 @@ def test_bad_input():
         simulate(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
     with pytest.raises(ValueError, match="GiB"):
         simulate(dcprune.Setup(dcprune.Isotropic(), kappa=2, alpha=0.3, n=10**6))
+    with pytest.raises(ValueError, match="threads must be an integer from 1 to"):
+        simulate(setup, trials=2, threads=10**4)
+
+
+def test_peak_widths_are_flagged_in_warnings():
+    # Without ridge the expected risk is infinite for |p − n| <= 1 (and for retraining when
+    # |s − n| <= 1): a sample mean there estimates nothing, so the run must say so.
+    at_peak = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40)  # d = 80, s = 40
+    warnings = simulate(at_peak, width=41 / 40, trials=3, seed=0).warnings
+    assert any("width 1.025 (p=41) is at the interpolation peak" in w for w in warnings)
+    assert any("s=40 is at the interpolation peak of retraining" in w for w in warnings)
+    away = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.25, n=40)  # s = 20
+    assert not simulate(away, width=1.5, trials=3, seed=0).warnings
+    ridge = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40, ridge=0.1)
+    assert not simulate(ridge, width=1.0, trials=3, seed=0).warnings

@@ -269,6 +269,17 @@ def test_finite_size_peak_band(p):
     assert math.isinf(dc.gamma) and "interpolation peak" in dc.message
 
 
+@pytest.mark.parametrize("kappa", [1e3, 1e6, 1e9])
+def test_far_above_the_peak_is_finite_and_matches_the_limit(kappa):
+    # The peak band is |p − n| <= 1 in counts, whatever p is; p = 10¹² at n = 1000 is no peak.
+    spec = dcprune.SpikedCovariance()
+    finite = dcprune.predict(dcprune.Setup(spec, kappa=kappa, alpha=0.3, n=1000))
+    limit = dcprune.predict(dcprune.Setup(spec, kappa=kappa, alpha=0.3))
+    assert not finite.warnings
+    # The finite-n correction of the variance term is O(1/n) of it; the variance is O(n/p).
+    assert finite.risk.dense == pytest.approx(limit.risk.dense, rel=1e-6)
+
+
 def test_ridge_solves_its_equation_and_tends_to_min_norm():
     problem = worked_example()
     for ridge in (1e-3, 0.1, 2.0):

@@ -34,3 +34,14 @@ def test_planted_sign_error_fails_validation(tmp_path, monkeypatch):
     res = run_quick(tmp_path, "--no-plot")
     assert res.exit_code == 1, res.output
     assert "FAIL" in res.output
+
+
+def test_full_grid_is_distinct_and_covers_its_factors():
+    from dcprune.validate import grid
+
+    configs = grid(size=160, seed=0)
+    assert len(configs) == len(set(configs)) == 160
+    assert {c.problem for c in configs} == {"spiked-covariance", "spiked-identity", "isotropic", "power-law"}
+    assert {c.n for c in configs} == {100, 200, 400, 800}
+    assert {c.ridge for c in configs} == {0.0, 0.1} and {c.sigma2 for c in configs} == {0.0, 0.1, 1.0}
+    assert any(c.width < 1 for c in configs) and any(1 < c.width < c.kappa for c in configs)

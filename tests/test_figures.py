@@ -250,3 +250,25 @@ def test_plotting_uses_agg():
                          env={**env, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().lower() == "agg"
+
+
+@pytest.mark.parametrize("name", CURVE_FIGURES)
+def test_gallery_is_current(name):
+    """The committed full-mode figures (README, paper_figures/gallery) carry today's theory.
+
+    Relative 1e-10, not bit equality: another CPU may round exp/erfc differently in the last
+    bits. A theory change that moves a plotted number fails here until the gallery is rebuilt
+    (``dcprune figure all --out paper_figures/gallery``).
+    """
+    path = ROOT / "paper_figures" / "gallery" / f"{name}.csv"
+    comments, rows = _read_csv(path)
+    figure = _figure(name)
+    assert f"trials={common.FULL.trials}" in comments[0]
+    theory = {r.p: r for r in dcprune.curve(figure.setup, points=common.FULL.theory_points).rows}
+    on_theory = [r for r in rows if "theory" in r["grid"].split("+")]
+    assert {float(r["p"]) for r in on_theory} == set(theory)
+    for row in on_theory:
+        expected = theory[float(row["p"])]
+        for name_ in figure.names:
+            want = getattr(expected.risk, name_)
+            assert float(row[name_]) == pytest.approx(want, rel=1e-10), (name_, row["p"])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import click
 import numpy as np
 
-from .predict import RISK_NAMES, Curve, Prediction, Setup, curve as predict_curve, predict as predict_one
+from .predict import RISK_NAMES, SAME_DATA_NAMES, Curve, Prediction, Setup, curve as predict_curve, predict as predict_one
 from .problems import PROBLEMS, load_spectrum, standard_problem
 from .randomfeatures import ACTIVATIONS as RF_ACTIVATIONS
 
@@ -435,8 +435,7 @@ def _table(result, rows) -> str:
 _SIM_BLOCKS = (
     ("pruning", ("dense", "magnitude", "hessian", "oracle", "random")),
     ("fresh retraining (the theory's prediction)", ("magnitude_retrain", "hessian_retrain", "oracle_retrain")),
-    ("same-data retraining (what practitioners do)", (
-        "magnitude_retrain_same", "hessian_retrain_same", "oracle_retrain_same")),
+    ("same-data retraining (what practitioners do)", SAME_DATA_NAMES),
 )
 
 

@@ -56,22 +56,11 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .checks import finite_number, whole_number
+from .predict import RISK_NAMES, SAME_DATA_NAMES
 
 __all__ = ["Lemma1Problem", "Lemma1Risk", "LEMMA1_NAMES", "lemma1_risk", "simulate_lemma1"]
 
-LEMMA1_NAMES = (
-    "dense",
-    "magnitude",
-    "hessian",
-    "oracle",
-    "random",
-    "magnitude_retrain",
-    "hessian_retrain",
-    "oracle_retrain",
-    "magnitude_retrain_same",
-    "hessian_retrain_same",
-    "oracle_retrain_same",
-)
+LEMMA1_NAMES = RISK_NAMES + SAME_DATA_NAMES
 
 
 @dataclass(frozen=True, eq=False)

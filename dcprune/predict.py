@@ -44,6 +44,9 @@ RISK_NAMES = (
     "hessian_retrain",
     "oracle_retrain",
 )
+
+#: Same-data retraining: measured by Monte Carlo beside :data:`RISK_NAMES`, not predicted.
+SAME_DATA_NAMES = ("magnitude_retrain_same", "hessian_retrain_same", "oracle_retrain_same")
 _RETRAINED = ("magnitude", "hessian", "oracle")
 # Atom evaluations per vectorized chunk of a sweep: large enough to amortize NumPy's call
 # overhead, small enough (16 MB per array) to stay in cache-friendly memory.

@@ -18,14 +18,14 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .predict import Setup, predict
+from .predict import SAME_DATA_NAMES, Setup, predict
 from .problems import standard_problem
 
 __all__ = ["CLAIMED", "Config", "Check", "grid", "run_config", "validate", "report_markdown", "write_outputs"]
 
 CLAIMED = ("dense", "magnitude", "hessian", "oracle", "random", "magnitude_retrain", "hessian_retrain",
            "oracle_retrain")
-REPORTED = ("magnitude_retrain_same", "hessian_retrain_same", "oracle_retrain_same")
+REPORTED = SAME_DATA_NAMES
 
 
 @dataclass(frozen=True)

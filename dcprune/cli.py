@@ -11,7 +11,6 @@ import io
 import json
 import math
 import sys
-from dataclasses import dataclass
 
 import click
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from .predict import RISK_NAMES, SAME_DATA_NAMES, Curve, Prediction, Setup, curve as predict_curve, predict as predict_one
 from .problems import PROBLEMS, load_spectrum, standard_problem
 from .randomfeatures import ACTIVATIONS as RF_ACTIVATIONS
+from .sampled import RF_PROBLEM, CovarianceSetup, RandomFeaturesSetup
 
 __all__ = ["main"]
 
@@ -69,7 +69,8 @@ def main():
 def problem_options(func):
     """The options shared by every command that describes a problem and its sizes."""
     options = [
-        click.option("--kappa", type=float, required=True, help="Latent dimension over samples, d/n."),
+        click.option("--kappa", type=float, default=None,
+                     help="Latent dimension over samples, d/n (required, except with --covariance)."),
         click.option("--alpha", type=float, required=True, help="Target nonzeros over latent dimension, s/d, in (0, 1]."),
         click.option("--sigma2", type=float, default=0.1, show_default=True, help="Label noise variance σ²."),
         click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM]), default=None,
@@ -80,6 +81,9 @@ def problem_options(func):
         click.option("--signal", type=float, default=None, help="Signal energy βᵀΣβ  [default: 1; a spectrum file's own]."),
         click.option("--spectrum", type=click.Path(dir_okay=False), default=None,
                      help="User spectrum: .csv with columns lambda,beta or .npy of shape (d, 2); replaces --problem."),
+        click.option("--covariance", type=click.Path(dir_okay=False), default=None,
+                     help="Correlated problem: .npz with arrays Sigma (d×d) and beta (d); needs --n; "
+                          "replaces --problem."),
         click.option("--input-dim", type=int, default=None, help="Input dimension D of relu-features (x ~ N(0, I_D))."),
         click.option("--activation", type=click.Choice(sorted(RF_ACTIVATIONS)), default="relu", show_default=True,
                      help="Activation of relu-features (Monte Carlo supports relu)."),
@@ -107,83 +111,63 @@ def build_setup(kappa, alpha, sigma2, problem, spike_fraction, spike, exponent, 
     return Setup(latent, kappa=kappa, alpha=alpha, sigma2=sigma2, n=n, ridge=ridge)
 
 
-def _setup_from(kwargs) -> Setup | RFSetup:
+def _setup_from(kwargs) -> Setup | RandomFeaturesSetup | CovarianceSetup:
     rf = {k: kwargs.pop(k) for k in ("input_dim", "activation", "draws")}
+    covariance = kwargs.pop("covariance")
     keys = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
             "spectrum", "n", "ridge")
     args = {k: kwargs.pop(k) for k in keys}
+    if covariance is not None:
+        clash = [f"--{k}" for k in ("problem", "spectrum") if args[k] is not None]
+        if clash:
+            raise click.UsageError(f"--covariance replaces {' and '.join(clash)}: give one")
+        return CovarianceSetup.load(covariance, kappa=args["kappa"], alpha=args["alpha"], n=args["n"],
+                                    sigma2=args["sigma2"], ridge=args["ridge"])
+    if args["kappa"] is None:
+        raise click.UsageError("Missing option '--kappa' (latent dimension over samples, d/n).")
     if args["problem"] == RF_PROBLEM:
-        return RFSetup.build(args, **rf)
+        return _random_features(args, **rf)
     if rf["input_dim"] is not None:
         raise click.UsageError("--input-dim goes with --problem relu-features")
     return build_setup(**args)
 
 
-RF_PROBLEM = "relu-features"
+def _random_features(args, input_dim, activation, draws) -> RandomFeaturesSetup:
+    if args["n"] is None:
+        raise click.UsageError("--problem relu-features needs --n (random features are a finite problem)")
+    if input_dim is None or input_dim < 1:
+        raise click.UsageError(f"--problem relu-features needs --input-dim >= 1, got {input_dim}")
+    if draws < 1:
+        raise click.UsageError(f"--draws must be >= 1, got {draws}")
+    if args["spectrum"] is not None:
+        raise click.UsageError("give either --problem or --spectrum, not both")
+    # Setup validates kappa, alpha, sigma2, n and ridge with the library's messages.
+    Setup(standard_problem("isotropic"), kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"],
+          n=args["n"], ridge=args["ridge"])
+    return RandomFeaturesSetup(args["kappa"], args["alpha"], args["n"], input_dim, activation, draws,
+                               args["sigma2"], args["ridge"])
 
 
-@dataclass(frozen=True)
-class RFSetup:
-    """Sizes of a random-feature experiment (THEORY.md §7): ``p_max = round(κ n)`` features
-    at full width, ``s = round(α p_max)`` kept; a width W has ``round(W n)`` features."""
+def _sampled_counts(setup, width=None, points=None, width_min=None) -> np.ndarray:
+    """Feature counts of one width (default: full) or of a ``points`` sweep from ``width_min``."""
+    if points is None:
+        return setup.count(setup.kappa if width is None else width)
+    return setup.count(np.linspace(width_min or setup.kappa / points, setup.kappa, points))
 
-    kappa: float
-    alpha: float
-    n: int
-    input_dim: int
-    activation: str
-    draws: int
-    sigma2: float
-    ridge: float
 
-    @classmethod
-    def build(cls, args, input_dim, activation, draws):
-        if args["n"] is None:
-            raise click.UsageError("--problem relu-features needs --n (random features are a finite problem)")
-        if input_dim is None or input_dim < 1:
-            raise click.UsageError(f"--problem relu-features needs --input-dim >= 1, got {input_dim}")
-        if draws < 1:
-            raise click.UsageError(f"--draws must be >= 1, got {draws}")
-        if args["spectrum"] is not None:
-            raise click.UsageError("give either --problem or --spectrum, not both")
-        # Setup validates kappa, alpha, sigma2, n and ridge with the library's messages.
-        Setup(standard_problem("isotropic"), kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"],
-              n=args["n"], ridge=args["ridge"])
-        return cls(args["kappa"], args["alpha"], args["n"], input_dim, activation, draws, args["sigma2"],
-                   args["ridge"])
-
-    @property
-    def p_max(self) -> int:
-        return max(1, round(self.kappa * self.n))
-
-    @property
-    def s(self) -> int:
-        return max(1, round(self.alpha * self.p_max))
-
-    def count(self, width) -> np.ndarray:
-        width = np.atleast_1d(np.asarray(width, dtype=float))
-        if np.any(width <= 0) or np.any(width > self.kappa * (1 + 1e-12)):
-            raise ValueError(f"width must be in (0, kappa={self.kappa:g}], got width={width.max():g}")
-        return np.unique(np.clip(np.round(width * self.n), 1, self.p_max)).astype(int)
-
-    def header(self, seed: int) -> dict:
-        return {
-            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
-            "problem": {"name": RF_PROBLEM, "input_dim": self.input_dim, "activation": self.activation,
-                        "draws": self.draws, "seed": seed, "features": self.p_max},
-        }
+_SAMPLED = (RandomFeaturesSetup, CovarianceSetup)
 
 
 @main.command()
 @problem_options
 @click.option("--width", type=float, default=None, help="Model width p/n  [default: kappa, the full latent problem].")
-@click.option("--seed", type=int, default=0, show_default=True, help="relu-features: seed of the feature matrices.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="relu-features: seed of the feature matrices; --covariance: of the DC sampling.")
 def risk(fmt, width, seed, **kwargs):
     """Predicted risks of one model: dense, pruned (MP, HP, OP, random) and retrained."""
     setup = _setup_from(kwargs)
-    if isinstance(setup, RFSetup):
-        _emit_rf(setup, _rf_theory(setup, setup.count(setup.kappa if width is None else width), seed), fmt, seed,
-                 single=True)
+    if isinstance(setup, _SAMPLED):
+        _emit_sampled(setup, setup.theory(_sampled_counts(setup, width), seed), fmt, seed, single=True)
         return
     result = predict_one(setup, width)
     _emit(result, fmt)
@@ -192,7 +176,7 @@ def risk(fmt, width, seed, **kwargs):
 @main.command()
 @problem_options
 @click.option("--points", type=int, default=None,
-              help="Number of widths  [default: 200; relu-features 20, each costs ~1 s per draw].")
+              help="Number of widths  [default: 200; relu-features and --covariance 20: they sample].")
 @click.option("--width-min", type=float, default=None, help="Smallest width p/n  [default: kappa/points].")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
               help="Also draw the curve to FILE (.png, .pdf or .svg).")
@@ -204,7 +188,8 @@ def risk(fmt, width, seed, **kwargs):
 @click.option("--quiet", is_flag=True, help="Print no table/JSON (with --plot) and no progress bar.")
 def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, **kwargs):
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
-    points = points if points is not None else (20 if kwargs["problem"] == RF_PROBLEM else 200)
+    sampled = kwargs["problem"] == RF_PROBLEM or kwargs["covariance"] is not None
+    points = points if points is not None else (20 if sampled else 200)
     if points < 2:
         raise click.UsageError(f"--points must be >= 2, got {points}")
     if plot_path is None and (retrain or quiet):
@@ -218,12 +203,12 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
             raise click.UsageError("--simulate overlays Monte Carlo on a plot: give --plot FILE too")
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
+    if sampled and plot_path is not None:
+        raise click.UsageError("--plot draws diagonal problems only (random features: dcprune figure fig2)")
     setup = _setup_from(kwargs)
-    if isinstance(setup, RFSetup):
-        if plot_path is not None:
-            raise click.UsageError("--plot draws diagonal problems; relu-features figures: dcprune figure fig2")
-        counts = setup.count(np.linspace(width_min or setup.kappa / points, setup.kappa, points))
-        _emit_rf(setup, _rf_theory(setup, counts, seed), fmt, seed, single=False)
+    if isinstance(setup, _SAMPLED):
+        _emit_sampled(setup, setup.theory(_sampled_counts(setup, None, points, width_min), seed), fmt, seed,
+                      single=False)
         return
     result = predict_curve(setup, points=points, width_min=width_min)
     simulation = None
@@ -277,26 +262,25 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwar
         raise click.UsageError(f"--threads must be >= 1, got {threads}")
     setup = _setup_from(kwargs)
     progress = _LazyProgress(trials, enabled=not quiet and sys.stderr.isatty())
-    if isinstance(setup, RFSetup):
-        from .montecarlo.randomfeatures import simulate_random_features
-
-        if points is None:
-            counts = setup.count(setup.kappa if width is None else width)
-        else:
-            counts = setup.count(np.linspace(width_min or setup.kappa / points, setup.kappa, points))
+    if isinstance(setup, _SAMPLED):
+        counts = _sampled_counts(setup, width, points, width_min)
         with progress as callback:
-            result = simulate_random_features(
-                setup.input_dim, setup.n, counts, setup.s, activation=setup.activation, draws=setup.draws,
-                trials=trials, seed=seed, label_noise=setup.sigma2, ridge=setup.ridge, threads=threads,
-                progress=callback)
-        _emit_rf_simulation(setup, result, fmt, seed, single=points is None)
+            result = setup.simulate(counts, trials, seed, threads=threads, progress=callback)
+        title = setup.title(seed)[:1] + [f"# Monte Carlo: n={setup.n}, s={setup.s}, trials={trials}, "
+                                         f"seed={seed}; mean ± standard error"]
+        _emit_simulation(result, fmt, points is None, title, head={**setup.header(seed), "s": setup.s})
         return
     from .montecarlo import simulate as run_simulation  # Numba compiles only when simulating
 
     with progress as callback:
         result = run_simulation(setup, width=width, points=points, width_min=width_min, trials=trials,
                                 seed=seed, threads=threads, progress=callback)
-    _emit_simulation(result, fmt, single=points is None)
+    st = result.setup
+    title = [f"# Monte Carlo: {st.spectrum.name}, kappa={st.kappa:g}, alpha={st.alpha:g}, "
+             f"sigma2={st.sigma2:g}, ridge={st.ridge:g}",
+             f"# n={st.n}, d={st.d}, s={result.s}, trials={result.trials}, seed={result.seed}; "
+             f"mean ± standard error"]
+    _emit_simulation(result, fmt, points is None, title)
 
 
 class _LazyProgress:
@@ -439,11 +423,14 @@ _SIM_BLOCKS = (
 )
 
 
-def _emit_simulation(result, fmt: str, single: bool) -> None:
+def _emit_simulation(result, fmt: str, single: bool, title: list[str], head: dict | None = None) -> None:
+    """Print a Monte Carlo run; ``head`` (the problem's JSON header) goes first in JSON."""
     from .montecarlo import QUANTITIES
 
     if fmt == "json":
-        click.echo(json.dumps(result.to_dict(single=single), indent=2, allow_nan=False))
+        body = result.to_dict(single=single)
+        out = {**head, **body} if head else body
+        click.echo(json.dumps(out, indent=2, allow_nan=False))
         return
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
@@ -456,17 +443,11 @@ def _emit_simulation(result, fmt: str, single: bool) -> None:
                              *(repr(x) for q in QUANTITIES for x in (r.risk[q].mean, r.risk[q].se))])
         click.echo(buf.getvalue(), nl=False)
         return
-    setup = result.setup
-    lines = [
-        f"# Monte Carlo: {setup.spectrum.name}, kappa={setup.kappa:g}, alpha={setup.alpha:g}, "
-        f"sigma2={setup.sigma2:g}, ridge={setup.ridge:g}",
-        f"# n={setup.n}, d={setup.d}, s={result.s}, trials={result.trials}, seed={result.seed}; "
-        f"mean ± standard error",
-    ]
+    lines = list(title)
     short = {**_SHORT, "magnitude_retrain_same": "MP+rt=", "hessian_retrain_same": "HP+rt=",
              "oracle_retrain_same": "OP+rt="}
-    for title, names in _SIM_BLOCKS:
-        lines.append(f"# {title}")
+    for block, names in _SIM_BLOCKS:
+        lines.append(f"# {block}")
         lines.append("  width" + "".join(short[k].rjust(14) for k in names))
         for r in result.rows:
             cells = "".join(_pm(r.risk[k].mean, r.risk[k].se) for k in names)
@@ -478,17 +459,10 @@ def _pm(mean: float, se: float) -> str:
     return " " + f"{mean:.4g}±{se:.2g}".rjust(13)
 
 
-# --- random features ----------------------------------------------------------------------
+# --- problems whose theory samples the DC (random features, covariance files) --------------
 
 
-def _rf_theory(setup: RFSetup, counts, seed: int):
-    from .randomfeatures import sweep_random_features
-
-    return sweep_random_features(setup.input_dim, setup.n, counts, setup.s, setup.activation,
-                                 draws=setup.draws, seed=seed, ridge=setup.ridge, label_noise=setup.sigma2)
-
-
-def _rf_row(row) -> dict:
+def _sampled_row(row) -> dict:
     return {
         "width": row.p / row.n,
         "p": row.p,
@@ -503,14 +477,14 @@ def _json_float(x: float):
     return float(x) if math.isfinite(x) else None
 
 
-def _emit_rf(setup: RFSetup, sweep, fmt: str, seed: int, single: bool) -> None:
-    rows = [_rf_row(r) for r in sweep.rows]
-    warnings = list(dict.fromkeys(w for r in sweep.rows for w in r.warnings))
+def _emit_sampled(setup, predictions, fmt: str, seed: int, single: bool) -> None:
+    rows = [_sampled_row(r) for r in predictions]
+    warnings = list(dict.fromkeys(w for r in predictions for w in r.warnings))
     if fmt == "json":
         out = {**setup.header(seed), "s": setup.s, "warnings": warnings}
         if single:
             out.update(rows[0])
-            out["converged"] = True
+            out["converged"] = bool(getattr(predictions[0], "converged", True))
         else:
             out["rows"] = rows
         click.echo(json.dumps(out, indent=2, allow_nan=False))
@@ -521,26 +495,12 @@ def _emit_rf(setup: RFSetup, sweep, fmt: str, seed: int, single: bool) -> None:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["width", "p", "zeta", "gamma", *RISK_NAMES, *(f"{k}_se" for k in RISK_NAMES)])
-        for r in sweep.rows:
+        for r in predictions:
             writer.writerow([repr(r.p / r.n), r.p, repr(r.zeta), repr(r.gamma),
                              *(repr(r.risk[k][0]) for k in RISK_NAMES), *(repr(r.risk[k][1]) for k in RISK_NAMES)])
         click.echo(buf.getvalue(), nl=False)
         return
-    lines = [
-        f"# relu-features: input dim {setup.input_dim}, {setup.activation}, n={setup.n}, "
-        f"features={setup.p_max}, s={setup.s}, sigma2={setup.sigma2:g}, ridge={setup.ridge:g}",
-        f"# theory of the equivalent linear problem, averaged over {setup.draws} draws of W (seed {seed})",
-        " ".join(c.rjust(7) for c in ["width", "zeta", *(_SHORT[k] for k in RISK_NAMES)]),
-    ]
-    for r in sweep.rows:
+    lines = setup.title(seed) + [" ".join(c.rjust(7) for c in ["width", "zeta", *(_SHORT[k] for k in RISK_NAMES)])]
+    for r in predictions:
         lines.append(" ".join([f"{r.p / r.n:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k][0], 7) for k in RISK_NAMES)]))
     click.echo("\n".join(lines))
-
-
-def _emit_rf_simulation(setup: RFSetup, result, fmt: str, seed: int, single: bool) -> None:
-    if fmt == "json":
-        out = result.to_dict(single=single)
-        out.update(setup.header(seed))
-        click.echo(json.dumps(out, indent=2, allow_nan=False))
-        return
-    _emit_simulation(result, fmt, single)

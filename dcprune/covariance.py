@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +53,8 @@ __all__ = [
     "CovarianceProblem",
     "CovarianceDC",
     "CovariancePrediction",
+    "load_covariance",
+    "sweep_covariance",
     "solve_covariance_dc",
     "predict_covariance",
     "retrain_risk",
@@ -68,6 +71,9 @@ PSD_RTOL = 1e-10
 # Eigenvalues <= RANK_RTOL · p · λ_max count as exact zeros: the usual numerical-rank cut
 # (numpy.linalg.matrix_rank uses eps · max(shape) · σ_max); below it an eigenvalue is rounding.
 RANK_RTOL = np.finfo(float).eps
+# Moments are consistent when c0 − βᵀΣβ >= −_NEGATIVE_NOISE_RTOL·|c0| (rounding makes a tiny
+# negative noise out of an exactly-determined label; anything larger is an input error).
+_NEGATIVE_NOISE_RTOL = 1e-8
 
 _PRUNE_RULES = ("magnitude", "hessian", "oracle", "random")
 _RETRAINED = ("magnitude", "hessian", "oracle")
@@ -144,6 +150,31 @@ class CovarianceProblem:
                             ("eigenvalues", self.eigenvalues), ("eigenvectors", self.eigenvectors)):
             object.__setattr__(new, name, value)
         return new
+
+    @classmethod
+    def from_moments(cls, Sigma, q, c0: float) -> "CovarianceProblem":
+        r"""The linear problem with second moments :math:`\Sigma = E[xx^\top]`, :math:`q = E[xy]`,
+        :math:`c_0 = E[y^2]`: :math:`\beta = \Sigma^+ q` (the best linear predictor) and
+        :math:`\sigma^2 = c_0 - \beta^\top\Sigma\beta` (THEORY.md §7, and §6 for a kept block)."""
+        q = np.asarray(q, dtype=float)
+        base = cls(Sigma, np.zeros(q.size), 0.0)
+        beta = base.pinv_solve(q)
+        noise = float(c0) - float(beta @ base.Sigma @ beta)
+        if noise < -_NEGATIVE_NOISE_RTOL * abs(float(c0)):
+            raise ValueError(f"the moments are inconsistent: c0 - betaᵀΣbeta = {noise:.3g} < 0")
+        return base.with_beta(beta, max(noise, 0.0))
+
+    def leading(self, p: int) -> "CovarianceProblem":
+        r"""The model that uses the first ``p`` features only, the rest acting as noise:
+        :math:`\Sigma_{PP}`, :math:`\beta_P = \Sigma_{PP}^+\Sigma_{P\cdot}\beta` and
+        :math:`\sigma_P^2 = \sigma^2 + \beta^\top\Sigma\beta - \beta_P^\top\Sigma_{PP}\beta_P`."""
+        p = whole_number("p", p, 1)
+        if p > self.p:
+            raise ValueError(f"p must be at most {self.p} (the features of Sigma), got p={p}")
+        if p == self.p:
+            return self
+        q = self.Sigma[:p] @ self.beta
+        return CovarianceProblem.from_moments(self.Sigma[:p, :p], q, self.sigma2 + self.signal)
 
     def pinv_solve(self, q) -> np.ndarray:
         r"""Minimum-norm solution of :math:`\Sigma b = q`: :math:`U_r \Lambda_r^{-1} U_r^\top q`."""
@@ -433,3 +464,58 @@ def _mean_se(x):
     if not np.all(np.isfinite(x)):
         return (math.inf, 0.0)
     return (float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)))
+
+
+def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,
+                     finite: bool = True, samples: int = 4000, retrain_samples: int = 64,
+                     seed: int = 0) -> tuple[CovariancePrediction, ...]:
+    """:func:`predict_covariance` of the models using the first ``p`` features, ``p`` in ``counts``.
+
+    The width-``p`` model is ``CovarianceProblem.leading(p)``: the other features act
+    as noise (THEORY.md §6). Each width samples with its own seed derived from ``(seed, p)``, so
+    one width's numbers do not depend on which other widths are in the sweep.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 1 or counts.size == 0:
+        raise ValueError(f"counts must be a non-empty 1-D array of feature counts, got shape {counts.shape}")
+    out = []
+    for p in counts:
+        p = whole_number("p", p, 1)
+        sub_seed = int(np.random.SeedSequence([whole_number("seed", seed, 0), p]).generate_state(1)[0])
+        out.append(predict_covariance(problem.leading(p), n, s, ridge=ridge, finite=finite, samples=samples,
+                                      retrain_samples=retrain_samples, seed=sub_seed))
+    return tuple(out)
+
+
+def load_covariance(path, sigma2: float) -> CovarianceProblem:
+    """Read a correlated problem from a ``.npz`` file with arrays ``Sigma`` (d×d) and ``beta`` (d).
+
+    ``sigma2`` is the label noise. The column order is the feature order: a model of width
+    ``p`` uses the first ``p`` columns (:meth:`CovarianceProblem.leading`). Errors name the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"covariance file not found: {path}")
+    if path.suffix.lower() != ".npz":
+        raise ValueError(f"{path}: a covariance file is a .npz with arrays Sigma and beta "
+                         f"(numpy.savez(path, Sigma=..., beta=...))")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"Sigma", "beta"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
+                                 f"(has {', '.join(data.files) or 'none'})")
+            sigma, beta = data["Sigma"], data["beta"]
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}:"):
+            raise
+        raise ValueError(f"{path}: not a .npz of numeric arrays Sigma and beta") from None
+    except Exception:  # zipfile and numpy raise several types for a damaged file
+        raise ValueError(f"{path}: not a readable .npz file") from None
+    for name, arr in (("Sigma", sigma), ("beta", beta)):
+        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+            raise ValueError(f"{path}: {name} must hold real numbers, got dtype {arr.dtype}")
+    try:
+        return CovarianceProblem(sigma, beta, sigma2)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -95,8 +95,6 @@ _R_PANELS = (0.0, 3.0, 6.0, 12.0)
 # Chebyshev degree of the interpolant of K(ϑ) on [0, π]; the trailing coefficients (reported
 # as ``kernel_error``) are at rounding level for every built-in activation.
 _CHEB_DEGREE = 96
-# σ² = c0 − βᵀΣβ may round slightly below 0 only when the features fit y almost exactly.
-_NEGATIVE_NOISE_RTOL = 1e-8
 
 
 def _activation(activation):
@@ -264,12 +262,7 @@ class RandomFeaturesProblem:
 
 
 def _equivalent(sigma, q, c0):
-    base = CovarianceProblem(sigma, np.zeros(q.size), 0.0)
-    beta = base.pinv_solve(q)
-    noise = c0 - float(beta @ sigma @ beta)
-    if noise < -_NEGATIVE_NOISE_RTOL * c0:
-        raise ValueError(f"the moments are inconsistent: c0 - betaᵀΣbeta = {noise:.3g} < 0")
-    return base.with_beta(beta, max(noise, 0.0))
+    return CovarianceProblem.from_moments(sigma, q, c0)
 
 
 def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed=0, *,

@@ -201,3 +201,86 @@ def test_nothing_numeric_warns():
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "RuntimeWarning" not in res.stderr
+
+
+# --- correlated problems from a file, and the random-feature commands' output formats --------
+
+
+@pytest.fixture
+def covariance_file(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((40, 40))
+    path = tmp_path / "cov.npz"
+    np.savez(path, Sigma=a @ a.T / 40 + 0.3 * np.eye(40), beta=rng.standard_normal(40) / 6.0)
+    return path
+
+
+def test_covariance_risk_is_the_library_sweep(covariance_file):
+    res = run("risk", "--covariance", str(covariance_file), "--alpha", "0.25", "--n", "20", "--width", "1.5",
+              "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert (out["kappa"], out["n"], out["s"], out["p"]) == (2.0, 20, 10, 30)
+    assert out["problem"]["name"] == "covariance" and out["problem"]["d"] == 40
+    assert set(out["risk"]) == set(out["risk_se"]) == set(RISK_NAMES)
+    problem = dcprune.load_covariance(covariance_file, 0.1)
+    (want,) = dcprune.sweep_covariance(problem, 20, [30], 10, seed=0)
+    assert out["risk"]["hessian"] == want.risk["hessian"][0]
+    assert out["risk_se"]["hessian"] == want.risk["hessian"][1]
+
+
+def test_covariance_curve_and_simulate_formats(covariance_file):
+    base = ["--covariance", str(covariance_file), "--alpha", "0.25", "--n", "20"]
+    rows = list(csv.DictReader(io.StringIO(run("curve", *base, "--points", "4", "--format", "csv").stdout)))
+    assert [int(r["p"]) for r in rows] == [10, 20, 30, 40]
+    assert rows[1]["dense"] == "inf"  # p = n: the peak
+    table = run("simulate", *base, "--trials", "6")
+    assert table.exit_code == 0 and "# covariance" in table.output and "MP+rt=" in table.output
+    sim = json.loads(run("simulate", *base, "--trials", "6", "--points", "2", "--format", "json").stdout)
+    assert sim["problem"]["name"] == "covariance" and len(sim["rows"]) == 2 and sim["trials"] == 6
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--alpha", "0.2"], "needs --n"),
+    (["--alpha", "0.2", "--n", "20", "--kappa", "3"], "kappa*n must be 40"),
+    (["--alpha", "0.2", "--n", "20", "--problem", "isotropic"], "replaces --problem"),
+    (["--alpha", "0", "--n", "20"], "alpha"),
+])
+def test_covariance_bad_input(covariance_file, extra, needle):
+    res = run("risk", "--covariance", str(covariance_file), *extra)
+    assert res.exit_code != 0 and needle in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("arrays,needle", [
+    ({"Sigma": [[1.0, 2.0], [0.0, 1.0]], "beta": [1.0, 1.0]}, "symmetric"),
+    ({"Sigma": [[1.0, 2.0], [2.0, 1.0]], "beta": [1.0, 1.0]}, "positive semidefinite"),
+])
+def test_covariance_file_must_be_a_covariance(tmp_path, arrays, needle):
+    import numpy as np
+
+    path = tmp_path / "bad.npz"
+    np.savez(path, **{k: np.array(v) for k, v in arrays.items()})
+    proc = subprocess.run([sys.executable, "-m", "dcprune", "risk", "--covariance", str(path), "--alpha", "0.5",
+                           "--n", "2"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and needle in lines[0]
+
+
+def test_missing_kappa_is_a_usage_error():
+    res = run("risk", "--alpha", "0.3")
+    assert res.exit_code == 2 and "Missing option '--kappa'" in res.output
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_random_features_simulate_prints_every_format(fmt):
+    args = ["simulate", "--problem", "relu-features", "--kappa", "1.5", "--alpha", "0.3", "--n", "30",
+            "--input-dim", "8", "--draws", "2", "--trials", "4", "--format", fmt]
+    res = run(*args)
+    assert res.exit_code == 0, res.output
+    if fmt == "json":
+        out = json.loads(res.stdout)
+        assert out["problem"]["name"] == "relu-features" and out["p"] == 45 and "dense" in out["risk"]

@@ -176,3 +176,79 @@ def test_bad_sizes():
         predict_covariance(problem, 10, 0)
     with pytest.raises(ValueError, match="n must"):
         predict_covariance(problem, 10.5, 1, finite=True)
+
+
+# --- the width-p model of a correlated problem, files, sweeps --------------------------------
+
+
+def _correlated(d=40, seed=0, sigma2=0.2):
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((d, d))
+    return CovarianceProblem(a @ a.T / d + 0.3 * np.eye(d), rng.standard_normal(d) / np.sqrt(d), sigma2)
+
+
+def test_leading_block_is_the_best_restricted_predictor():
+    problem = _correlated()
+    for p in (1, 7, 25):
+        sub = problem.leading(p)
+        s_pp, s_p = problem.Sigma[:p, :p], problem.Sigma[:p]
+        beta_p = np.linalg.solve(s_pp, s_p @ problem.beta)
+        np.testing.assert_allclose(sub.beta, beta_p, rtol=1e-10, atol=1e-12)
+        assert sub.sigma2 == pytest.approx(problem.sigma2 + problem.signal - beta_p @ s_pp @ beta_p, rel=1e-10)
+        # Its risk is the full problem's risk of the zero-padded model, for any b.
+        b = np.random.default_rng(p).standard_normal(p)
+        assert sub.risk(b)[0] == pytest.approx(problem.risk(np.r_[b, np.zeros(problem.p - p)])[0], rel=1e-10)
+    assert problem.leading(problem.p) is problem
+    with pytest.raises(ValueError, match="p must be at most 40"):
+        problem.leading(41)
+
+
+def test_diagonal_sweep_matches_the_diagonal_engine():
+    # A diagonal Σ with columns in saliency order: the width-p model of the covariance path is
+    # the diagonal engine's width-p model (omitted features as noise), up to DC sampling error.
+    lam, beta, sigma2 = worked_example()
+    order = np.argsort(-(lam * beta**2), kind="stable")
+    problem = CovarianceProblem(np.diag(lam[order]), beta[order], sigma2)
+    setup = dcprune.Setup(dcprune.ArraySpectrum(lam=lam, beta=beta), kappa=2, alpha=0.3, sigma2=sigma2, n=200)
+    for pred in dcprune.sweep_covariance(problem, 200, [150, 300, 400], 120, samples=2000):
+        want = dcprune.predict(setup, width=pred.p / 200)
+        assert pred.gamma == pytest.approx(want.risk.dense, rel=1e-10)
+        for name in ("magnitude", "hessian", "oracle", "random"):
+            mean, se = pred.risk[name]
+            assert abs(mean - getattr(want.risk, name)) <= Z_MAX * se + 1e-12, (pred.p, name)
+
+
+def test_sweep_is_seeded_per_width():
+    problem = _correlated()
+    both = dcprune.sweep_covariance(problem, 30, [20, 40], 10, samples=200, seed=3)
+    alone = dcprune.sweep_covariance(problem, 30, [40], 10, samples=200, seed=3)
+    assert both[1].risk == alone[0].risk
+
+
+def test_load_covariance(tmp_path):
+    problem = _correlated()
+    good = tmp_path / "c.npz"
+    np.savez(good, Sigma=problem.Sigma, beta=problem.beta)
+    loaded = dcprune.load_covariance(good, 0.2)
+    np.testing.assert_array_equal(loaded.Sigma, problem.Sigma)
+    cases = {
+        "asym.npz": (dict(Sigma=problem.Sigma + np.triu(np.ones((40, 40)), 1), beta=problem.beta), "symmetric"),
+        "indef.npz": (dict(Sigma=problem.Sigma - 5 * np.eye(40), beta=problem.beta), "positive semidefinite"),
+        "nobeta.npz": (dict(Sigma=problem.Sigma), "missing array beta"),
+        "short.npz": (dict(Sigma=problem.Sigma, beta=problem.beta[:3]), "beta must have shape"),
+        "nan.npz": (dict(Sigma=problem.Sigma * np.nan, beta=problem.beta), "finite"),
+        "text.npz": (dict(Sigma=np.array(["a"]), beta=problem.beta), "real numbers"),
+    }
+    for name, (arrays, needle) in cases.items():
+        np.savez(tmp_path / name, **arrays)
+        with pytest.raises(ValueError, match=needle) as info:
+            dcprune.load_covariance(tmp_path / name, 0.1)
+        assert str(info.value).startswith(str(tmp_path / name))
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a (readable )?.npz"):
+        dcprune.load_covariance(tmp_path / "junk.npz", 0.1)
+    np.save(tmp_path / "c.npy", problem.Sigma)
+    with pytest.raises(ValueError, match=".npz with arrays Sigma and beta"):
+        dcprune.load_covariance(tmp_path / "c.npy", 0.1)
+    with pytest.raises(ValueError, match="not found"):
+        dcprune.load_covariance(tmp_path / "missing.npz", 0.1)

@@ -4,9 +4,10 @@
 them. Importing this package compiles nothing until a kernel is first called.
 """
 
+from .covariance import CovarianceSimulation, simulate_covariance
 from .randomfeatures import MC_ACTIVATIONS, RandomFeaturesSimulation, simulate_random_features
 from .simulate import QUANTITIES, Estimate, Simulation, SimulationRow, available_memory, simulate, simulate_problem
 
-__all__ = ["MC_ACTIVATIONS", "QUANTITIES", "Estimate", "RandomFeaturesSimulation", "Simulation",
+__all__ = ["CovarianceSimulation", "simulate_covariance", "MC_ACTIVATIONS", "QUANTITIES", "Estimate", "RandomFeaturesSimulation", "Simulation",
            "SimulationRow", "available_memory", "simulate", "simulate_problem",
            "simulate_random_features"]

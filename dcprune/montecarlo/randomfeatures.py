@@ -60,6 +60,7 @@ from ..checks import finite_number, whole_number
 from . import kernels
 from .simulate import (
     QUANTITIES,
+    RowsView,
     SimulationRow,
     _check_memory,
     _flag_warnings,
@@ -74,7 +75,7 @@ MC_ACTIVATIONS = ("relu",)
 
 
 @dataclass(frozen=True)
-class RandomFeaturesSimulation:
+class RandomFeaturesSimulation(RowsView):
     """A Monte Carlo width sweep of ReLU random features; duck-compatible with
     :class:`~dcprune.montecarlo.Simulation` (``rows``, ``widths``, ``mean``, ``se``, ``trials``,
     ``seed``, ``values``, ``flags``, ``warnings``).
@@ -101,34 +102,24 @@ class RandomFeaturesSimulation:
     draw: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
 
-    @property
-    def widths(self) -> np.ndarray:
-        """Model widths ``p/n``."""
-        return np.array([r.width for r in self.rows])
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Model widths ``p`` (feature counts)."""
-        return np.array([r.p for r in self.rows])
-
-    def mean(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].mean for r in self.rows])
-
-    def se(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].se for r in self.rows])
-
     def draw_means(self, name: str) -> np.ndarray:
         """Per-draw Monte Carlo means of ``name``, shape ``(draws, widths)``."""
         k = QUANTITIES.index(name)
         return np.array([self.values[self.draw == d, :, k].mean(axis=0) for d in range(self.draws)])
 
-    def to_dict(self) -> dict:
-        return {
+    def to_dict(self, single: bool = False) -> dict:
+        """JSON-ready; ``single``: one width's ``width, p, flagged, risk`` at top level."""
+        out = {
             "input_dim": self.input_dim, "n": self.n, "s": self.s, "activation": self.activation,
             "draws": self.draws, "trials": self.trials, "seed": self.seed,
-            "label_noise": self.label_noise, "ridge": self.ridge,
-            "warnings": list(self.warnings), "rows": [r.to_dict() for r in self.rows],
+            "label_noise": self.label_noise, "ridge": self.ridge, "warnings": list(self.warnings),
         }
+        if single:
+            row = self.rows[0].to_dict()
+            out.update(width=row["width"], p=row["p"], flagged=row["flagged"], risk=row["risk"])
+        else:
+            out["rows"] = [r.to_dict() for r in self.rows]
+        return out
 
 
 def _check_widths(widths) -> np.ndarray:

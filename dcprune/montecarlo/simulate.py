@@ -63,8 +63,30 @@ class SimulationRow:
         }
 
 
+class RowsView:
+    """Column views of a run's ``rows`` (:class:`SimulationRow`), shared by every result type."""
+
+    rows: tuple[SimulationRow, ...]
+
+    @property
+    def widths(self) -> np.ndarray:
+        """Model widths ``p/n``."""
+        return np.array([r.width for r in self.rows])
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Model sizes ``p``."""
+        return np.array([r.p for r in self.rows])
+
+    def mean(self, name: str) -> np.ndarray:
+        return np.array([r.risk[name].mean for r in self.rows])
+
+    def se(self, name: str) -> np.ndarray:
+        return np.array([r.risk[name].se for r in self.rows])
+
+
 @dataclass(frozen=True)
-class Simulation:
+class Simulation(RowsView):
     """A Monte Carlo run: per-trial ``values`` ``(trials, widths, quantities)`` and summaries."""
 
     setup: Setup
@@ -75,16 +97,6 @@ class Simulation:
     values: np.ndarray = field(repr=False)
     flags: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
-
-    @property
-    def widths(self) -> np.ndarray:
-        return np.array([r.width for r in self.rows])
-
-    def mean(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].mean for r in self.rows])
-
-    def se(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].se for r in self.rows])
 
     def to_dict(self, single: bool = False) -> dict:
         """The JSON contract of ``dcprune simulate``: the ``risk`` header plus trials and seed;

@@ -1,0 +1,105 @@
+r"""Monte Carlo of least squares on correlated Gaussian features (THEORY.md §1, §6).
+
+The check of :func:`dcprune.covariance.sweep_covariance`: inputs :math:`x = Lz` with
+:math:`LL^\top = \Sigma` (``L = U\,\mathrm{diag}(\sqrt\lambda)`` from the eigendecomposition, so
+a singular Σ is fine), labels :math:`y = x^\top\beta + \sigma e`, and the width-``p`` model fits
+the first ``p`` columns. Everything else (min-norm fit or ridge, magnitude / empirical-Hessian /
+oracle / random pruning, fresh and same-data retraining, exact population risk
+:math:`\sigma^2 + (b-\beta)^\top\Sigma(b-\beta)`) is the kernels' linear-problem path.
+
+Oracle. The theory's oracle keeps the top ``s`` of :math:`\Sigma_{ii}\beta_{P,i}^2` with the
+width-``p`` model's own best predictor :math:`\beta_P` (:meth:`CovarianceProblem.leading`), so
+each width is one kernel call with its own oracle score. Trial ``t`` draws the same data in
+every call (it is seeded by ``(seed, t)``), so the nested models of one trial share their data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..checks import finite_number, whole_number
+from ..covariance import CovarianceProblem
+from . import kernels
+from .simulate import RowsView, SimulationRow, _check_memory, _flag_warnings, _num_threads, _summarize
+
+__all__ = ["CovarianceSimulation", "simulate_covariance"]
+
+
+@dataclass(frozen=True)
+class CovarianceSimulation(RowsView):
+    """A Monte Carlo width sweep of a correlated problem; ``rows`` as in
+    :class:`~dcprune.montecarlo.Simulation`, per-trial ``values`` ``(trials, widths, 11)``."""
+
+    n: int
+    s: int
+    trials: int
+    seed: int
+    ridge: float
+    rows: tuple[SimulationRow, ...]
+    values: np.ndarray = field(repr=False)
+    flags: np.ndarray = field(repr=False)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self, single: bool = False) -> dict:
+        out = {"n": self.n, "s": self.s, "trials": self.trials, "seed": self.seed,
+               "warnings": list(self.warnings)}
+        if single:
+            row = self.rows[0].to_dict()
+            out.update(width=row["width"], p=row["p"], flagged=row["flagged"], risk=row["risk"])
+        else:
+            out["rows"] = [r.to_dict() for r in self.rows]
+        return out
+
+
+def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, trials: int = 100,
+                        seed: int = 0, ridge: float = 0.0, threads: int | None = None,
+                        progress: Callable[[int], None] | None = None) -> CovarianceSimulation:
+    """Monte Carlo of the models using the first ``p`` features of ``problem``, ``p`` in ``counts``.
+
+    ``counts``: strictly increasing feature counts in ``[1, problem.p]``; ``s`` kept nonzeros;
+    ``progress(k)`` is called after each batch of ``k`` trials (all widths).
+    """
+    if not isinstance(problem, CovarianceProblem):
+        raise ValueError(f"problem must be a CovarianceProblem, got {type(problem).__name__}")
+    n = whole_number("n", n, 2)
+    s = whole_number("s", s, 1)
+    trials = whole_number("trials", trials, 2)
+    seed = whole_number("seed", seed, 0)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
+    counts = np.asarray(counts)
+    if (counts.ndim != 1 or counts.size == 0 or np.any(counts != np.round(counts))
+            or np.any(np.diff(counts) <= 0) or counts[0] < 1 or counts[-1] > problem.p):
+        raise ValueError(f"counts must be strictly increasing whole numbers in [1, {problem.p}], "
+                         f"got counts={counts.tolist()}")
+    counts = counts.astype(np.int64)
+    threads = threads or _num_threads()
+    _check_memory(n, problem.p, len(counts), trials, threads)
+
+    factor = problem.eigenvectors * np.sqrt(problem.eigenvalues)  # L with L Lᵀ = Σ
+    diag = np.diag(problem.Sigma)
+    scores = []
+    for p in counts:
+        score = np.zeros(problem.p)
+        score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
+        scores.append(score)
+    batch = trials if progress is None else max(threads, -(-trials // 20))
+    values = np.empty((trials, len(counts), len(kernels.QUANTITIES)))
+    flags = np.zeros((trials, len(counts)), np.int8)
+    for first in range(0, trials, batch):
+        count = min(batch, trials - first)
+        for j, p in enumerate(counts):
+            v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
+                               L=factor, Sigma=problem.Sigma, beta=problem.beta,
+                               sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
+                               threads=threads)
+            values[first:first + count, j] = v[:, 0]
+            flags[first:first + count, j] = f[:, 0]
+        if progress is not None:
+            progress(count)
+    rows = _summarize(values, flags, counts, n)
+    return CovarianceSimulation(n, s, trials, seed, ridge, rows, values, flags,
+                                tuple(_flag_warnings(rows, n, s, ridge)))

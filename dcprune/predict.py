@@ -367,11 +367,16 @@ def _reference(setup: Setup) -> Reference:
             factor = (n - 1) / (n - p - 1) if setup.finite else 1.0 / (1.0 - p / n)
             return (setup.sigma2 + spec.tail(d, p, setup.finite)) * factor
 
+        # Within an atom σ_eff²(p) = a − b·p is linear, and d/dp (a − b·p)/(m − p) has the
+        # constant sign of a − b·m, so the risk is monotone there and its minimum sits on an
+        # atom edge: only edges need evaluating, however large n is.
         if setup.finite:
-            candidates = np.arange(1, min(d, n - 2) + 1, dtype=float)
+            last = min(d, n - 2)
+            edges = spec.breakpoints(d, True)
+            inner = edges[(edges > 1) & (edges < last)]
+            candidates = np.union1d(inner, [1.0, last]) if last >= 1 else np.empty(0)
         else:
-            # Within an atom σ_eff²(p) is linear, so the risk is monotone there and its minimum
-            # sits on an atom edge; smooth spectra are searched on a grid, then refined.
+            # Smooth spectra are searched on a grid, then refined.
             grid = np.linspace(0.0, top, 2049)[1:]
             edges = spec.breakpoints(d, False)
             candidates = grid if edges is None else np.union1d(grid, edges[(edges > 0) & (edges <= top)])
@@ -405,7 +410,7 @@ def _risk(values: dict, i: int) -> Risk:
     return Risk(**{name: float(values[name][i]) for name in RISK_NAMES})
 
 
-def _warnings(setup: Setup, values: dict, counts: np.ndarray) -> list[str]:
+def _warnings(setup: Setup, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
     """One line per kind of infinite value or failed solve, naming the widths."""
     n = setup.scale
     out = list(setup.spectrum.warnings(setup.finite))
@@ -437,6 +442,15 @@ def _warnings(setup: Setup, values: dict, counts: np.ndarray) -> list[str]:
                 f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
                 f"sits at the retrained model's interpolation peak"
             )
+    if not math.isfinite(ref.best_small_dense):
+        out.append(
+            f"reference.best_small_dense is infinite: at n = {n:g} no width has finite risk "
+            f"(finite-n least squares needs 1 <= p <= n - 2)"
+            if setup.finite else "reference.best_small_dense is infinite: no width p < n has finite risk"
+        )
+    if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
+        out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
+                   f"model's interpolation peak")
     failed = ~values["converged"]
     if failed.any():
         out.append(
@@ -468,8 +482,8 @@ def predict(setup: Setup, width: float | None = None) -> Prediction:
         converged=bool(values["converged"][0]),
         residual=float(values["residual"][0]),
         risk=_risk(values, 0),
-        reference=_reference(setup),
-        warnings=tuple(_warnings(setup, values, counts)),
+        reference=(ref := _reference(setup)),
+        warnings=tuple(_warnings(setup, values, counts, ref)),
     )
 
 
@@ -493,7 +507,8 @@ def curve(setup: Setup, points: int = 200, width_min: float | None = None) -> Cu
         )
         for i in range(counts.size)
     )
-    return Curve(setup, float(setup.s), rows, _reference(setup), tuple(_warnings(setup, values, counts)))
+    ref = _reference(setup)
+    return Curve(setup, float(setup.s), rows, ref, tuple(_warnings(setup, values, counts, ref)))
 
 
 def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndarray:

@@ -372,6 +372,49 @@ def test_reference_line():
     assert pred.reference.oracle_retrain == pytest.approx(pred.risk.oracle_retrain, rel=REL_EXACT)
 
 
+def _brute_force_best_small_dense(setup):
+    """min over every integer p <= min(d, n-2) of (σ² + omitted energy)·(n−1)/(n−p−1)."""
+    lam, beta = setup.spectrum.coordinates(setup.d)
+    energy = lam * beta**2
+    n = setup.n
+    p = np.arange(1, min(setup.d, n - 2) + 1)
+    omitted = energy.sum() - np.cumsum(energy)[p - 1]
+    risks = (setup.sigma2 + omitted) * (n - 1) / (n - p - 1)
+    return risks.min(), p[np.argmin(risks)] / n
+
+
+@pytest.mark.parametrize("n", [20, 60, 200])
+@pytest.mark.parametrize(
+    "spectrum",
+    [
+        dcprune.SpikedCovariance(),
+        dcprune.SpikedIdentity(spike_fraction=0.3),
+        dcprune.PowerLaw(exponent=0.7),
+        dcprune.ArraySpectrum(lam=np.repeat([5.0, 3.0, 2.0, 1.0, 0.5], [1, 2, 3, 4, 10]),
+                              beta=np.repeat([0.2, 0.5, 0.1, 0.3, 0.05], [1, 2, 3, 4, 10])),
+    ],
+    ids=["spiked-covariance", "spiked-identity", "power-law", "file"],
+)
+def test_finite_reference_is_the_minimum_over_every_width(spectrum, n):
+    """The reference searches atom edges only; every integer width must agree."""
+    setup = dcprune.Setup(spectrum, kappa=2, alpha=0.3, n=n, sigma2=0.05)
+    ref = dcprune.predict(setup).reference
+    best, width = _brute_force_best_small_dense(setup)
+    assert ref.best_small_dense == pytest.approx(best, rel=REL_EXACT)
+    assert ref.best_width == pytest.approx(width, rel=REL_EXACT)
+
+
+def test_reference_at_huge_n_is_instant():
+    """Only atom edges are searched, so n = 10^9 costs what n = 100 does."""
+    import time
+
+    start = time.perf_counter()
+    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=10**9))
+    assert time.perf_counter() - start < 5.0  # the old every-width sweep needed tens of GiB here
+    asymptotic = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
+    assert pred.reference.best_small_dense == pytest.approx(asymptotic.reference.best_small_dense, rel=1e-6)
+
+
 @pytest.mark.parametrize(
     "kwargs,name",
     [
@@ -405,3 +448,12 @@ def test_bad_problems_raise():
     with pytest.raises(ValueError, match="multiple"):
         spec = dcprune.ArraySpectrum(lam=np.ones(7), beta=np.ones(7))
         dcprune.Setup(spec, kappa=2, alpha=0.3, n=10)
+
+
+def test_infinite_reference_comes_with_a_reason():
+    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=2))
+    assert math.isinf(pred.reference.best_small_dense)
+    assert any(w.startswith("reference.best_small_dense is infinite") for w in pred.warnings)
+    asym = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5), width=0.5)
+    assert math.isinf(asym.reference.oracle_retrain) and math.isfinite(asym.risk.oracle_retrain)
+    assert any(w.startswith("reference.oracle_retrain is infinite") for w in asym.warnings)

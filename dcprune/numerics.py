@@ -80,9 +80,9 @@ def solve_monotone(
     """Solve ``f(x) = 0`` elementwise for monotone ``f`` bracketed by ``[lo, hi]``.
 
     ``fun(x)`` returns ``(f, f')`` evaluated elementwise on the batch. Newton steps are taken
-    when they stay inside the current bracket, bisection otherwise (Numerical Recipes'
-    ``rtsafe``), so the iteration cannot leave the bracket or stall: the bracket is halved at
-    least every other step. An element has converged when ``|f| <= ftol * scale`` or the
+    when they stay inside the current bracket and are at most half the step before last,
+    bisection otherwise (Numerical Recipes' ``rtsafe``), so the iteration cannot leave the
+    bracket or crawl. An element has converged when ``|f| <= ftol * scale`` or the
     step is below ``xtol * max(1, |x|)``. ``residual`` is ``|f| / scale`` at the answer.
     ``x0`` (inside the bracket) replaces the midpoint as the first iterate; ``increasing``,
     when known, saves the evaluation at ``lo`` that would otherwise tell the direction.
@@ -95,6 +95,10 @@ def solve_monotone(
     x = 0.5 * (lo + hi) if x0 is None else np.clip(np.asarray(x0, dtype=float), lo, hi)
     f = np.zeros_like(x)
     done = np.zeros(x.shape, dtype=bool)
+    # rtsafe's guard: a Newton step longer than half the step before last is too slow (far
+    # from the root, e.g. ζ·g(ζ) − λ in log ζ moves by ~1 per step), so bisect instead.
+    step_before = hi - lo
+    last_step = step_before.copy()
     iterations = 0
     for iterations in range(1, maxiter + 1):
         f, df = fun(x)
@@ -103,8 +107,10 @@ def solve_monotone(
         hi = np.where(~below & ~done, x, hi)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = x - f / df
-        inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
+            fast = np.abs(2.0 * f) <= np.abs(step_before * df)
+        inside = np.isfinite(newton) & (newton > lo) & (newton < hi) & fast
         step = np.where(inside, newton, 0.5 * (lo + hi))
+        step_before, last_step = last_step, np.abs(step - x)
         small_f = np.abs(f) <= ftol * scale
         small_step = np.abs(step - x) <= xtol * np.maximum(1.0, np.abs(x))
         done |= small_f | small_step | (hi - lo <= xtol * np.maximum(1.0, np.abs(x)))

@@ -47,9 +47,30 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
         zeta[over], converged[over], residual[over] = root.x, root.converged, root.residual
     if ridge > 0:
         lo = np.maximum(ridge, zeta)
-        root = _log_root(_ridge_equation(lam, mult, n, ridge), lo, ridge + trace, ridge, increasing=True)
-        zeta, converged, residual = root.x, root.converged, root.residual
+        equation = _ridge_equation(lam, mult, n, ridge)
+        root = _log_root(equation, lo, ridge + trace, ridge, increasing=True)
+        zeta, converged = root.x, root.converged
+        # Relative to the terms of ζ·g(ζ) − λ rather than λ alone: when λ is below the
+        # rounding of ζ·g (a tiny ridge past p = n) |f| ~ ε·ζ is as good as the answer gets.
+        residual = np.abs(equation(zeta)[0]) / (ridge + zeta * _ridge_terms(lam, mult, n, zeta))
     return zeta, converged, residual
+
+
+def _complement(lam, zeta):
+    """``1 − c_a = ζ/(λ_a + ζ)`` without the cancellation of ``1 − λ/(λ+ζ)`` at tiny ζ."""
+    return zeta[:, None] / (lam + zeta[:, None])
+
+
+def _one_minus(mult, shrink, comp, n, p, squared: bool):
+    """``1 − Σ m c/n`` (or ``1 − Σ m c²/n``) written as ``(n − p)/n + Σ m (1 − c)(1 [+ c])/n``,
+    exact when ζ is so small that every ``c`` rounds to 1 (tiny ridge at p = n)."""
+    factor = comp * (1.0 + shrink) if squared else comp
+    return (n - p) / n + (mult * factor).sum(axis=-1) / n
+
+
+def _ridge_terms(lam, mult, n, zeta):
+    comp = _complement(lam, zeta)
+    return (np.abs(n - mult.sum(axis=-1)) + (mult * comp).sum(axis=-1)) / n
 
 
 def _min_norm_equation(lam, mult, n):
@@ -63,10 +84,13 @@ def _min_norm_equation(lam, mult, n):
 
 
 def _ridge_equation(lam, mult, n, ridge):
+    p = mult.sum(axis=-1)
+
     def fun(zeta):
         c = lam / (lam + zeta[:, None])
-        f = zeta * (1.0 - (mult * c).sum(axis=-1) / n) - ridge
-        return f, zeta * (1.0 - (mult * c * c).sum(axis=-1) / n)
+        comp = _complement(lam, zeta)
+        f = zeta * _one_minus(mult, c, comp, n, p, squared=False) - ridge
+        return f, zeta * _one_minus(mult, c, comp, n, p, squared=True)
 
     return fun
 
@@ -122,10 +146,11 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
     sigma2 = np.broadcast_to(np.asarray(sigma2, dtype=float), mult.shape[:-1])
     zeta, converged, residual = solve_zeta(lam, mult, n, ridge)
     c = lam / (lam + zeta[:, None])
+    comp = _complement(lam, zeta)
     df2 = (mult * c * c).sum(axis=-1)
-    bias0 = (mult * lam * beta**2 * (1.0 - c) ** 2).sum(axis=-1)
+    bias0 = (mult * lam * beta**2 * comp**2).sum(axis=-1)
     p = mult.sum(axis=-1)
-    denom = 1.0 - df2 / n
+    denom = _one_minus(mult, c, comp, n, p, squared=True)  # 1 − df₂/n
     if ridge == 0:
         # Within rounding of p = n the denominator is noise, not a number: call it the peak.
         denom = np.where(np.abs(p - n) <= _PEAK_TOL * n, 0.0, denom)
@@ -134,7 +159,7 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
         # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
         # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
         # The rounding of df₂ (at most n) scales with n, not p: p ≫ n is far from the peak.
-        den_v = n - df2 - n / np.maximum(n, p)
+        den_v = n * denom - n / np.maximum(n, p)
         den_v = np.where(den_v > _PEAK_TOL * n, den_v / n, 0.0)
         variance = _ratio(sigma2 * df2 / n, den_v)
         gamma = sigma2 + bias + variance

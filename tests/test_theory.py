@@ -293,6 +293,32 @@ def test_ridge_solves_its_equation_and_tends_to_min_norm():
     assert dcprune.solve_dc(small, 200, ridge=0.1).zeta > 0
 
 
+@pytest.mark.parametrize("ridge", [1e-300, 1e-100, 1e-20, 1e-6, 0.5])
+def test_tiny_ridge_at_the_peak_is_resolved(ridge):
+    """Σ = I, p = n, ‖β‖ = 1: ζ·ζ/(1+ζ) = λ, so ζ = (λ + sqrt(λ² + 4λ))/2 and
+    γ = (σ² + (1−c)²)/(1 − c²) with c = 1/(1+ζ); the solver must track this down to
+    λ = 1e-300, where 1 − c no longer survives as a difference of rounded numbers."""
+    n, sigma2 = 200.0, 0.3
+    problem = DiagonalProblem(np.array([1.0]), np.array([1.0 / math.sqrt(n)]), np.array([n]), sigma2)
+    dc = dcprune.solve_dc(problem, n, ridge=ridge)
+    zeta = (ridge + math.sqrt(ridge * ridge + 4.0 * ridge)) / 2.0
+    comp = zeta / (1.0 + zeta)  # 1 − c
+    gamma = (sigma2 + comp**2) / (comp * (2.0 - comp))  # (σ² + b₀)/(1 − c²), b₀ = ‖β‖²(1−c)² = (1−c)²
+    assert dc.converged and dc.residual < 1e-12
+    assert dc.zeta == pytest.approx(zeta, rel=REL_EXACT)
+    assert dc.gamma == pytest.approx(gamma, rel=REL_EXACT)
+
+
+@pytest.mark.parametrize("width", [0.6, 1.6, 2.0])
+def test_tiny_ridge_away_from_the_peak_is_min_norm(width):
+    setup = dict(spectrum=dcprune.SpikedCovariance(), kappa=2, alpha=0.3)
+    tiny = dcprune.predict(dcprune.Setup(**setup, ridge=1e-300), width=width)
+    plain = dcprune.predict(dcprune.Setup(**setup), width=width)
+    assert tiny.converged and not tiny.warnings
+    for name in RISK_NAMES:
+        assert getattr(tiny.risk, name) == pytest.approx(getattr(plain.risk, name), rel=1e-12), name
+
+
 @pytest.mark.parametrize("exponent,kappa,alpha", [(0.8, 2.0, 0.2), (0.8, 0.5, 0.02), (0.7, 0.5, 0.05),
                                                    (0.3, 5.0, 0.3)])
 def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):

@@ -74,10 +74,13 @@ def prune(rule: str, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: floa
             sd_sel = np.where(peak[:, None], sd_unit, sd)[noisy]
             t, conv = _count_threshold(mu_sel, sd_sel, w[noisy], mult[noisy], s)
             prob, loss = kept_moments(mu_sel, sd_sel, beta[noisy], t[:, None] * w[noisy])
-            keep[noisy] = prob
             # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
             with np.errstate(invalid="ignore", divide="ignore"):
-                kept_loss[noisy] = np.where(prob > 0, loss / prob, 0.0)
+                cond_loss = np.where(prob > 0, loss / prob, 0.0)
+            prob, cond_loss, conv = _split_ties(prob, cond_loss, mu_sel, sd_sel, beta[noisy],
+                                                t[:, None] * w[noisy], mult[noisy], s, conv)
+            keep[noisy] = prob
+            kept_loss[noisy] = cond_loss
             converged[noisy] = conv
         exact = rows & (tau == 0)
         if exact.any():
@@ -86,6 +89,38 @@ def prune(rule: str, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: floa
     loss = keep * kept_loss + (1.0 - keep) * beta**2
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
     return Pruned(keep, np.where(peak, np.inf, risk), converged)
+
+
+def _split_ties(prob, cond_loss, mu, sd, beta, cut, mult, s, converged):
+    """Share the count ``s`` inside atoms too narrow for the threshold to resolve.
+
+    When an atom's sd is below the rounding of its mean (``n λ β²/τ`` beyond ~10³²; e.g. a
+    spectrum spanning 30 decades), ``P(|β̂_a| > t)`` jumps from 0 to 1 between neighbouring
+    floating-point ``t`` and the count equation has no root. The threshold then sits inside
+    such atoms, so they are kept in the fraction that fills ``s`` (the deterministic limit,
+    as in :func:`fill_by_score`) with a kept coordinate's loss ``(μ−β)² + sd²``. A count that
+    still misses ``s`` marks the row as not converged rather than returning a wrong risk.
+    """
+    tol = 1e-9 * max(s, 1.0)
+    miss = np.abs((mult * prob).sum(axis=-1) - s) > tol
+    if not miss.any():
+        return prob, cond_loss, converged
+    prob, cond_loss, converged = prob.copy(), cond_loss.copy(), converged.copy()
+    resolution = 64.0 * np.finfo(float).eps * np.maximum(np.abs(mu), cut)
+    narrow = sd <= _NARROW * np.abs(mu)
+    tied = miss[:, None] & (mult > 0) & narrow & (np.abs(np.abs(mu) - cut) <= 40.0 * sd + resolution)
+    others = np.where(tied, 0.0, mult * prob).sum(axis=-1)
+    room = np.where(tied, mult, 0.0).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.clip((s - others) / room, 0.0, 1.0)
+    prob = np.where(tied, share[:, None], prob)
+    cond_loss = np.where(tied, (mu - beta) ** 2 + sd**2, cond_loss)
+    converged &= np.abs((mult * prob).sum(axis=-1) - s) <= tol
+    return prob, cond_loss, converged
+
+
+# An atom whose sd is below this fraction of its mean is, for the threshold, a point mass.
+_NARROW = 1e-6
 
 
 def fill_by_score(score, mult, s):

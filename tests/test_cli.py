@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -132,6 +133,23 @@ def test_bad_npy_file(tmp_path):
     np.save(path, np.array(["a", "b"]))
     res = run("risk", *BASE, "--spectrum", str(path))
     assert res.exit_code != 0 and "not a .npy array of numbers" in res.output
+
+
+@pytest.mark.parametrize("name,make", [
+    ("complex.npy", lambda path: np.save(path, np.array([[1 + 1j, 1], [2, 1]]))),
+    ("header.csv", lambda path: path.write_text("lambda,beta\n")),
+    ("huge.csv", lambda path: path.write_text("lambda,beta\n1e308,1e308\n1,1\n")),
+    ("huge_beta.csv", lambda path: path.write_text("lambda,beta\n1,1e200\n1,1\n")),
+])
+def test_unusable_spectrum_is_one_line_without_warnings(tmp_path, name, make):
+    """numpy's ComplexWarning / overflow / empty-input warnings must not leak before our line."""
+    path = tmp_path / name
+    make(path)
+    proc = subprocess.run([sys.executable, "-m", "dcprune", "risk", *BASE, "--spectrum", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:"), proc.stderr
 
 
 def test_numbers_print_as_typed():

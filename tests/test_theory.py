@@ -483,3 +483,30 @@ def test_infinite_reference_comes_with_a_reason():
     asym = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5), width=0.5)
     assert math.isinf(asym.reference.oracle_retrain) and math.isfinite(asym.risk.oracle_retrain)
     assert any(w.startswith("reference.oracle_retrain is infinite") for w in asym.warnings)
+
+
+def test_spectra_spanning_many_decades_reach_their_limit():
+    """A feature with variance L → ∞ is estimated almost exactly, so risk/L has a limit; past
+    L ~ 1e16 its Gaussian is narrower than the rounding of its mean and the threshold must
+    split the tie rather than stall (it returned 0.5 instead of 0.1157 at L = 1e30)."""
+    def scaled(L):
+        spec = dcprune.ArraySpectrum(lam=np.array([L, 1.0, 2.0]), beta=np.array([1.0, 1.0, 0.5]))
+        pred = dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.3, n=60))
+        assert pred.converged
+        # the dense model estimates the huge coordinates: its risk stays O(1), not O(L)
+        return np.array([pred.risk.dense * L] + [getattr(pred.risk, name) for name in RISK_NAMES[1:]]) / L
+
+    resolved = scaled(1e12)  # every Gaussian still resolvable: the ordinary path
+    for L in (1e16, 1e20, 1e30, 1e100, 1e200):
+        # The approach to the limit is O(1/sqrt(L)): ~1e-6 relative at L = 1e12.
+        assert scaled(L) == pytest.approx(resolved, rel=1e-5)
+    # Hessian and oracle pruning drop 4 of the 40 huge coordinates: risk/L → 4/40.
+    assert scaled(1e100)[RISK_NAMES.index("hessian")] == pytest.approx(0.1, rel=1e-12)
+    assert scaled(1e100)[RISK_NAMES.index("oracle")] == pytest.approx(0.1, rel=1e-12)
+
+
+@pytest.mark.parametrize("lam,beta", [([1e300, 1.0], [1.0, 1.0]), ([1e-300, 1.0], [1.0, 1.0]),
+                                      ([1.0, 1.0], [1e200, 1.0]), ([1.0, 2.0 + 1j], [1.0, 1.0])])
+def test_spectra_beyond_double_precision_are_refused(lam, beta):
+    with pytest.raises(ValueError, match="lambda|signal energy"):
+        dcprune.ArraySpectrum(lam=np.array(lam), beta=np.array(beta))

@@ -24,7 +24,16 @@ import numpy as np
 from ..checks import finite_number, whole_number
 from ..covariance import CovarianceProblem
 from . import kernels
-from .simulate import RowsView, SimulationRow, _check_memory, _flag_warnings, _num_threads, _summarize
+from .simulate import (
+    RowsView,
+    SimulationRow,
+    _check_memory,
+    _flag_warnings,
+    _num_threads,
+    _summarize,
+    batch_size,
+    deferred_interrupts,
+)
 
 __all__ = ["CovarianceSimulation", "simulate_covariance"]
 
@@ -86,16 +95,17 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
         score = np.zeros(problem.p)
         score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
         scores.append(score)
-    batch = trials if progress is None else max(threads, -(-trials // 20))
+    batch = batch_size(trials, threads)
     values = np.empty((trials, len(counts), len(kernels.QUANTITIES)))
     flags = np.zeros((trials, len(counts)), np.int8)
     for first in range(0, trials, batch):
         count = min(batch, trials - first)
         for j, p in enumerate(counts):
-            v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                               L=factor, Sigma=problem.Sigma, beta=problem.beta,
-                               sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
-                               threads=threads)
+            with deferred_interrupts():
+                v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
+                                   L=factor, Sigma=problem.Sigma, beta=problem.beta,
+                                   sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
+                                   threads=threads)
             values[first:first + count, j] = v[:, 0]
             flags[first:first + count, j] = f[:, 0]
         if progress is not None:

@@ -66,6 +66,8 @@ from .simulate import (
     _flag_warnings,
     _num_threads,
     _summarize,
+    batch_size,
+    deferred_interrupts,
 )
 
 __all__ = ["RandomFeaturesSimulation", "simulate_random_features", "MC_ACTIVATIONS"]
@@ -189,7 +191,7 @@ def simulate_random_features(
     _check_memory(n, max(pmax, input_dim), len(counts), trials, threads)
 
     per_draw = trials // draws
-    batch = per_draw if progress is None else max(threads, -(-trials // 20))
+    batch = batch_size(trials, threads)
     values = np.empty((trials, len(counts), len(QUANTITIES)))
     flags = np.zeros((trials, len(counts)), np.int8)
     sigma = math.sqrt(label_noise)
@@ -203,10 +205,11 @@ def simulate_random_features(
         for first in range(k * per_draw, (k + 1) * per_draw, batch):
             count = min(batch, (k + 1) * per_draw - first)
             for j, p in enumerate(counts):
-                v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                                   W=rf.W[:p], theta=rf.theta, c0=rf.c0, q=rf.q[:p],
-                                   Sigma=rf.Sigma[:p, :p], oracle_score=scores[j], sigma=sigma,
-                                   ridge=ridge, threads=threads)
+                with deferred_interrupts():
+                    v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
+                                       W=rf.W[:p], theta=rf.theta, c0=rf.c0, q=rf.q[:p],
+                                       Sigma=rf.Sigma[:p, :p], oracle_score=scores[j], sigma=sigma,
+                                       ridge=ridge, threads=threads)
                 values[first:first + count, j] = v[:, 0]
                 flags[first:first + count, j] = f[:, 0]
             if progress is not None:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -151,19 +154,52 @@ def _run(n, d, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progr
     """Run the kernels in batches of trials; the seed of trial ``t`` is fixed by ``(seed, t)``."""
     threads = threads or _num_threads()
     _check_memory(n, d, len(widths), trials, threads)
-    # Batches of several trials per thread keep prange busy; about 20 batches let a
-    # progress bar move without costing measurable time.
-    batch = trials if progress is None else max(threads, -(-trials // 20))
+    batch = batch_size(trials, threads)
     values, flags = [], []
     for first in range(0, trials, batch):
         count = min(batch, trials - first)
-        v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
-                           lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
+        with deferred_interrupts():
+            v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
+                               lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
         values.append(v)
         flags.append(f)
         if progress is not None:
             progress(count)
     return np.concatenate(values), np.concatenate(flags)
+
+
+def batch_size(trials: int, threads: int) -> int:
+    """Trials per kernel call: about 20 calls per run, and at least two trials per thread.
+
+    A Numba kernel cannot be interrupted, so Ctrl-C takes effect (and a progress bar moves)
+    between calls; per-trial seeds make the numbers independent of the batching.
+    """
+    return max(2 * threads, -(-trials // 20))
+
+
+@contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C while a Numba kernel runs and act on it once the kernel has returned.
+
+    The kernel cannot stop for a signal anyway, and a ``KeyboardInterrupt`` raised while
+    Numba boxes the kernel's result tuple leaves a corrupt tuple behind (SIGSEGV when it is
+    unpacked; seen here). So the handler only records the signal; the previous handler (for
+    the CLI, "Error: interrupted") runs after the kernel, between batches.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives Python-level signals
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _num_threads() -> int:

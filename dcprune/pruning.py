@@ -77,8 +77,8 @@ def prune(rule: str, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: floa
             # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
             with np.errstate(invalid="ignore", divide="ignore"):
                 cond_loss = np.where(prob > 0, loss / prob, 0.0)
-            prob, cond_loss, conv = _split_ties(prob, cond_loss, mu_sel, sd_sel, beta[noisy],
-                                                t[:, None] * w[noisy], mult[noisy], s, conv)
+            prob, cond_loss, conv = _split_ties(prob, cond_loss, mu_sel, sd_sel, beta[noisy], t,
+                                                w[noisy], mult[noisy], s, conv)
             keep[noisy] = prob
             kept_loss[noisy] = cond_loss
             converged[noisy] = conv
@@ -91,7 +91,7 @@ def prune(rule: str, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: floa
     return Pruned(keep, np.where(peak, np.inf, risk), converged)
 
 
-def _split_ties(prob, cond_loss, mu, sd, beta, cut, mult, s, converged):
+def _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, converged):
     """Share the count ``s`` inside atoms too narrow for the threshold to resolve.
 
     When an atom's sd is below the rounding of its mean (``n λ β²/τ`` beyond ~10³²; e.g. a
@@ -101,13 +101,19 @@ def _split_ties(prob, cond_loss, mu, sd, beta, cut, mult, s, converged):
     as in :func:`fill_by_score`) with a kept coordinate's loss ``(μ−β)² + sd²``. A count that
     still misses ``s`` marks the row as not converged rather than returning a wrong risk.
     """
-    tol = 1e-9 * max(s, 1.0)
+    cut = t[:, None] * w
+    narrow = sd <= _NARROW * np.abs(mu)
+    # The count of the resolvable atoms moves by slope·δt when t moves by its last digits
+    # (the root finder's xtol); a miss within that is rounding, not a tie.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        density = (normal_pdf((cut - mu) / sd) + normal_pdf((-cut - mu) / sd)) * w / sd
+    slope = np.where(narrow, 0.0, mult * density).sum(axis=-1)
+    tol = 1e-9 * max(s, 1.0) + slope * _XTOL * np.maximum(1.0, t) * 4.0
     miss = np.abs((mult * prob).sum(axis=-1) - s) > tol
     if not miss.any():
         return prob, cond_loss, converged
     prob, cond_loss, converged = prob.copy(), cond_loss.copy(), converged.copy()
     resolution = 64.0 * np.finfo(float).eps * np.maximum(np.abs(mu), cut)
-    narrow = sd <= _NARROW * np.abs(mu)
     tied = miss[:, None] & (mult > 0) & narrow & (np.abs(np.abs(mu) - cut) <= 40.0 * sd + resolution)
     others = np.where(tied, 0.0, mult * prob).sum(axis=-1)
     room = np.where(tied, mult, 0.0).sum(axis=-1)
@@ -115,12 +121,14 @@ def _split_ties(prob, cond_loss, mu, sd, beta, cut, mult, s, converged):
         share = np.clip((s - others) / room, 0.0, 1.0)
     prob = np.where(tied, share[:, None], prob)
     cond_loss = np.where(tied, (mu - beta) ** 2 + sd**2, cond_loss)
-    converged &= np.abs((mult * prob).sum(axis=-1) - s) <= tol
+    converged &= ~miss | (np.abs((mult * prob).sum(axis=-1) - s) <= tol)
     return prob, cond_loss, converged
 
 
 # An atom whose sd is below this fraction of its mean is, for the threshold, a point mass.
 _NARROW = 1e-6
+# The threshold solve's step tolerance (relative to max(1, t)).
+_XTOL = 1e-15
 
 
 def fill_by_score(score, mult, s):
@@ -185,7 +193,7 @@ def _count_root(mu, sd, w, mult, s, t_max, x0):
         return (mult * prob).sum(axis=-1) - s, -(mult * dens).sum(axis=-1)
 
     return solve_monotone(count, np.zeros_like(t_max), t_max, x0=x0, increasing=False, scale=max(s, 1.0),
-                          ftol=1e-12)
+                          ftol=1e-12, xtol=_XTOL)
 
 
 def retrain(lam, beta, mult, keep, sigma2_eff, n: float, *, ridge: float = 0.0,

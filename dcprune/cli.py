@@ -23,6 +23,13 @@ from .sampled import RF_PROBLEM, CovarianceSetup, RandomFeaturesSetup
 __all__ = ["main"]
 
 
+# More widths than this make no readable curve, only a long wait and a huge table.
+_MAX_POINTS = 100_000
+
+# click >= 8.2 signals a bare command as an error whose message is the help text.
+_NO_ARGS = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _OneLineErrors(click.Group):
     """A group whose usage errors and library ``ValueError``s print as a single line."""
 
@@ -47,11 +54,14 @@ class _OneLineErrors(click.Group):
                 code = 130  # the shell's convention for SIGINT
         except click.exceptions.Exit as exc:
             code = exc.exit_code
+        except _NO_ARGS as exc:  # bare `dcprune`: the help, laid out as with --help
+            click.echo(exc.ctx.get_help())
+            code = 0
         except click.ClickException as exc:
             click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
             code = exc.exit_code
         except (ValueError, MemoryError) as exc:
-            click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            click.echo(f"Error: {_as_options(_one_line(str(exc)))}", err=True)
             code = 2
         except OSError as exc:  # a file that cannot be read or written, after the early checks
             where = f" '{exc.filename}'" if exc.filename else ""
@@ -102,6 +112,14 @@ class _Interruptible:
         return False
 
 
+def _as_options(text: str) -> str:
+    """Library messages name Python arguments; on the command line they are options."""
+    import re
+
+    return re.sub(r"\b(width_min|spike_fraction|input_dim|sim_points)\b",
+                  lambda m: "--" + m.group(1).replace("_", "-"), text)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -124,7 +142,9 @@ def problem_options(func):
         click.option("--alpha", type=float, required=True, help="Target nonzeros over latent dimension, s/d, in (0, 1]."),
         click.option("--sigma2", type=float, default=0.1, show_default=True, help="Label noise variance σ²."),
         click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM]), default=None,
-                     help="Standard latent problem, or random features  [default: spiked-covariance]."),
+                     metavar="NAME",
+                     help=f"{', '.join(sorted(PROBLEMS))}, or random features ({RF_PROBLEM})  "
+                          f"[default: spiked-covariance]."),
         click.option("--spike-fraction", type=float, default=None, help="Fraction of spiked coordinates (spiked problems)  [default: 0.1]."),
         click.option("--spike", type=float, default=None, help="Spike value C (spiked problems)  [default: 10]."),
         click.option("--exponent", type=float, default=None, help="Power-law exponent a, λ_j = (j/d)^(-a)  [default: 0.5]."),
@@ -240,8 +260,12 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
     sampled = kwargs["problem"] == RF_PROBLEM or kwargs["covariance"] is not None
     points = points if points is not None else (20 if sampled else 200)
-    if points < 2:
-        raise click.UsageError(f"--points must be >= 2, got {points}")
+    if not 2 <= points <= _MAX_POINTS:
+        raise click.UsageError(f"--points must be from 2 to {_MAX_POINTS:,} (a readable curve), got {points}")
+    if sim_trials is not None and sim_trials < 2:
+        raise click.UsageError(f"--simulate must be at least 2 trials (a standard error needs two), got {sim_trials}")
+    if sim_points is not None and not 2 <= sim_points <= _MAX_POINTS:
+        raise click.UsageError(f"--sim-points must be from 2 to {_MAX_POINTS:,}, got {sim_points}")
     if plot_path is None and (retrain or quiet):
         raise click.UsageError(f"{'--retrain' if retrain else '--quiet'} changes the plot: give --plot FILE too")
     if plot_path is not None:
@@ -284,7 +308,10 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
 @click.option("--quick", is_flag=True, help="Few trials on a coarse grid (a smoke test).")
 @click.option("--no-mc", is_flag=True, help="Theory lines only.")
 def figure(name, out_dir, quick, no_mc):
-    """Regenerate a figure of the paper (NAME, or 'all') into --out."""
+    """Regenerate a figure of the paper into --out.
+
+    NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
+    """
     try:
         from paper_figures.build import build
     except ImportError:

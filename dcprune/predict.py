@@ -159,8 +159,10 @@ class Setup:
     def count(self, width) -> np.ndarray:
         """Model sizes ``p`` for widths ``W = p/n`` (rounded at finite size)."""
         width = np.atleast_1d(np.asarray(width, dtype=float))
-        if np.any(~np.isfinite(width)) or np.any(width <= 0):
-            raise ValueError(f"width must be > 0, got width={shown(width[(width <= 0) | ~np.isfinite(width)][0])}")
+        if np.any(~np.isfinite(width)):
+            raise ValueError(f"width must be finite, got width={shown(width[~np.isfinite(width)][0])}")
+        if np.any(width <= 0):
+            raise ValueError(f"width must be > 0, got width={shown(width[width <= 0][0])}")
         if np.any(width > self.kappa * (1 + 1e-12)):
             raise ValueError(
                 f"width must be at most kappa={self.kappa:g} (the latent dimension), "

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import finite_number, whole_number
+from .checks import finite_number, shown, whole_number
 from .covariance import CovarianceProblem, load_covariance, sweep_covariance
 
 __all__ = ["RF_PROBLEM", "RandomFeaturesSetup", "CovarianceSetup"]
@@ -36,7 +36,9 @@ class _Counts:
 
     def count(self, width) -> np.ndarray:
         width = np.atleast_1d(np.asarray(width, dtype=float))
-        if np.any(~np.isfinite(width)) or np.any(width <= 0) or np.any(width > self.kappa * (1 + 1e-12)):
+        if np.any(~np.isfinite(width)):
+            raise ValueError(f"width must be finite, got width={shown(width[~np.isfinite(width)][0])}")
+        if np.any(width <= 0) or np.any(width > self.kappa * (1 + 1e-12)):
             bad = width[~np.isfinite(width) | (width <= 0) | (width > self.kappa * (1 + 1e-12))][0]
             raise ValueError(f"width must be in (0, kappa={self.kappa:g}], got width={bad:g}")
         return np.unique(np.clip(np.round(width * self.n), 1, self.p_max)).astype(int)

@@ -82,7 +82,7 @@ def test_spectrum_file(tmp_path):
         (["--alpha", "1.5"], "alpha"),
         (["--kappa", "-1"], "kappa"),
         (["--sigma2", "-0.1"], "sigma2"),
-        (["--spike-fraction", "2"], "spike_fraction"),
+        (["--spike-fraction", "2"], "--spike-fraction"),
         (["--width", "3"], "width"),
         (["--spectrum", "/no/such/file.csv"], "not found"),
         (["--n", "0"], "n must"),
@@ -302,3 +302,39 @@ def test_random_features_simulate_prints_every_format(fmt):
     if fmt == "json":
         out = json.loads(res.stdout)
         assert out["problem"]["name"] == "relu-features" and out["p"] == 45 and "dense" in out["risk"]
+
+
+def test_bare_command_prints_the_help():
+    proc = subprocess.run([sys.executable, "-m", "dcprune"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("Usage:") and "Commands:" in proc.stdout and "\n  risk" in proc.stdout
+
+
+def test_figure_help_lists_every_figure():
+    from paper_figures.build import FIGURES
+
+    text = run("figure", "--help").output
+    for name in FIGURES:
+        assert name in text
+
+
+@pytest.mark.parametrize("command", ["risk", "curve", "simulate", "validate", "figure"])
+def test_help_fits_80_columns(command):
+    lines = run(command, "--help").output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["curve", "--width-min", "5"], "--width-min must be below kappa"),
+    (["curve", "--spike-fraction", "2"], "--spike-fraction must be in (0, 1)"),
+    (["risk", "--width", "nan"], "width must be finite"),
+    (["curve", "--points", "10000000"], "--points must be from 2 to 100,000"),
+    (["curve", "--plot", "x.png", "--n", "100", "--simulate", "0"], "--simulate must be at least 2"),
+    (["curve", "--plot", "x.png", "--n", "100", "--simulate", "5", "--sim-points", "0"], "--sim-points must be"),
+    (["simulate", "--n", "100", "--trials", "1"], "trials must be an integer >= 2"),
+])
+def test_messages_name_the_options(extra, needle, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    res = run(extra[0], *BASE, *extra[1:])
+    assert res.exit_code != 0
+    assert needle in res.output and len(res.output.strip().splitlines()) == 1, res.output

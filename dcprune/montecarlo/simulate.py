@@ -272,7 +272,7 @@ def simulate(
     """
     if not setup.finite:
         raise ValueError("n is required for Monte Carlo (the experiments have a finite sample size)")
-    trials = whole_number("trials", trials, 1)
+    trials = whole_number("trials", trials, 2)  # a standard error needs two
     seed = whole_number("seed", seed, 0)
     if width is not None and points is not None:
         raise ValueError("give either width or points, not both")
@@ -298,7 +298,7 @@ def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 
     """
     n = whole_number("n", n, 2)
     s = whole_number("s", s, 1)
-    trials = whole_number("trials", trials, 1)
+    trials = whole_number("trials", trials, 2)  # a standard error needs two
     seed = whole_number("seed", seed, 0)
     ridge = finite_number("ridge", ridge, nonnegative=True)
     if not np.all(problem.mult == np.round(problem.mult)):

@@ -15,7 +15,7 @@ import sys
 import click
 import numpy as np
 
-from .predict import RISK_NAMES, SAME_DATA_NAMES, Curve, Prediction, Setup, curve as predict_curve, predict as predict_one
+from .predict import RISK_NAMES, SAME_DATA_NAMES, Curve, Prediction, Setup, _count, curve as predict_curve, predict as predict_one
 from .problems import PROBLEMS, load_spectrum, standard_problem
 from .randomfeatures import ACTIVATIONS as RF_ACTIVATIONS
 from .sampled import RF_PROBLEM, CovarianceSetup, RandomFeaturesSetup
@@ -446,18 +446,18 @@ def _emit(result: Prediction | Curve, fmt: str) -> None:
         click.echo(f"warning: {line}", err=True)
     rows = result.rows if isinstance(result, Curve) else [result]
     if fmt == "csv":
-        click.echo(_csv(rows), nl=False)
+        click.echo(_csv(rows, result.setup.finite), nl=False)
     else:
         click.echo(_table(result, rows))
 
 
-def _csv(rows) -> str:
+def _csv(rows, finite: bool) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["width", "p", "zeta", "gamma", "converged", *RISK_NAMES])
     for r in rows:
         writer.writerow([
-            repr(r.width), repr(r.p), repr(r.zeta), repr(r.gamma), int(r.converged),
+            repr(r.width), repr(_count(r.p, finite)), repr(r.zeta), repr(r.gamma), int(r.converged),
             *(repr(getattr(r.risk, k)) for k in RISK_NAMES),
         ])
     return buf.getvalue()
@@ -545,6 +545,7 @@ def _sampled_row(row) -> dict:
         "p": row.p,
         "zeta": row.zeta,
         "gamma": _json_float(row.gamma),
+        "converged": bool(row.converged),
         "risk": {k: _json_float(v[0]) for k, v in row.risk.items()},
         "risk_se": {k: _json_float(v[1]) for k, v in row.risk.items()},
     }
@@ -561,7 +562,6 @@ def _emit_sampled(setup, predictions, fmt: str, seed: int, single: bool) -> None
         out = {**setup.header(seed), "s": setup.s, "warnings": warnings}
         if single:
             out.update(rows[0])
-            out["converged"] = bool(getattr(predictions[0], "converged", True))
         else:
             out["rows"] = rows
         click.echo(json.dumps(out, indent=2, allow_nan=False))
@@ -571,9 +571,9 @@ def _emit_sampled(setup, predictions, fmt: str, seed: int, single: bool) -> None
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["width", "p", "zeta", "gamma", *RISK_NAMES, *(f"{k}_se" for k in RISK_NAMES)])
+        writer.writerow(["width", "p", "zeta", "gamma", "converged", *RISK_NAMES, *(f"{k}_se" for k in RISK_NAMES)])
         for r in predictions:
-            writer.writerow([repr(r.p / r.n), r.p, repr(r.zeta), repr(r.gamma),
+            writer.writerow([repr(r.p / r.n), r.p, repr(r.zeta), repr(r.gamma), int(r.converged),
                              *(repr(r.risk[k][0]) for k in RISK_NAMES), *(repr(r.risk[k][1]) for k in RISK_NAMES)])
         click.echo(buf.getvalue(), nl=False)
         return

@@ -521,7 +521,10 @@ def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndar
     width_min = finite_number("width_min", width_min, positive=True)
     if width_min >= setup.kappa:
         raise ValueError(f"width_min must be below kappa={setup.kappa:g}, got width_min={width_min:g}")
-    return np.unique(setup.count(np.linspace(width_min, setup.kappa, int(points))))
+    widths = np.linspace(width_min, setup.kappa, int(points))
+    if not setup.finite:  # 1.2, not linspace's 1.2000000000000002, in tables and JSON
+        widths = np.array([float(f"{w:.12g}") for w in widths])
+    return np.unique(setup.count(widths))
 
 
 def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:

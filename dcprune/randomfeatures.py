@@ -309,6 +309,11 @@ class RandomFeaturesPrediction:
     per_draw: tuple[CovariancePrediction, ...] = field(repr=False)
     warnings: tuple[str, ...] = ()
 
+    @property
+    def converged(self) -> bool:
+        """Whether every draw's DC solve converged."""
+        return all(pr.converged for pr in self.per_draw)
+
 
 def _average(preds: list[CovariancePrediction]) -> dict:
     out = {}

@@ -338,3 +338,17 @@ def test_messages_name_the_options(extra, needle, tmp_path, monkeypatch):
     res = run(extra[0], *BASE, *extra[1:])
     assert res.exit_code != 0
     assert needle in res.output and len(res.output.strip().splitlines()) == 1, res.output
+
+
+def test_curve_widths_and_counts_print_clean():
+    asym = list(csv.DictReader(io.StringIO(run("curve", *BASE, "--points", "5", "--format", "csv").output)))
+    assert [r["width"] for r in asym] == ["0.4", "0.8", "1.2", "1.6", "2.0"]  # not 1.2000000000000002
+    finite = list(csv.DictReader(io.StringIO(
+        run("curve", *BASE, "--points", "5", "--n", "150", "--format", "csv").output)))
+    assert [r["p"] for r in finite] == ["60", "120", "180", "240", "300"]
+
+
+def test_random_feature_rows_say_whether_they_converged():
+    out = json.loads(run("curve", *BASE, "--points", "2", "--n", "60", "--problem", "relu-features",
+                         "--input-dim", "10", "--draws", "1", "--format", "json").output)
+    assert all(row["converged"] is True for row in out["rows"])

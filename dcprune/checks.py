@@ -7,8 +7,9 @@ what was given (``"alpha must be in (0, 1], got alpha=1.5"``).
 from __future__ import annotations
 
 import math
+import os
 
-__all__ = ["require", "finite_number", "whole_number", "shown"]
+__all__ = ["require", "finite_number", "whole_number", "shown", "available_memory", "check_memory"]
 
 
 def require(condition: bool, name: str, message: str, value) -> None:
@@ -45,3 +46,27 @@ def whole_number(name: str, value, lo: int) -> int:
     if not ok:
         raise ValueError(f"{name} must be an integer >= {lo}, got {name}={shown(value)}")
     return int(value)
+
+
+# Share of the available memory a single run may plan to use.
+_MEMORY_SHARE = 0.7
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (``MemAvailable``), or physical memory as a fallback."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def check_memory(need: float, remedy: str) -> None:
+    """Raise ``ValueError`` before allocating ``need`` bytes beyond what the machine has."""
+    have = available_memory()
+    if need > _MEMORY_SHARE * have:
+        raise ValueError(f"the run needs about {need / 2**30:.1f} GiB but {have / 2**30:.1f} GiB is "
+                         f"available; {remedy}")

@@ -23,6 +23,9 @@ from .sampled import RF_PROBLEM, CovarianceSetup, RandomFeaturesSetup
 __all__ = ["main"]
 
 
+# The full validation grid's default sample (160 distinct configurations).
+_FULL_GRID_SIZE = 160
+
 # More widths than this make no readable curve, only a long wait and a huge table.
 _MAX_POINTS = 100_000
 
@@ -113,11 +116,14 @@ class _Interruptible:
 
 
 def _as_options(text: str) -> str:
-    """Library messages name Python arguments; on the command line they are options."""
+    """Library messages name Python arguments (``alpha must be …, got alpha=0``); on the
+    command line they are options (``--alpha``). Names with no option are left as they are."""
     import re
 
-    return re.sub(r"\b(width_min|spike_fraction|input_dim|sim_points)\b",
-                  lambda m: "--" + m.group(1).replace("_", "-"), text)
+    flags = {p.name: p.opts[0] for cmd in main.commands.values() for p in cmd.params
+             if isinstance(p, click.Option) and p.opts[0].startswith("--")}
+    return re.sub(r"(?<![\w*-])([a-z][a-z0-9_]*)(?= must\b|=)",
+                  lambda m: flags.get(m.group(1), m.group(1)), text)
 
 
 def _one_line(text: str) -> str:
@@ -159,7 +165,7 @@ def problem_options(func):
                      help="Activation of relu-features (Monte Carlo supports relu)."),
         click.option("--draws", type=int, default=5, show_default=True,
                      help="relu-features: independent feature matrices W the theory averages over."),
-        click.option("--n", "n", type=int, default=None, help="Sample size for finite-size predictions (absent: asymptotic)."),
+        click.option("--n", "n", type=int, default=None, help="Sample size: finite-size predictions (absent: asymptotic; simulate needs it)."),
         click.option("--ridge", type=float, default=0.0, show_default=True, help="Ridge penalty λ of (1/n)‖y−Xb‖² + λ‖b‖²."),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                      show_default=True, help="Output format."),
@@ -187,6 +193,12 @@ def _setup_from(kwargs) -> Setup | RandomFeaturesSetup | CovarianceSetup:
     keys = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
             "spectrum", "n", "ridge")
     args = {k: kwargs.pop(k) for k in keys}
+    kind = ("--covariance" if covariance is not None else "--spectrum" if args["spectrum"] is not None
+            else args["problem"] or "spiked-covariance")
+    for name, kinds in _ONLY_WITH.items():
+        if _given(name) and kind not in kinds:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} does not apply to {kind}; it goes with {' or '.join(kinds)}")
     if covariance is not None:
         clash = [f"--{k}" for k in ("problem", "spectrum") if args[k] is not None]
         if clash:
@@ -197,9 +209,29 @@ def _setup_from(kwargs) -> Setup | RandomFeaturesSetup | CovarianceSetup:
         raise click.UsageError("Missing option '--kappa' (latent dimension over samples, d/n).")
     if args["problem"] == RF_PROBLEM:
         return _random_features(args, **rf)
-    if rf["input_dim"] is not None:
-        raise click.UsageError("--input-dim goes with --problem relu-features")
     return build_setup(**args)
+
+
+_SPIKED = ("spiked-covariance", "spiked-identity")
+# Problem options and the problems they describe; elsewhere they would be silently ignored.
+_ONLY_WITH = {
+    "spike_fraction": _SPIKED,
+    "spike": _SPIKED,
+    "exponent": ("power-law",),
+    "signal": (*_SPIKED, "isotropic", "power-law", "--spectrum"),
+    "input_dim": (RF_PROBLEM,),
+    "activation": (RF_PROBLEM,),
+    "draws": (RF_PROBLEM,),
+}
+
+
+def _given(name: str) -> bool:
+    """Whether option ``name`` was set by the user (not left at its default)."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context(silent=True)
+    source = ctx.get_parameter_source(name) if ctx is not None else None
+    return source not in (None, ParameterSource.DEFAULT)
 
 
 def _random_features(args, input_dim, activation, draws) -> RandomFeaturesSetup:
@@ -278,7 +310,11 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
     if sampled and plot_path is not None:
-        raise click.UsageError("--plot draws diagonal problems only (random features: dcprune figure fig2)")
+        raise click.UsageError(
+            "--plot draws diagonal problems only; for random features `dcprune figure fig2` / `fig4` draw "
+            "the paper's plots, and --format csv gives any curve's numbers to plot"
+            if kwargs["problem"] == RF_PROBLEM else
+            "--plot draws diagonal problems only; for --covariance use --format csv and plot the columns")
     setup = _setup_from(kwargs)
     if isinstance(setup, _SAMPLED):
         _emit_sampled(setup, setup.theory(_sampled_counts(setup, None, points, width_min), seed), fmt, seed,
@@ -392,7 +428,8 @@ class _LazyProgress:
 
 @main.command()
 @click.option("--quick", is_flag=True, help="The small grid CI runs (8 configurations, seconds).")
-@click.option("--size", type=int, default=160, show_default=True, help="Configurations in the full grid.")
+@click.option("--size", type=int, default=_FULL_GRID_SIZE, show_default=True,
+              help="Configurations in the full grid.")
 @click.option("--trials", type=int, default=None, help="Trials per configuration  [default: 100, quick 60].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the grid sample and the runs.")
 @click.option("--threshold", type=float, default=4.0, show_default=True, help="Fail when a claimed |z| exceeds it.")
@@ -405,13 +442,21 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
 
     from .validate import grid, validate as run_validation, write_outputs
 
-    if threshold <= 0:
-        raise click.UsageError(f"--threshold must be > 0, got {threshold}")
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
+    if quick and size != _FULL_GRID_SIZE:
+        raise click.UsageError("--size sets the full grid; --quick runs its fixed eight configurations")
+    if size < 1:
+        raise click.UsageError(f"--size must be >= 1, got {size}")
+    trials = trials if trials is not None else (60 if quick else 100)
+    if trials < 2:
+        raise click.UsageError(f"--trials must be >= 2 (a standard error needs two), got {trials}")
+    if seed < 0:
+        raise click.UsageError(f"--seed must be >= 0, got {seed}")
     from .output import prepare_directory
 
-    prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
-    trials = trials if trials is not None else (60 if quick else 100)
     configs = grid(quick=quick, size=size, seed=seed)
+    prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
     with _LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
         checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
     failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)

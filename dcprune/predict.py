@@ -53,6 +53,12 @@ _RETRAINED = ("magnitude", "hessian", "oracle")
 _CHUNK_ELEMENTS = 2_000_000
 
 
+# Limits of what double precision resolves: latent ratio, coordinate counts, noise and ridge.
+_MAX_KAPPA = 1e12
+_MAX_COUNT = 1e15
+_MAX_SCALE = 1e250
+
+
 def _count(x: float, finite: bool):
     """Feature counts are integers at finite size (JSON readers should not see 400.0)."""
     return int(round(x)) if finite else x
@@ -129,12 +135,22 @@ class Setup:
         if not 0 < alpha <= 1:
             raise ValueError(f"alpha must be in (0, 1], got alpha={shown(self.alpha)}")
         object.__setattr__(self, "alpha", alpha)
+        if self.kappa > _MAX_KAPPA:
+            raise ValueError(f"kappa must be at most {_MAX_KAPPA:g} (d/n beyond it is not resolved in double "
+                             f"precision), got kappa={shown(self.kappa)}")
         object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
         object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
+        for name in ("sigma2", "ridge"):
+            if getattr(self, name) > _MAX_SCALE:
+                raise ValueError(f"{name} must be at most {_MAX_SCALE:g} (the risk's squares overflow double "
+                                 f"precision beyond it; rescale the labels), got {name}={shown(getattr(self, name))}")
         if self.n is not None:
             if isinstance(self.n, bool) or not float(self.n).is_integer() or self.n < 2:
                 raise ValueError(f"n must be an integer >= 2, got n={shown(self.n)}")
             object.__setattr__(self, "n", int(self.n))
+            if self.kappa * self.n > _MAX_COUNT:
+                raise ValueError(f"kappa*n must be at most {_MAX_COUNT:g} coordinates (counts beyond it are not "
+                                 f"exact in double precision), got kappa*n={self.kappa * self.n:g}")
             if self.d < 1:
                 raise ValueError(f"kappa*n must be at least 1 coordinate, got kappa*n={self.kappa * self.n:g}")
             self.spectrum.check_finite_size(self.d)
@@ -416,6 +432,9 @@ def _warnings(setup: Setup, values: dict, counts: np.ndarray, ref: Reference) ->
     """One line per kind of infinite value or failed solve, naming the widths."""
     n = setup.scale
     out = list(setup.spectrum.warnings(setup.finite))
+    if setup.finite and round(setup.alpha * setup.d) < 1:
+        out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
+                   f"smallest pruned model)")
     if setup.finite and setup.ridge > 0:
         out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
                    "finite-n factor (THEORY.md §2) exists for ridge-less least squares only")
@@ -474,6 +493,9 @@ def predict(setup: Setup, width: float | None = None) -> Prediction:
     width = setup.kappa if width is None else width
     counts = setup.count(width)
     values = _sweep(setup, counts)
+    warnings = _warnings(setup, values, counts, ref := _reference(setup))
+    if setup.finite and round(float(width) * setup.n) < 1:
+        warnings.append(f"width*n = {float(width) * setup.n:.3g} rounds to no feature; p = 1 is used")
     return Prediction(
         setup=setup,
         width=float(counts[0] / setup.scale),
@@ -484,8 +506,8 @@ def predict(setup: Setup, width: float | None = None) -> Prediction:
         converged=bool(values["converged"][0]),
         residual=float(values["residual"][0]),
         risk=_risk(values, 0),
-        reference=(ref := _reference(setup)),
-        warnings=tuple(_warnings(setup, values, counts, ref)),
+        reference=ref,
+        warnings=tuple(warnings),
     )
 
 

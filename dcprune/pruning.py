@@ -140,7 +140,7 @@ def fill_by_score(score, mult, s):
     order = np.argsort(-score, axis=-1, kind="stable")
     m_sorted = np.take_along_axis(mult, order, axis=-1)
     before = np.cumsum(m_sorted, axis=-1) - m_sorted
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # clipped to [0, 1] next
         frac = np.clip((s - before) / m_sorted, 0.0, 1.0)
     frac = np.where(m_sorted > 0, frac, 0.0)
     keep = np.empty_like(frac)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import finite_number, shown, whole_number
+from .checks import check_memory, finite_number, shown, whole_number
 from .covariance import CovarianceProblem, load_covariance, sweep_covariance
 
 __all__ = ["RF_PROBLEM", "RandomFeaturesSetup", "CovarianceSetup"]
@@ -72,6 +72,11 @@ class RandomFeaturesSetup(_Counts):
 
     def theory(self, counts, seed: int):
         from .randomfeatures import sweep_random_features
+
+        # The feature Gram matrix and its eigenvectors (p²), the DC draws (2000 × p), W (p × D).
+        p = int(np.max(counts))
+        check_memory(8.0 * (4 * p * p + 2 * 2000 * p + p * self.input_dim),
+                     "reduce --n or --kappa (the random-feature theory stores p × p matrices)")
 
         return sweep_random_features(self.input_dim, self.n, counts, self.s, self.activation, draws=self.draws,
                                      seed=seed, ridge=self.ridge, label_noise=self.sigma2).rows

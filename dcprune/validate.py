@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .checks import whole_number
 from .predict import SAME_DATA_NAMES, Setup, predict
 from .problems import standard_problem
 
@@ -85,6 +86,7 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
     800}. Quick: a fixed eight covering each factor at least once, small n.
     """
     problems = ("spiked-covariance", "spiked-identity", "isotropic", "power-law")
+    size = whole_number("size", size, 1)
     if quick:
         rows = [
             ("spiked-covariance", 2.0, 2.0, 0.3, 0.1, 0.0, 100),

@@ -154,7 +154,7 @@ def test_unusable_spectrum_is_one_line_without_warnings(tmp_path, name, make):
 
 def test_numbers_print_as_typed():
     res = run("risk", *BASE, "--width", "0")
-    assert res.exit_code != 0 and "got width=0.0" in res.output and "np." not in res.output
+    assert res.exit_code != 0 and "got --width=0.0" in res.output and "np." not in res.output
 
 
 def test_finite_size_counts_are_integers():
@@ -325,7 +325,7 @@ def test_help_fits_80_columns(command):
 
 
 @pytest.mark.parametrize("extra,needle", [
-    (["curve", "--width-min", "5"], "--width-min must be below kappa"),
+    (["curve", "--width-min", "5"], "--width-min must be below --kappa"),
     (["curve", "--spike-fraction", "2"], "--spike-fraction must be in (0, 1)"),
     (["risk", "--width", "nan"], "width must be finite"),
     (["curve", "--points", "10000000"], "--points must be from 2 to 100,000"),
@@ -352,3 +352,41 @@ def test_random_feature_rows_say_whether_they_converged():
     out = json.loads(run("curve", *BASE, "--points", "2", "--n", "60", "--problem", "relu-features",
                          "--input-dim", "10", "--draws", "1", "--format", "json").output)
     assert all(row["converged"] is True for row in out["rows"])
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--threshold", "nan"], "--threshold must be finite"),
+    (["--threshold", "inf"], "--threshold must be finite"),
+    (["--size", "0"], "--size must be >= 1"),
+    (["--quick", "--size", "5"], "--size sets the full grid"),
+    (["--quick", "--trials", "1"], "--trials must be >= 2"),
+])
+def test_validate_refuses_gates_that_cannot_fail(extra, needle, tmp_path):
+    out = tmp_path / "never"
+    res = run("validate", *extra, "--out", str(out))
+    assert res.exit_code != 0 and needle in res.output, res.output
+    assert not out.exists()  # refused before the output directory was made
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--problem", "isotropic", "--spike", "5"], "--spike does not apply to isotropic"),
+    (["--exponent", "0.3"], "--exponent does not apply to spiked-covariance"),
+    (["--draws", "3"], "--draws does not apply"),
+    (["--problem", "power-law", "--activation", "tanh"], "--activation does not apply to power-law"),
+    (["--input-dim", "5"], "--input-dim does not apply"),
+    (["--sigma2", "1e308"], "--sigma2 must be at most 1e+250"),
+    (["--kappa", "1e13"], "--kappa must be at most 1e+12"),
+    (["--n", "1000000000000000"], "kappa*n must be at most 1e+15"),
+    (["--problem", "relu-features", "--input-dim", "10", "--n", "100000"], "GiB"),
+])
+def test_options_that_would_be_ignored_or_overflow_are_refused(extra, needle):
+    res = run("risk", *BASE, *extra)
+    assert res.exit_code != 0 and needle in res.output, res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_rounded_sizes_are_announced():
+    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=1e-12, n=200), width=1e-9)
+    assert pred.s == 1 and pred.p == 1
+    assert any("rounds to no coordinate" in w for w in pred.warnings)
+    assert any("rounds to no feature" in w for w in pred.warnings)

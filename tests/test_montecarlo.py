@@ -164,3 +164,14 @@ def test_ctrl_c_stops_simulate_with_one_line():
     assert proc.returncode == 130, err
     assert err.strip().splitlines() == ["Error: interrupted"] and out == ""
     assert time.monotonic() - start < 30  # one batch, not the rest of the run
+
+
+def test_noiseless_full_fit_is_exact_and_not_flagged():
+    """σ² = 0 and p = d = n: least squares interpolates β exactly, so the risk is 0 (the
+    theory says so too) and no interpolation-peak warning applies."""
+    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=1, alpha=0.5, n=50, sigma2=0.0)
+    sim = simulate(setup, width=1, trials=8, seed=0)
+    dense = sim.rows[0].risk["dense"]
+    assert 0.0 <= dense.mean < 1e-12
+    assert not any("interpolation peak (|p - n|" in w for w in sim.warnings)
+    assert dcprune.predict(setup).risk.dense == 0.0

@@ -186,8 +186,7 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_memory_guard(monkeypatch):
-    module = importlib.import_module("dcprune.montecarlo.simulate")  # the package re-exports a function of that name
-    monkeypatch.setattr(module, "available_memory", lambda: 10_000)
+    monkeypatch.setattr(importlib.import_module("dcprune.checks"), "available_memory", lambda: 10_000)
     with pytest.raises(ValueError, match="GiB"):
         simulate_random_features(50, 200, [100, 400], 50, draws=1, trials=10)
 

@@ -112,4 +112,5 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
             progress(count)
     rows = _summarize(values, flags, counts, n)
     return CovarianceSimulation(n, s, trials, seed, ridge, rows, values, flags,
-                                tuple(_flag_warnings(rows, n, s, ridge)))
+                                tuple(_flag_warnings(rows, n, s, ridge,
+                                                     exact_width=problem.p if problem.sigma2 == 0 else None)))

@@ -656,7 +656,9 @@ def risk(idx, coef, c0, q, cov_diag, cov):
             for c in range(k):
                 row += cov[i, idx[c]] * coef[c]
             quad += coef[a] * row
-    return c0 - 2.0 * lin + quad
+    # A risk is an expectation of a square: at an exact fit (σ² = 0, p = d) the expansion's
+    # cancellation can leave −1e-17, which must not print as a negative risk.
+    return max(c0 - 2.0 * lin + quad, 0.0)
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ per-trial values with mean ± standard error per quantity and width.
 from __future__ import annotations
 
 import math
-import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -18,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..checks import finite_number, whole_number
+from ..checks import available_memory, check_memory, finite_number, whole_number
 from ..predict import Setup, _json_number
 from ..problems import DiagonalProblem
 from . import kernels
@@ -30,7 +29,6 @@ QUANTITIES = kernels.QUANTITIES
 
 # Keep a run below this share of the memory the machine has available: the rest is for the
 # interpreter, the OS and whatever else runs.
-_MEMORY_SHARE = 0.7
 
 
 @dataclass(frozen=True)
@@ -127,27 +125,10 @@ class Simulation(RowsView):
         return out
 
 
-def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable``), or physical memory as a fallback."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-
-
 def _check_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> None:
-    need = kernels.estimate_bytes(n, d, n_widths, trials, threads)
-    have = available_memory()
-    if need > _MEMORY_SHARE * have:
-        raise ValueError(
-            f"the run needs about {need / 2**30:.1f} GiB but {have / 2**30:.1f} GiB is available; "
-            f"reduce --n (memory grows like n·d and d²), or --trials / --points "
-            f"(stored results grow like trials × widths)"
-        )
+    check_memory(kernels.estimate_bytes(n, d, n_widths, trials, threads),
+                 "reduce --n (memory grows like n·d and d²), or --trials / --points "
+                 "(stored results grow like trials × widths)")
 
 
 def _run(n, d, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progress):
@@ -223,13 +204,14 @@ def _summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
     )
 
 
-def _flag_warnings(rows, n: int, s: int, ridge: float) -> list[str]:
+def _flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = None) -> list[str]:
     """Warnings for a run: ill-conditioned fits, and models at the interpolation peak.
 
     Without ridge a least-squares fit of ``p`` Gaussian columns on ``n`` samples has infinite
     expected risk when ``|p − n| ≤ 1`` (E tr W⁻¹ of a Wishart diverges there, THEORY.md §2),
     so the mean of its trials estimates nothing however many there are; the same holds for
-    retraining when ``|s − n| ≤ 1``.
+    retraining when ``|s − n| ≤ 1``. The exception is ``exact_width``: a noiseless linear
+    problem fitted with every feature has nothing to amplify, and its risk is exactly 0.
     """
     out = []
     flagged = [r for r in rows if r.flagged]
@@ -239,10 +221,11 @@ def _flag_warnings(rows, n: int, s: int, ridge: float) -> list[str]:
             f"ill-conditioned fits (cond(X) > {kernels.COND_LIMIT:g}) were solved by SVD at width "
             f"{shown}{' and more' if len(flagged) > 5 else ''} (trials flagged in parentheses)")
     if ridge == 0:
-        peak = [r for r in rows if abs(r.p - n) <= 1]
+        peak = [r for r in rows if abs(r.p - n) <= 1 and r.p != exact_width]
         if peak:
             shown = ", ".join(f"{r.width:g} (p={r.p})" for r in peak)
-            out.append(f"width {shown} is at the interpolation peak (|p - n| <= 1, n={n}): the expected "
+            verb = "is" if len(peak) == 1 else "are"
+            out.append(f"width {shown} {verb} at the interpolation peak (|p - n| <= 1, n={n}): the expected "
                        "risk is infinite, so the mean and SE of these trials do not converge")
         if abs(s - n) <= 1:
             out.append(f"s={s} is at the interpolation peak of retraining (|s - n| <= 1, n={n}): "
@@ -287,7 +270,8 @@ def simulate(
                          setup.ridge, setup.sigma2, lam, beta, threads, progress)
     rows = _summarize(values, flags, counts, setup.n)
     return Simulation(setup, int(setup.s), trials, seed, rows, values, flags,
-                      tuple(_flag_warnings(rows, setup.n, int(setup.s), setup.ridge)))
+                      tuple(_flag_warnings(rows, setup.n, int(setup.s), setup.ridge,
+                                           exact_width=setup.d if setup.sigma2 == 0 else None)))
 
 
 def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 100, seed: int = 0,

@@ -155,7 +155,7 @@ def test_ctrl_c_stops_simulate_with_one_line():
     import time
 
     args = [sys.executable, "-m", "dcprune", "simulate", "--kappa", "2", "--alpha", "0.3", "--n", "100",
-            "--trials", "40000", "--points", "3"]  # ~1 min of work in 20 batches of ~3 s
+            "--trials", "40000", "--points", "3"]  # ~1 min of work in batches of ~3 s
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # past imports and Numba's cache load: the kernels are running
     proc.send_signal(signal.SIGINT)

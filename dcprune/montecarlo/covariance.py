@@ -31,8 +31,8 @@ from .simulate import (
     _flag_warnings,
     _num_threads,
     _summarize,
-    batch_size,
     deferred_interrupts,
+    trial_batches,
 )
 
 __all__ = ["CovarianceSimulation", "simulate_covariance"]
@@ -95,11 +95,9 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
         score = np.zeros(problem.p)
         score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
         scores.append(score)
-    batch = batch_size(trials, threads)
     values = np.empty((trials, len(counts), len(kernels.QUANTITIES)))
     flags = np.zeros((trials, len(counts)), np.int8)
-    for first in range(0, trials, batch):
-        count = min(batch, trials - first)
+    for first, count in trial_batches(0, trials, threads):
         for j, p in enumerate(counts):
             with deferred_interrupts():
                 v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,

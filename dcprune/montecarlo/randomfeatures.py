@@ -66,8 +66,8 @@ from .simulate import (
     _flag_warnings,
     _num_threads,
     _summarize,
-    batch_size,
     deferred_interrupts,
+    trial_batches,
 )
 
 __all__ = ["RandomFeaturesSimulation", "simulate_random_features", "MC_ACTIVATIONS"]
@@ -191,7 +191,6 @@ def simulate_random_features(
     _check_memory(n, max(pmax, input_dim), len(counts), trials, threads)
 
     per_draw = trials // draws
-    batch = batch_size(trials, threads)
     values = np.empty((trials, len(counts), len(QUANTITIES)))
     flags = np.zeros((trials, len(counts)), np.int8)
     sigma = math.sqrt(label_noise)
@@ -202,8 +201,7 @@ def simulate_random_features(
         for p in counts:
             sub = rf.problem if p == pmax else _rf._equivalent(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
             scores.append(np.diag(sub.Sigma) * sub.beta**2)
-        for first in range(k * per_draw, (k + 1) * per_draw, batch):
-            count = min(batch, (k + 1) * per_draw - first)
+        for first, count in trial_batches(k * per_draw, (k + 1) * per_draw, threads):
             for j, p in enumerate(counts):
                 with deferred_interrupts():
                     v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,

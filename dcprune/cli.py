@@ -38,16 +38,10 @@ class _OneLineErrors(click.Group):
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
-            with _Interruptible() as interrupt:
-                try:
-                    rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
-                                      standalone_mode=False, **extra)
-                except Exception as exc:
-                    # Ctrl-C inside Numba's compiler surfaces as whatever it was doing then
-                    # (e.g. RuntimeError "no compiled object yet"): it is still an interrupt.
-                    if interrupt.seen:
-                        raise KeyboardInterrupt from exc
-                    raise
+            # Monte Carlo holds Ctrl-C while its kernels compile and run (montecarlo.simulate.
+            # trial_batches), so an interrupt arrives here as a plain KeyboardInterrupt.
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
+                              standalone_mode=False, **extra)
         except (KeyboardInterrupt, click.Abort) as exc:
             if isinstance(exc, click.Abort) and not isinstance(exc.__cause__, KeyboardInterrupt):
                 click.echo("Aborted.", err=True)
@@ -75,44 +69,6 @@ class _OneLineErrors(click.Group):
         if standalone_mode:
             sys.exit(code)
         return code
-
-
-class _Interruptible:
-    """Remember a Ctrl-C, and keep it from printing tracebacks from C callbacks.
-
-    The handler raises ``KeyboardInterrupt`` as Python's does; when that happens inside a
-    ctypes callback (llvmlite while Numba compiles) Python can only report it through
-    ``sys.unraisablehook``, which would print a traceback, so those reports are dropped.
-    """
-
-    seen = False
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        self._hook = sys.unraisablehook
-        sys.unraisablehook = self._unraisable
-        return self
-
-    def _handle(self, signum, frame):
-        self.seen = True
-        raise KeyboardInterrupt
-
-    def _unraisable(self, report):
-        if not (self.seen or isinstance(report.exc_value, KeyboardInterrupt)):
-            self._hook(report)
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        sys.unraisablehook = self._hook
-        return False
 
 
 def _as_options(text: str) -> str:

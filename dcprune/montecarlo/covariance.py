@@ -31,7 +31,6 @@ from .simulate import (
     _flag_warnings,
     _num_threads,
     _summarize,
-    deferred_interrupts,
     trial_batches,
 )
 
@@ -99,11 +98,10 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
     flags = np.zeros((trials, len(counts)), np.int8)
     for first, count in trial_batches(0, trials, threads):
         for j, p in enumerate(counts):
-            with deferred_interrupts():
-                v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                                   L=factor, Sigma=problem.Sigma, beta=problem.beta,
-                                   sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
-                                   threads=threads)
+            v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
+                               L=factor, Sigma=problem.Sigma, beta=problem.beta,
+                               sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
+                               threads=threads)
             values[first:first + count, j] = v[:, 0]
             flags[first:first + count, j] = f[:, 0]
         if progress is not None:

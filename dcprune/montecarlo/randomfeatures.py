@@ -66,7 +66,6 @@ from .simulate import (
     _flag_warnings,
     _num_threads,
     _summarize,
-    deferred_interrupts,
     trial_batches,
 )
 
@@ -203,11 +202,10 @@ def simulate_random_features(
             scores.append(np.diag(sub.Sigma) * sub.beta**2)
         for first, count in trial_batches(k * per_draw, (k + 1) * per_draw, threads):
             for j, p in enumerate(counts):
-                with deferred_interrupts():
-                    v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                                       W=rf.W[:p], theta=rf.theta, c0=rf.c0, q=rf.q[:p],
-                                       Sigma=rf.Sigma[:p, :p], oracle_score=scores[j], sigma=sigma,
-                                       ridge=ridge, threads=threads)
+                v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
+                                   W=rf.W[:p], theta=rf.theta, c0=rf.c0, q=rf.q[:p],
+                                   Sigma=rf.Sigma[:p, :p], oracle_score=scores[j], sigma=sigma,
+                                   ridge=ridge, threads=threads)
                 values[first:first + count, j] = v[:, 0]
                 flags[first:first + count, j] = f[:, 0]
             if progress is not None:

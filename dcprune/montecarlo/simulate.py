@@ -28,9 +28,6 @@ __all__ = ["QUANTITIES", "Estimate", "SimulationRow", "Simulation", "simulate", 
 
 QUANTITIES = kernels.QUANTITIES
 
-# Keep a run below this share of the memory the machine has available: the rest is for the
-# interpreter, the OS and whatever else runs.
-
 
 @dataclass(frozen=True)
 class Estimate:
@@ -138,9 +135,8 @@ def _run(n, d, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progr
     _check_memory(n, d, len(widths), trials, threads)
     values, flags = [], []
     for first, count in trial_batches(0, trials, threads):
-        with deferred_interrupts():
-            v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
-                               lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
+        v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
+                           lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
         values.append(v)
         flags.append(f)
         if progress is not None:
@@ -152,17 +148,19 @@ def trial_batches(start: int, stop: int, threads: int, seconds: float = 3.0):
     """``(first, count)`` of successive kernel calls covering trials ``start .. stop − 1``.
 
     A Numba kernel cannot be interrupted, so Ctrl-C takes effect (and a progress bar moves)
-    between calls: each call is sized, from the time per trial of the one before, to take about
-    ``seconds``. Counts are multiples of ``threads`` so that ``prange`` stays balanced (5
-    trials on 2 threads cost as much as 6), and grow at most 4× per call, since the first
-    call's time includes loading the compiled kernels. Per-trial seeds make the numbers
-    independent of the batching.
+    between batches: the loop body, the batch's kernel calls, runs under
+    :func:`deferred_interrupts`, and each batch is sized, from the time per trial of the one
+    before, to take about ``seconds``. Counts are multiples of ``threads`` so that ``prange``
+    stays balanced (5 trials on 2 threads cost as much as 6), and grow at most 4× per batch,
+    since the first one's time includes compiling or loading the kernels. Per-trial seeds
+    make the numbers independent of the batching.
     """
     first, count = start, threads
     while first < stop:
         count = min(count, stop - first)
         began = time.perf_counter()
-        yield first, count
+        with deferred_interrupts():
+            yield first, count
         per_trial = max((time.perf_counter() - began) / count, 1e-9)
         first += count
         count = max(threads, min(int(seconds / per_trial) // threads * threads, 4 * count))

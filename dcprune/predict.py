@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .checks import finite_number, shown
-from .problems import DiagonalProblem, Layout, Spectrum, _check_layout_size, _overlap
+from .problems import _RANGE as _MAX_SCALE, DiagonalProblem, Layout, Spectrum, _check_layout_size, _overlap
 from .pruning import RULES, prune, retrain
 from .solver import dense_risk, peak_reason
 
@@ -53,10 +53,10 @@ _RETRAINED = ("magnitude", "hessian", "oracle")
 _CHUNK_ELEMENTS = 2_000_000
 
 
-# Limits of what double precision resolves: latent ratio, coordinate counts, noise and ridge.
+# Limits of what double precision resolves: latent ratio and coordinate counts (noise and
+# ridge share the spectra's bound, _MAX_SCALE).
 _MAX_KAPPA = 1e12
 _MAX_COUNT = 1e15
-_MAX_SCALE = 1e250
 
 
 def _count(x: float, finite: bool):

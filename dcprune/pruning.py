@@ -101,6 +101,10 @@ def _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, converged):
     as in :func:`fill_by_score`) with a kept coordinate's loss ``(μ−β)² + sd²``. A count that
     still misses ``s`` marks the row as not converged rather than returning a wrong risk.
     """
+    residual = np.abs((mult * prob).sum(axis=-1) - s)
+    floor = 1e-9 * max(s, 1.0)
+    if np.all(residual <= floor):  # the usual case: no need for the slope below
+        return prob, cond_loss, converged
     cut = t[:, None] * w
     narrow = sd <= _NARROW * np.abs(mu)
     # The count of the resolvable atoms moves by slope·δt when t moves by its last digits
@@ -108,8 +112,8 @@ def _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, converged):
     with np.errstate(invalid="ignore", divide="ignore"):
         density = (normal_pdf((cut - mu) / sd) + normal_pdf((-cut - mu) / sd)) * w / sd
     slope = np.where(narrow, 0.0, mult * density).sum(axis=-1)
-    tol = 1e-9 * max(s, 1.0) + slope * _XTOL * np.maximum(1.0, t) * 4.0
-    miss = np.abs((mult * prob).sum(axis=-1) - s) > tol
+    tol = floor + slope * _XTOL * np.maximum(1.0, t) * 4.0
+    miss = residual > tol
     if not miss.any():
         return prob, cond_loss, converged
     prob, cond_loss, converged = prob.copy(), cond_loss.copy(), converged.copy()

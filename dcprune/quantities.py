@@ -1,0 +1,82 @@
+"""The quantity registry: every risk dcprune predicts or measures, named once.
+
+A *quantity* is the test risk ``E (y − xᵀb)²`` (label noise included) of one model built
+from the trained coefficients: the dense fit, a pruning rule applied to it, and optionally
+retraining on the kept features (on a fresh sample, which the theory predicts, or on the same
+sample, which only the Monte Carlo measures). Tables, CSV columns, JSON keys, plots and
+validation all read their names, labels and order from here, so adding a rule is one entry in
+:data:`PRUNING_RULES` (and its maps in :mod:`dcprune.rules`).
+
+>>> from dcprune.quantities import PREDICTED, QUANTITIES
+>>> PREDICTED[:3]
+('dense', 'magnitude', 'hessian')
+>>> QUANTITIES["hessian_retrain"].label
+'HP+rt'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "Quantity",
+    "QUANTITIES",
+    "PRUNING_RULES",
+    "RETRAINABLE",
+    "PREDICTED",
+    "SAME_DATA",
+    "MEASURED",
+    "BLOCKS",
+]
+
+#: Pruning rules in output order, with their short labels.
+PRUNING_RULES = {"magnitude": "MP", "hessian": "HP", "oracle": "OP", "random": "random"}
+#: The rules whose kept features are retrained (random's retraining is not reported).
+RETRAINABLE = ("magnitude", "hessian", "oracle")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """One risk: ``rule`` (``None`` for the dense model) and ``retrain``.
+
+    ``retrain`` is ``None`` (no retraining), ``"fresh"`` (least squares on the kept features
+    and a fresh sample: predicted by the DC) or ``"same"`` (on the training sample itself:
+    measured only). ``label`` is the short column title of tables and plot legends.
+    """
+
+    name: str
+    label: str
+    rule: str | None = None
+    retrain: str | None = None
+
+    @property
+    def predicted(self) -> bool:
+        """Whether the theory predicts it (everything but same-data retraining)."""
+        return self.retrain != "same"
+
+
+def _registry() -> dict[str, Quantity]:
+    out = {"dense": Quantity("dense", "dense")}
+    for rule, label in PRUNING_RULES.items():
+        out[rule] = Quantity(rule, label, rule)
+    for rule in RETRAINABLE:
+        out[f"{rule}_retrain"] = Quantity(f"{rule}_retrain", f"{PRUNING_RULES[rule]}+rt", rule, "fresh")
+    for rule in RETRAINABLE:
+        out[f"{rule}_retrain_same"] = Quantity(f"{rule}_retrain_same", f"{PRUNING_RULES[rule]}+rt=", rule, "same")
+    return out
+
+
+#: Every quantity by name, in output order.
+QUANTITIES: dict[str, Quantity] = _registry()
+#: The quantities the theory predicts, in output order (the ``risk`` keys of predictions).
+PREDICTED = tuple(name for name, q in QUANTITIES.items() if q.predicted)
+#: Same-data retraining: measured by Monte Carlo beside :data:`PREDICTED`, not predicted.
+SAME_DATA = tuple(name for name, q in QUANTITIES.items() if not q.predicted)
+#: What a Monte Carlo run measures: the column order of every kernel's output.
+MEASURED = PREDICTED + SAME_DATA
+#: Groups of quantities printed together in Monte Carlo tables.
+BLOCKS = (
+    ("pruning", tuple(n for n, q in QUANTITIES.items() if q.retrain is None)),
+    ("fresh retraining (the theory's prediction)", tuple(n for n, q in QUANTITIES.items() if q.retrain == "fresh")),
+    ("same-data retraining (what practitioners do)", SAME_DATA),
+)

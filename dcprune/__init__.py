@@ -1,72 +1,59 @@
-"""dcprune: exact test-risk predictions for pruned least squares, and their Monte Carlo check.
+"""dcprune: exact test-risk predictions for compressed least squares, and their Monte Carlo check.
 
-The distributional characterization (DC) of min-norm and ridge least squares (THEORY.md §2)
-predicts the risk of magnitude, Hessian, oracle and random pruning, with and without fresh
-retraining, for diagonal linear Gaussian problems (§3–5). Quick start::
+The distributional characterization (DC) of min-norm and ridge least squares
+(docs/theory.rst §2) predicts the risk of magnitude, Hessian, oracle and random pruning, with
+and without fresh retraining. One core serves every problem family: a problem
+(:class:`Diagonal`, :class:`Correlated`, :class:`RandomFeatures`, :class:`RankOne`) gives the
+DC law of its trained coefficients, the rules of :data:`RULES` map it to risks, and
+:func:`predict`, :func:`sweep` and :func:`dcprune.montecarlo.simulate` return results in one
+vocabulary (:class:`Estimate` ``(mean, se)``, ``to_dict()``, ``to_frame()``).
 
-    import dcprune
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, sigma2=0.1)
-    print(dcprune.predict(setup).risk)        # one model, full width
-    curve = dcprune.curve(setup, points=200)  # the sparse double-descent curve
+>>> import dcprune
+>>> problem = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, sigma2=0.1)
+>>> round(dcprune.predict(problem).risk.hessian.mean, 4)
+0.617
+>>> curve = dcprune.sweep(problem, points=200)   # the sparse double-descent curve
 
-Correlated features (§6), random features (§7) and perfectly correlated features (§8) are
-exported too. The submodules ``dcprune.exact`` (sympy), ``dcprune.montecarlo`` (Numba) and
-``dcprune.plotting`` (matplotlib) load on first attribute access, so importing this package
-loads none of sympy, Numba or matplotlib.
+The submodules ``dcprune.exact`` (sympy), ``dcprune.montecarlo`` (Numba), ``dcprune.plotting``
+(matplotlib), ``dcprune.figures`` and ``dcprune.validate`` load on first attribute access, so
+importing this package loads none of sympy, Numba or matplotlib.
 """
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 
-from .covariance import (
-    CovariancePrediction,
-    CovarianceProblem,
-    load_covariance,
-    predict_covariance,
-    solve_covariance_dc,
-    sweep_covariance,
-)
-from .lemma1 import LEMMA1_NAMES, Lemma1Problem, Lemma1Risk, lemma1_risk, simulate_lemma1
-
-from .predict import (
-    RISK_NAMES,
-    Curve,
-    CurveRow,
-    DCSolution,
-    Prediction,
-    Reference,
-    Risk,
-    Setup,
-    curve,
-    predict,
-    predict_problem,
-    solve_dc,
-)
-from .problems import (
+from .families import (
     PROBLEMS,
     ArraySpectrum,
+    CovarianceProblem,
+    Correlated,
+    Diagonal,
     DiagonalProblem,
+    Family,
     Isotropic,
     PowerLaw,
-    Spectrum,
+    RandomFeatures,
+    RankOne,
+    Reference,
     SpikedCovariance,
     SpikedIdentity,
+    load_covariance,
     load_spectrum,
+    predict_problem,
+    solve_dc,
     standard_problem,
 )
+from .predict import Prediction, Sweep, predict, sweep
+from .quantities import MEASURED, PREDICTED, QUANTITIES
+from .results import Estimate, Risks
+from .rules import RULES
 
-from .randomfeatures import (
-    ACTIVATIONS,
-    RandomFeaturesPrediction,
-    RandomFeaturesProblem,
-    RandomFeaturesSweep,
-    equivalent_problem,
-    predict_random_features,
-    sweep_random_features,
-)
+try:
+    __version__ = version("dcprune")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that is not installed
+    __version__ = "unknown"
 
-__version__ = "0.1.0"
-
-_LAZY_SUBMODULES = ("exact", "montecarlo", "plotting")
+_LAZY_SUBMODULES = ("exact", "montecarlo", "plotting", "figures", "validate")
 
 
 def __getattr__(name: str):
@@ -75,45 +62,38 @@ def __getattr__(name: str):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'dcprune' has no attribute {name!r}")
 
+
 __all__ = [
-    "RISK_NAMES",
-    "PROBLEMS",
-    "Setup",
-    "Risk",
-    "Reference",
-    "Prediction",
-    "CurveRow",
-    "Curve",
-    "DCSolution",
-    "predict",
-    "curve",
-    "solve_dc",
-    "predict_problem",
-    "Spectrum",
-    "DiagonalProblem",
+    # problems
+    "Family",
+    "Diagonal",
+    "Correlated",
+    "RandomFeatures",
+    "RankOne",
     "SpikedCovariance",
     "SpikedIdentity",
     "Isotropic",
     "PowerLaw",
     "ArraySpectrum",
-    "load_spectrum",
+    "PROBLEMS",
     "standard_problem",
-    "CovarianceProblem",
-    "CovariancePrediction",
-    "solve_covariance_dc",
-    "predict_covariance",
-    "sweep_covariance",
+    "load_spectrum",
     "load_covariance",
-    "ACTIVATIONS",
-    "RandomFeaturesProblem",
-    "RandomFeaturesPrediction",
-    "RandomFeaturesSweep",
-    "equivalent_problem",
-    "predict_random_features",
-    "sweep_random_features",
-    "LEMMA1_NAMES",
-    "Lemma1Problem",
-    "Lemma1Risk",
-    "lemma1_risk",
-    "simulate_lemma1",
+    "DiagonalProblem",
+    "CovarianceProblem",
+    # predictions and results
+    "predict",
+    "sweep",
+    "Prediction",
+    "Sweep",
+    "Reference",
+    "Estimate",
+    "Risks",
+    "solve_dc",
+    "predict_problem",
+    # registries
+    "QUANTITIES",
+    "PREDICTED",
+    "MEASURED",
+    "RULES",
 ]

@@ -9,12 +9,39 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["require", "finite_number", "whole_number", "shown", "available_memory", "check_memory"]
+__all__ = ["ParameterError", "require", "finite_number", "whole_number", "shown", "available_memory",
+           "check_memory"]
+
+
+class ParameterError(ValueError):
+    """A bad value of the named ``parameter``: ``"<parameter> <problem>, got <parameter>=<value>"``.
+
+    The parts are kept so that a front end can name the parameter its own way (the CLI says
+    ``--alpha`` where the library says ``alpha``) without parsing the message:
+    :meth:`render` rebuilds it with another name.
+
+    >>> err = ParameterError("width_min", "must be > 0", -1.0)
+    >>> str(err)
+    'width_min must be > 0, got width_min=-1.0'
+    >>> err.render("--width-min")
+    '--width-min must be > 0, got --width-min=-1.0'
+    """
+
+    def __init__(self, parameter: str, problem: str, value=None, *, shown_value: str | None = None):
+        self.parameter = parameter
+        self.problem = problem
+        self.shown_value = shown(value) if shown_value is None else shown_value
+        super().__init__(self.render(parameter))
+
+    def render(self, name: str) -> str:
+        """The message with the parameter called ``name``."""
+        return f"{name} {self.problem}, got {name}={self.shown_value}"
 
 
 def require(condition: bool, name: str, message: str, value) -> None:
+    """Raise :class:`ParameterError` for ``name`` unless ``condition`` holds."""
     if not condition:
-        raise ValueError(f"{name} {message}, got {name}={shown(value)}")
+        raise ParameterError(name, message, value)
 
 
 def shown(value) -> str:
@@ -28,7 +55,7 @@ def finite_number(name: str, value, *, positive=False, nonnegative=False) -> flo
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {name}={shown(value)}") from None
+        raise ParameterError(name, "must be a number", value) from None
     require(math.isfinite(x), name, "must be finite", value)
     if positive:
         require(x > 0, name, "must be > 0", value)
@@ -44,7 +71,7 @@ def whole_number(name: str, value, lo: int) -> int:
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {name}={shown(value)}")
+        raise ParameterError(name, f"must be an integer >= {lo}", value)
     return int(value)
 
 

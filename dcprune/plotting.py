@@ -1,4 +1,4 @@
-"""Figures of the sparse double-descent curve and of validation z-scores (THEORY.md §5, §9).
+"""Figures of the sparse double-descent curve and of validation z-scores (docs/theory.rst §5, §9).
 
 The only module of dcprune that imports matplotlib; ``import dcprune`` never loads it. It
 selects the non-interactive ``Agg`` backend on import, so it works on machines without a
@@ -9,8 +9,8 @@ half-written figure or table behind.
 
     import dcprune
     from dcprune.plotting import plot_curve
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=3, alpha=1/6, sigma2=0.05, n=200)
-    plot_curve(dcprune.curve(setup), "curve.png")
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=3, alpha=1/6, sigma2=0.05, n=200)
+    plot_curve(dcprune.sweep(setup), "curve.png")
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
 
 from .output import atomic_write, check_directory  # noqa: E402
-from .predict import RISK_NAMES, Curve  # noqa: E402
+from .predict import Sweep  # noqa: E402
+from .quantities import PREDICTED as RISK_NAMES  # noqa: E402
 
 __all__ = [
     "FORMATS",
@@ -99,7 +100,7 @@ def check_plot_path(path) -> Path:
 
 
 def plot_curve(
-    curve: Curve,
+    curve: Sweep,
     path,
     *,
     simulation=None,
@@ -113,7 +114,7 @@ def plot_curve(
     Theory lines for ``names`` (default :data:`BASE_NAMES`, plus :data:`RETRAIN_NAMES` when
     ``retrain``) against the width ``p/n``; a vertical line at ``p = s`` and a dashed
     horizontal line at the paper's reference ``curve.reference.line`` (the better of the best
-    small dense model and oracle pruning + retraining, THEORY.md §4). With a Monte Carlo
+    small dense model and oracle pruning + retraining, docs/theory.rst §4). With a Monte Carlo
     ``simulation`` (:func:`dcprune.montecarlo.simulate` on the same setup), its means ± one
     standard error are markers in the colour of their line; for each drawn ``*_retrain`` line
     the same-data retraining estimate ``*_retrain_same`` is added as unfilled markers unless
@@ -124,9 +125,9 @@ def plot_curve(
     path = check_plot_path(path)
     names = _check_names(names, retrain)
     if simulation is not None:
-        sim_setup = getattr(simulation, "setup", None)
-        if sim_setup is not None and sim_setup != curve.setup:
-            raise ValueError("the simulation was run on a different setup than the curve")
+        sim_problem = getattr(simulation, "problem", None)
+        if sim_problem is not None and sim_problem != curve.problem:
+            raise ValueError("the simulation was run on a different problem than the curve")
 
     fig = Figure(figsize=_FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
@@ -135,7 +136,7 @@ def plot_curve(
 
     for name in names:
         style = _STYLE[name]
-        values = _finite_or_nan(curve.column(name))
+        values = _finite_or_nan(curve.mean(name))
         ax.plot(widths, values, color=style["color"], linestyle=style["linestyle"],
                 linewidth=style.get("linewidth", 1.4), zorder=2)
         shown.append((widths, values))
@@ -158,7 +159,7 @@ def plot_curve(
     reference = curve.reference.line
     if math.isfinite(reference):
         ax.axhline(reference, color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, zorder=1)
-    scale = curve.setup.scale
+    scale = curve.problem.scale
     s_width = curve.s / scale
     ax.axvline(s_width, color="0.55", linestyle=":", linewidth=1.2, zorder=1)
     _top_label(ax, s_width, "p = s")
@@ -258,7 +259,7 @@ def _log_subs(bottom: float, top: float) -> tuple[float, ...]:
     return choices[-1]
 
 
-def _legend(ax, names, marked, curve: Curve, simulation) -> None:
+def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
     handles = []
     for name in names:
         style = _STYLE[name]
@@ -286,9 +287,9 @@ def _legend(ax, names, marked, curve: Curve, simulation) -> None:
                        alignment="left")
 
 
-def default_title(curve: Curve) -> str:
+def default_title(curve: Sweep) -> str:
     """A one-line description of the setup: problem, sizes and noise."""
-    setup = curve.setup
+    setup = curve.problem
     problem = setup.spectrum.describe()
     symbols = {"spike_fraction": "f", "spike": "C", "exponent": "a", "signal": "βᵀΣβ"}
     params = [f"{symbols.get(k, k)} = {v:g}" for k, v in problem.items()
@@ -379,7 +380,7 @@ def plot_panels(
 ) -> Path:
     """Side-by-side panels of theory lines and Monte Carlo markers sharing the risk axis.
 
-    The general form of :func:`plot_curve` for results that are not a :class:`Curve` (random
+    The general form of :func:`plot_curve` for results that are not a :class:`Sweep` (random
     features, Lemma 1): each :class:`Panel` is one axes; styles (colour, marker, line) are
     those of :func:`plot_curve`, filled markers for Monte Carlo estimates of a theory line and
     unfilled ones for same-data retraining (``*_same``; the filled ones are then labelled

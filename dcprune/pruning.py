@@ -1,6 +1,6 @@
-"""Pruning rules and the risk of pruned and retrained models, diagonal Σ (THEORY.md §3–4).
+"""The risk of pruned and retrained diagonal models in closed form (docs/theory.rst §3–4).
 
-Each rule turns the DC's per-atom Gaussians ``β̂_a ~ N(μ_a, sd_a²)`` into a per-atom keep
+Each rule (:mod:`dcprune.rules`) turns the DC's per-atom Gaussians ``β̂_a ~ N(μ_a, sd_a²)`` into a per-atom keep
 probability ``π_a`` and a per-atom loss ``L_a = E[(M β̂_a − β_a)²]``; the pruned risk is
 ``σ_eff² + Σ_a m_a λ_a L_a``. Retraining (fresh data) solves the DC again on the kept
 sub-problem ``(λ_a, β_a, m_a π_a)`` with the dropped energy added to the noise. All functions
@@ -18,9 +18,33 @@ from scipy.special import ndtr
 from .numerics import kept_moments, normal_pdf, solve_monotone
 from .solver import DenseRisk, dense_risk
 
-__all__ = ["RULES", "Pruned", "prune", "retrain", "fill_by_score"]
+__all__ = ["AtomLaw", "Pruned", "prune", "retrain", "fill_by_score", "threshold_keep"]
 
-RULES = ("magnitude", "hessian", "oracle", "random")
+
+@dataclass(frozen=True)
+class AtomLaw:
+    """The DC law of a batch of diagonal models, as pruning rules see it (arrays ``(models, atoms)``).
+
+    ``mu``/``sd``: mean and sd of :math:`\\hat\\beta` per atom (at the interpolation peak,
+    ``peak``, the limit shape: mean 0 and the sd per unit τ); ``tau``: the DC noise level per
+    model; ``prunes``: the models with more than ``s`` coordinates (the others keep everything).
+    """
+
+    lam: np.ndarray
+    beta: np.ndarray
+    mult: np.ndarray
+    oracle_mult: np.ndarray
+    mu: np.ndarray
+    sd: np.ndarray
+    sd_unit: np.ndarray
+    tau: np.ndarray
+    peak: np.ndarray
+    prunes: np.ndarray
+    s: float
+
+    @property
+    def p(self) -> np.ndarray:
+        return self.mult.sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -32,63 +56,48 @@ class Pruned:
     converged: np.ndarray
 
 
-def prune(rule: str, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
+def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
           dense: DenseRisk) -> Pruned:
-    r"""Risk of pruning the dense model to ``s`` nonzeros with ``rule`` (THEORY.md §3).
+    r"""Risk of pruning the dense model to ``s`` nonzeros with ``rule`` (docs/theory.rst §3).
 
-    Magnitude keeps :math:`|\hat\beta| > t` and Hessian keeps :math:`\lambda\hat\beta^2 > u^2`,
-    i.e. :math:`|\hat\beta_a| > t\,w_a` with :math:`w_a = 1` or :math:`1/\sqrt{\lambda_a}`;
-    the threshold solves the count equation :math:`\sum_a m_a P_a(|\hat\beta_a| > t w_a) = s`.
-    Oracle keeps ``oracle_mult`` (the top-``s`` latent saliencies); random keeps each
-    coordinate with probability ``s/p``. When ``p <= s`` nothing is pruned.
+    ``rule`` is a :class:`dcprune.rules.Rule`; it maps the DC's per-atom Gaussians to keep
+    probabilities :math:`\pi_a` and the loss of a kept coordinate, and the pruned risk is
+    :math:`\sigma_{eff}^2 + \sum_a m_a\lambda_a[\pi_a L_a + (1-\pi_a)\beta_a^2]`. When
+    ``p <= s`` nothing is pruned.
 
-    Noiseless interpolation (τ = 0) makes β̂ deterministic: the thresholds then keep atoms in
-    order of score with a fractional boundary atom, like the oracle. At the interpolation peak
-    (τ = ∞) the pruned risk is infinite, but the keep rule has a limit (the noise swamps the
-    means, so ``π`` is computed with ``μ = 0``), which retraining needs.
+    At the interpolation peak (τ = ∞) the pruned risk is infinite, but the keep rule has a
+    limit (the noise swamps the means, so ``π`` is computed with ``μ = 0``), which retraining
+    needs.
     """
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {RULES}, got rule={rule!r}")
     tau = dense.tau
     peak = ~np.isfinite(tau)
     mu = dense.shrink * beta
     sd_unit = dense.shrink / np.sqrt(n * lam)  # the per-coordinate sd when τ = 1
     sd = sd_unit * np.sqrt(np.where(peak, 1.0, tau))[:, None]
     p = mult.sum(axis=-1)
-    rows = p > s * (1.0 + 1e-12)  # the rows that prune anything
-    keep = np.ones_like(mult)
-    kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
-    converged = np.ones(p.shape, dtype=bool)
-
-    if rule == "oracle":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            keep = np.where(mult > 0, oracle_mult / np.where(mult > 0, mult, 1.0), 1.0)
-    elif rule == "random":
-        keep = keep * np.where(rows, s / np.maximum(p, 1e-300), 1.0)[:, None]
-    else:
-        w = np.ones_like(lam) if rule == "magnitude" else 1.0 / np.sqrt(lam)
-        w = np.broadcast_to(w, mult.shape)
-        noisy = rows & (tau > 0)
-        if noisy.any():
-            mu_sel = np.where(peak[:, None], 0.0, mu)[noisy]
-            sd_sel = np.where(peak[:, None], sd_unit, sd)[noisy]
-            t, conv = _count_threshold(mu_sel, sd_sel, w[noisy], mult[noisy], s)
-            prob, loss = kept_moments(mu_sel, sd_sel, beta[noisy], t[:, None] * w[noisy])
-            # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cond_loss = np.where(prob > 0, loss / prob, 0.0)
-            prob, cond_loss, conv = _split_ties(prob, cond_loss, mu_sel, sd_sel, beta[noisy], t,
-                                                w[noisy], mult[noisy], s, conv)
-            keep[noisy] = prob
-            kept_loss[noisy] = cond_loss
-            converged[noisy] = conv
-        exact = rows & (tau == 0)
-        if exact.any():
-            score = np.abs(mu[exact]) / w[exact]
-            keep[exact] = fill_by_score(score, mult[exact], s)
+    law = AtomLaw(lam, beta, mult, oracle_mult, mu, sd, sd_unit, tau, peak,
+                  prunes=p > s * (1.0 + 1e-12), s=s)
+    keep, kept_loss, converged = rule.keep_atoms(law)
+    if kept_loss is None:
+        kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
     loss = keep * kept_loss + (1.0 - keep) * beta**2
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
     return Pruned(keep, np.where(peak, np.inf, risk), converged)
+
+
+def threshold_keep(mu, sd, beta, w, mult, s):
+    r"""Keep probabilities of the rule ``|β̂_a| > t w_a`` whose count is ``s`` (rows with noise).
+
+    The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s`; returns
+    ``(prob, cond_loss, converged)`` with ``cond_loss`` the loss
+    :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept coordinate.
+    """
+    t, conv = _count_threshold(mu, sd, w, mult, s)
+    prob, loss = kept_moments(mu, sd, beta, t[:, None] * w)
+    # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cond_loss = np.where(prob > 0, loss / prob, 0.0)
+    return _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, conv)
 
 
 def _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, converged):

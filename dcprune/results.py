@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,9 +32,11 @@ def json_number(x: float):
     return float(x) if math.isfinite(x) else None
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A risk and its standard error: ``se = 0.0`` for a closed form, else the sampling SE."""
+class Estimate(NamedTuple):
+    """A risk and its standard error: ``se = 0.0`` for a closed form, else the sampling SE.
+
+    A named pair, so ``mean, se = estimate`` unpacks it.
+    """
 
     mean: float
     se: float = 0.0

@@ -1,6 +1,6 @@
 """The distributional characterization (DC) of min-norm and ridge least squares, diagonal Σ.
 
-THEORY.md §2. Every function works on a batch: arrays of shape ``(batch, atoms)`` for the
+docs/theory.rst §2. Every function works on a batch: arrays of shape ``(batch, atoms)`` for the
 atoms ``(λ_a, β_a, m_a)`` and ``(batch,)`` for the noise, so a whole width sweep is solved in
 one vectorized pass. Atoms with ``m_a = 0`` are inert (padding).
 """
@@ -11,9 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import ParameterError, finite_number
 from .numerics import solve_monotone
 
-__all__ = ["solve_zeta", "dense_risk", "DenseRisk", "peak_reason"]
+__all__ = ["solve_zeta", "dense_risk", "DenseRisk", "peak_reason", "check_sample_size"]
+
+
+def check_sample_size(n, finite: bool) -> float:
+    """``n`` as a float ``> 0``; at finite size an integer ``>= 2``."""
+    n = finite_number("n", n, positive=True)
+    if finite and (not n.is_integer() or n < 2):
+        raise ParameterError("n", "must be an integer >= 2 at finite size", n)
+    return n
 
 
 def _active_min(lam, mult):

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 import dcprune
 from dcprune.cli import main
-from dcprune.predict import RISK_NAMES
+from dcprune.quantities import PREDICTED as RISK_NAMES
 
 BASE = ["--kappa", "2", "--alpha", "0.3"]
 
@@ -32,8 +32,8 @@ def test_risk_json_contract():
     assert set(out["reference"]) >= {"best_small_dense", "oracle_retrain"}
     assert out["width"] == 2.0 and out["n"] is None and out["problem"]["name"] == "spiked-covariance"
     # The numbers are the library's.
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
-    assert out["risk"]["hessian"] == pred.risk.hessian
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
+    assert out["risk"]["hessian"] == pred.risk.hessian.mean
 
 
 def test_peak_is_null_with_warning_and_exit_zero():
@@ -244,7 +244,7 @@ def test_covariance_risk_is_the_library_sweep(covariance_file):
     assert out["problem"]["name"] == "covariance" and out["problem"]["d"] == 40
     assert set(out["risk"]) == set(out["risk_se"]) == set(RISK_NAMES)
     problem = dcprune.load_covariance(covariance_file, 0.1)
-    (want,) = dcprune.sweep_covariance(problem, 20, [30], 10, seed=0)
+    (want,) = dcprune.families.covariance.sweep_covariance(problem, 20, [30], 10, seed=0)
     assert out["risk"]["hessian"] == want.risk["hessian"][0]
     assert out["risk_se"]["hessian"] == want.risk["hessian"][1]
 
@@ -262,7 +262,7 @@ def test_covariance_curve_and_simulate_formats(covariance_file):
 
 @pytest.mark.parametrize("extra,needle", [
     (["--alpha", "0.2"], "needs --n"),
-    (["--alpha", "0.2", "--n", "20", "--kappa", "3"], "kappa*n must be 40"),
+    (["--alpha", "0.2", "--n", "20", "--kappa", "3"], "--kappa must be d/n = 2, since"),
     (["--alpha", "0.2", "--n", "20", "--problem", "isotropic"], "replaces --problem"),
     (["--alpha", "0", "--n", "20"], "alpha"),
 ])
@@ -325,7 +325,7 @@ def test_help_fits_80_columns(command):
 
 
 @pytest.mark.parametrize("extra,needle", [
-    (["curve", "--width-min", "5"], "--width-min must be below --kappa"),
+    (["curve", "--width-min", "5"], "--width-min must be below the full width"),
     (["curve", "--spike-fraction", "2"], "--spike-fraction must be in (0, 1)"),
     (["risk", "--width", "nan"], "width must be finite"),
     (["curve", "--points", "10000000"], "--points must be from 2 to 100,000"),
@@ -386,7 +386,7 @@ def test_options_that_would_be_ignored_or_overflow_are_refused(extra, needle):
 
 
 def test_rounded_sizes_are_announced():
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=1e-12, n=200), width=1e-9)
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=1e-12, n=200), width=1e-9)
     assert pred.s == 1 and pred.p == 1
     assert any("rounds to no coordinate" in w for w in pred.warnings)
     assert any("rounds to no feature" in w for w in pred.warnings)

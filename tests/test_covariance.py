@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import dcprune
-from dcprune.covariance import CovarianceProblem, predict_covariance, retrain_risk, solve_covariance_dc
-from dcprune.predict import RISK_NAMES
-from dcprune.problems import DiagonalProblem
+from dcprune.families.covariance import CovarianceProblem, sweep_covariance, predict_covariance, retrain_risk, solve_covariance_dc
+from dcprune.quantities import PREDICTED as RISK_NAMES
+from dcprune.families.spectra import DiagonalProblem
 
 # Tolerances, in one place.
 REL_ROTATION = 1e-10  # the DC is rotation invariant: only eigh's rounding separates the answers
@@ -39,10 +39,10 @@ def test_diagonal_sigma_reproduces_closed_forms(finite, ridge):
                                      ridge=ridge, finite=finite)
     sampled = predict_covariance(CovarianceProblem(np.diag(lam), beta, sigma2), 200, 120, ridge=ridge,
                                  finite=finite, samples=4000, retrain_samples=64, seed=11)
-    assert sampled.risk["dense"] == (pytest.approx(closed.dense, rel=1e-12), 0.0)
+    assert sampled.risk["dense"] == (pytest.approx(closed.dense.mean, rel=1e-12), 0.0)
     for name in RISK_NAMES[1:]:
         mean, se = sampled.risk[name]
-        expected = getattr(closed, name)
+        expected = closed[name].mean
         tol = Z_MAX * se + (REL_SUPPORT * expected if name.endswith("retrain") else 0.0)
         assert abs(mean - expected) <= tol, (name, mean, se, expected)
 
@@ -209,19 +209,19 @@ def test_diagonal_sweep_matches_the_diagonal_engine():
     lam, beta, sigma2 = worked_example()
     order = np.argsort(-(lam * beta**2), kind="stable")
     problem = CovarianceProblem(np.diag(lam[order]), beta[order], sigma2)
-    setup = dcprune.Setup(dcprune.ArraySpectrum(lam=lam, beta=beta), kappa=2, alpha=0.3, sigma2=sigma2, n=200)
-    for pred in dcprune.sweep_covariance(problem, 200, [150, 300, 400], 120, samples=2000):
+    setup = dcprune.Diagonal(dcprune.ArraySpectrum(lam=lam, beta=beta), kappa=2, alpha=0.3, sigma2=sigma2, n=200)
+    for pred in sweep_covariance(problem, 200, [150, 300, 400], 120, samples=2000):
         want = dcprune.predict(setup, width=pred.p / 200)
-        assert pred.gamma == pytest.approx(want.risk.dense, rel=1e-10)
+        assert pred.gamma == pytest.approx(want.risk.dense.mean, rel=1e-10)
         for name in ("magnitude", "hessian", "oracle", "random"):
             mean, se = pred.risk[name]
-            assert abs(mean - getattr(want.risk, name)) <= Z_MAX * se + 1e-12, (pred.p, name)
+            assert abs(mean - want.risk[name].mean) <= Z_MAX * se + 1e-12, (pred.p, name)
 
 
 def test_sweep_is_seeded_per_width():
     problem = _correlated()
-    both = dcprune.sweep_covariance(problem, 30, [20, 40], 10, samples=200, seed=3)
-    alone = dcprune.sweep_covariance(problem, 30, [40], 10, samples=200, seed=3)
+    both = sweep_covariance(problem, 30, [20, 40], 10, samples=200, seed=3)
+    alone = sweep_covariance(problem, 30, [40], 10, samples=200, seed=3)
     assert both[1].risk == alone[0].risk
 
 

@@ -9,8 +9,8 @@ from scipy import integrate, optimize, stats
 
 import dcprune
 from dcprune import exact
-from dcprune.predict import RISK_NAMES
-from dcprune.problems import DiagonalProblem
+from dcprune.quantities import PREDICTED as RISK_NAMES
+from dcprune.families.spectra import DiagonalProblem
 
 # Tolerances, in one place.
 REL_EXACT = 1e-12  # closed forms against exact/symbolic answers: only rounding separates them
@@ -31,18 +31,18 @@ def test_worked_example_asymptotic():
     risk = dcprune.predict_problem(problem, 200, 120)
     assert dc.zeta == pytest.approx(1.1495, abs=5e-5)
     assert dc.gamma == pytest.approx(1.0762, abs=5e-5)
-    assert risk.dense == pytest.approx(1.0762, abs=5e-5)
-    assert risk.magnitude == pytest.approx(1.2264, abs=5e-5)
-    assert risk.hessian == pytest.approx(1.2182, abs=5e-5)
-    assert risk.oracle == pytest.approx(1.2499, abs=5e-5)
-    assert risk.magnitude_retrain == pytest.approx(2.043, abs=5e-4)
+    assert risk.dense.mean == pytest.approx(1.0762, abs=5e-5)
+    assert risk.magnitude.mean == pytest.approx(1.2264, abs=5e-5)
+    assert risk.hessian.mean == pytest.approx(1.2182, abs=5e-5)
+    assert risk.oracle.mean == pytest.approx(1.2499, abs=5e-5)
+    assert risk.magnitude_retrain.mean == pytest.approx(2.043, abs=5e-4)
 
 
 def test_worked_example_finite_size():
     risk = dcprune.predict_problem(worked_example(), 200, 120, finite=True)
-    assert risk.dense == pytest.approx(1.0767, abs=5e-5)
-    assert risk.magnitude == pytest.approx(1.2269, abs=5e-5)
-    assert risk.magnitude_retrain == pytest.approx(2.059, abs=5e-4)
+    assert risk.dense.mean == pytest.approx(1.0767, abs=5e-5)
+    assert risk.magnitude.mean == pytest.approx(1.2269, abs=5e-5)
+    assert risk.magnitude_retrain.mean == pytest.approx(2.059, abs=5e-4)
 
 
 @pytest.mark.parametrize("kappa", [1.05, 1.5, 2.0, 3.7, 10.0, 100.0])
@@ -50,21 +50,21 @@ def test_worked_example_finite_size():
 def test_isotropic_dense_matches_hastie(kappa, sigma2):
     """Σ = I, ‖β‖² = r²: γ − σ² = σ²/(κ−1) + r²(1 − 1/κ) (Hastie et al. 2019)."""
     r2 = 1.3
-    setup = dcprune.Setup(dcprune.Isotropic(signal=r2), kappa=kappa, alpha=0.5, sigma2=sigma2)
+    setup = dcprune.Diagonal(dcprune.Isotropic(signal=r2), kappa=kappa, alpha=0.5, sigma2=sigma2)
     expected = sigma2 + sigma2 / (kappa - 1) + r2 * (1 - 1 / kappa)
-    assert dcprune.predict(setup).risk.dense == pytest.approx(expected, rel=REL_EXACT)
+    assert dcprune.predict(setup).risk.dense.mean == pytest.approx(expected, rel=REL_EXACT)
 
 
 @pytest.mark.parametrize("kappa", [0.1, 0.5, 0.9])
 def test_underparameterized_dense_is_ols(kappa):
-    setup = dcprune.Setup(dcprune.Isotropic(), kappa=kappa, alpha=0.5, sigma2=0.3)
-    assert dcprune.predict(setup).risk.dense == pytest.approx(0.3 / (1 - kappa), rel=REL_EXACT)
+    setup = dcprune.Diagonal(dcprune.Isotropic(), kappa=kappa, alpha=0.5, sigma2=0.3)
+    assert dcprune.predict(setup).risk.dense.mean == pytest.approx(0.3 / (1 - kappa), rel=REL_EXACT)
 
 
 @pytest.mark.parametrize("kappa", [1.2, 2.0, 5.0])
 def test_isotropic_symbolic_agrees(kappa):
     sym = exact.isotropic(kappa, 0.1, 1).evalf(40)
-    pred = dcprune.predict(dcprune.Setup(dcprune.Isotropic(), kappa=kappa, alpha=0.5, sigma2=0.1))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.Isotropic(), kappa=kappa, alpha=0.5, sigma2=0.1))
     assert pred.zeta == pytest.approx(float(sym.zeta), rel=REL_EXACT)
     assert pred.gamma == pytest.approx(float(sym.gamma), rel=REL_EXACT)
 
@@ -104,7 +104,7 @@ def test_isotropic_finite_size_is_exact(n, p):
 def test_asymptotic_predictions_do_not_depend_on_scale():
     """The normalized form (§2) is scale free: Setup at n = 1 equals an explicit n = 10⁴."""
     spec = dcprune.SpikedCovariance()
-    pred = dcprune.predict(dcprune.Setup(spec, kappa=2.5, alpha=0.2, sigma2=0.3))
+    pred = dcprune.predict(dcprune.Diagonal(spec, kappa=2.5, alpha=0.2, sigma2=0.3))
     n = 1e4
     d = 2.5 * n
     problem = DiagonalProblem(
@@ -112,7 +112,7 @@ def test_asymptotic_predictions_do_not_depend_on_scale():
     )
     risk = dcprune.predict_problem(problem, n, 0.2 * d)
     for name in RISK_NAMES:
-        assert getattr(risk, name) == pytest.approx(getattr(pred.risk, name), rel=1e-10), name
+        assert risk[name].mean == pytest.approx(pred.risk[name].mean, rel=1e-10), name
 
 
 # --- pruned risks: closed forms against quadrature and against sampling the DC ----------
@@ -147,7 +147,7 @@ def test_threshold_rules_match_quadrature(rule, finite):
     problem = worked_example()
     dc = dcprune.solve_dc(problem, 200, finite=finite)
     risk = dcprune.predict_problem(problem, 200, 120, finite=finite)
-    assert getattr(risk, rule) == pytest.approx(_quad_risk(problem, dc, 120, rule, 200), rel=REL_QUAD)
+    assert risk[rule].mean == pytest.approx(_quad_risk(problem, dc, 120, rule, 200), rel=REL_QUAD)
 
 
 def _sample_dc_risks(problem, dc, s, rng, draws=1_000_000, batches=20):
@@ -195,7 +195,7 @@ def test_pruned_risks_match_sampling_the_dc(spec, kappa, alpha, sigma2):
     risk = dcprune.predict_problem(problem, n, s)
     sampled = _sample_dc_risks(problem, dc, s, np.random.default_rng(7))
     for rule, (mean, se) in sampled.items():
-        assert abs(getattr(risk, rule) - mean) <= Z_MAX * se, (rule, getattr(risk, rule), mean, se)
+        assert abs(risk[rule].mean - mean) <= Z_MAX * se, (rule, risk[rule].mean, mean, se)
 
 
 def test_retraining_below_n_is_the_ols_formula():
@@ -204,7 +204,7 @@ def test_retraining_below_n_is_the_ols_formula():
     risk = dcprune.predict_problem(problem, 200, 120, finite=True)
     # oracle keeps the 40 spikes (energy 40·5·9/400 = 4.5) and 80 bulk (80/400)
     dropped = 280 / 400
-    assert risk.oracle_retrain == pytest.approx((0.1 + dropped) * 199 / (200 - 120 - 1), rel=REL_EXACT)
+    assert risk.oracle_retrain.mean == pytest.approx((0.1 + dropped) * 199 / (200 - 120 - 1), rel=REL_EXACT)
 
 
 def test_retraining_above_n_uses_min_norm_dc():
@@ -213,7 +213,7 @@ def test_retraining_above_n_uses_min_norm_dc():
     s = 300
     risk = dcprune.predict_problem(problem, 200, s)
     sub = DiagonalProblem(problem.lam, problem.beta, np.array([40.0, 260.0]), 0.1 + 100 / 400)
-    assert risk.oracle_retrain == pytest.approx(dcprune.solve_dc(sub, 200).gamma, rel=REL_EXACT)
+    assert risk.oracle_retrain.mean == pytest.approx(dcprune.solve_dc(sub, 200).gamma, rel=REL_EXACT)
 
 
 def test_random_pruning_closed_form():
@@ -222,43 +222,43 @@ def test_random_pruning_closed_form():
     q = 120 / 400
     per_atom = q * ((dc.mean - problem.beta) ** 2 + dc.sd**2) + (1 - q) * problem.beta**2
     expected = 0.1 + np.sum(problem.mult * problem.lam * per_atom)
-    assert dcprune.predict_problem(problem, 200, 120).random == pytest.approx(expected, rel=REL_EXACT)
+    assert dcprune.predict_problem(problem, 200, 120).random.mean == pytest.approx(expected, rel=REL_EXACT)
 
 
 # --- edge cases ------------------------------------------------------------------------
 
 
 def test_alpha_one_prunes_nothing():
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=1.0))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=1.0))
     for name in RISK_NAMES:
-        assert getattr(pred.risk, name) == pytest.approx(pred.risk.dense, rel=REL_EXACT), name
+        assert pred.risk[name].mean == pytest.approx(pred.risk.dense.mean, rel=REL_EXACT), name
 
 
 def test_widths_below_s_are_unpruned():
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3)
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3)
     pred = dcprune.predict(setup, width=0.5)  # p = 0.5 n < s = 0.6 n
     for name in RISK_NAMES:
-        assert getattr(pred.risk, name) == pytest.approx(pred.risk.dense, rel=REL_EXACT), name
+        assert pred.risk[name].mean == pytest.approx(pred.risk.dense.mean, rel=REL_EXACT), name
 
 
 def test_noiseless_underparameterized_prunes_deterministically():
     """σ = 0, p < n: β̂ = β exactly, so MP keeps the largest |β| (the spikes) like the oracle."""
-    setup = dcprune.Setup(dcprune.SpikedIdentity(), kappa=0.5, alpha=0.3, sigma2=0.0)
+    setup = dcprune.Diagonal(dcprune.SpikedIdentity(), kappa=0.5, alpha=0.3, sigma2=0.0)
     pred = dcprune.predict(setup)
-    assert pred.risk.dense == 0.0
-    assert pred.risk.magnitude == pytest.approx(pred.risk.oracle, rel=REL_EXACT)
+    assert pred.risk.dense.mean == 0.0
+    assert pred.risk.magnitude.mean == pytest.approx(pred.risk.oracle.mean, rel=REL_EXACT)
     # keeps all spikes (energy 10·0.1/1.9) and 2/9 of the bulk: dropped = (0.9 − 0.2)/1.9
-    assert pred.risk.magnitude == pytest.approx(0.7 / 1.9, rel=REL_EXACT)
-    assert all(math.isfinite(getattr(pred.risk, k)) for k in RISK_NAMES)
+    assert pred.risk.magnitude.mean == pytest.approx(0.7 / 1.9, rel=REL_EXACT)
+    assert all(math.isfinite(pred.risk[k].mean) for k in RISK_NAMES)
 
 
 def test_interpolation_peak_is_infinite_with_reason():
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=1.0, alpha=0.3))
-    assert math.isinf(pred.risk.dense) and math.isinf(pred.risk.magnitude)
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=1.0, alpha=0.3))
+    assert math.isinf(pred.risk.dense.mean) and math.isinf(pred.risk.magnitude.mean)
     assert any("interpolation peak" in w for w in pred.warnings)
     # The keep rule has a limit at the peak, so retraining stays finite and continuous.
-    near = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=1.0, alpha=0.3), width=1 - 1e-9)
-    assert pred.risk.hessian_retrain == pytest.approx(near.risk.hessian_retrain, rel=1e-4)
+    near = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=1.0, alpha=0.3), width=1 - 1e-9)
+    assert pred.risk.hessian_retrain.mean == pytest.approx(near.risk.hessian_retrain.mean, rel=1e-4)
     assert pred.to_dict()["risk"]["dense"] is None
 
 
@@ -273,11 +273,11 @@ def test_finite_size_peak_band(p):
 def test_far_above_the_peak_is_finite_and_matches_the_limit(kappa):
     # The peak band is |p − n| <= 1 in counts, whatever p is; p = 10¹² at n = 1000 is no peak.
     spec = dcprune.SpikedCovariance()
-    finite = dcprune.predict(dcprune.Setup(spec, kappa=kappa, alpha=0.3, n=1000))
-    limit = dcprune.predict(dcprune.Setup(spec, kappa=kappa, alpha=0.3))
+    finite = dcprune.predict(dcprune.Diagonal(spec, kappa=kappa, alpha=0.3, n=1000))
+    limit = dcprune.predict(dcprune.Diagonal(spec, kappa=kappa, alpha=0.3))
     assert not finite.warnings
     # The finite-n correction of the variance term is O(1/n) of it; the variance is O(n/p).
-    assert finite.risk.dense == pytest.approx(limit.risk.dense, rel=1e-6)
+    assert finite.risk.dense.mean == pytest.approx(limit.risk.dense.mean, rel=1e-6)
 
 
 def test_ridge_solves_its_equation_and_tends_to_min_norm():
@@ -312,56 +312,56 @@ def test_tiny_ridge_at_the_peak_is_resolved(ridge):
 @pytest.mark.parametrize("width", [0.6, 1.6, 2.0])
 def test_tiny_ridge_away_from_the_peak_is_min_norm(width):
     setup = dict(spectrum=dcprune.SpikedCovariance(), kappa=2, alpha=0.3)
-    tiny = dcprune.predict(dcprune.Setup(**setup, ridge=1e-300), width=width)
-    plain = dcprune.predict(dcprune.Setup(**setup), width=width)
+    tiny = dcprune.predict(dcprune.Diagonal(**setup, ridge=1e-300), width=width)
+    plain = dcprune.predict(dcprune.Diagonal(**setup), width=width)
     assert tiny.converged and not tiny.warnings
     for name in RISK_NAMES:
-        assert getattr(tiny.risk, name) == pytest.approx(getattr(plain.risk, name), rel=1e-12), name
+        assert tiny.risk[name].mean == pytest.approx(plain.risk[name].mean, rel=1e-12), name
 
 
 @pytest.mark.parametrize("exponent,kappa,alpha", [(0.8, 2.0, 0.2), (0.8, 0.5, 0.02), (0.7, 0.5, 0.05),
                                                    (0.3, 5.0, 0.3)])
 def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):
     """The asymptotic power law's quadrature agrees with 4x the nodes to 1e-6 relative."""
-    from dcprune import problems
+    from dcprune.families import powerlaw as problems
 
-    setup = dcprune.Setup(dcprune.PowerLaw(exponent=exponent), kappa=kappa, alpha=alpha)
-    base = dcprune.curve(setup, points=60)
+    setup = dcprune.Diagonal(dcprune.PowerLaw(exponent=exponent), kappa=kappa, alpha=alpha)
+    base = dcprune.sweep(setup, points=60)
     monkeypatch.setattr(problems, "_PL_NODES", 4 * problems._PL_NODES)
     monkeypatch.setattr(problems, "_PL_PANELS", 2 * problems._PL_PANELS)
-    fine = dcprune.curve(setup, points=60)
+    fine = dcprune.sweep(setup, points=60)
     # Near p = n the risk divides by 1 − p/n and any quadrature error is amplified by it,
     # so the 1e-6 claim is made away from the peak.
     far = np.abs(base.widths - 1) > 0.05
     for name in RISK_NAMES:
-        a, b = base.column(name)[far], fine.column(name)[far]
+        a, b = base.mean(name)[far], fine.mean(name)[far]
         assert np.array_equal(np.isfinite(a), np.isfinite(b)), name
         ok = np.isfinite(b)
         assert np.allclose(a[ok], b[ok], rtol=1e-6, atol=0), name
 
 
 def test_power_law_warns_beyond_tested_exponent():
-    warned = dcprune.predict(dcprune.Setup(dcprune.PowerLaw(exponent=0.9), kappa=2, alpha=0.3))
+    warned = dcprune.predict(dcprune.Diagonal(dcprune.PowerLaw(exponent=0.9), kappa=2, alpha=0.3))
     assert any("exponent" in w for w in warned.warnings)
-    assert not dcprune.predict(dcprune.Setup(dcprune.PowerLaw(exponent=0.5), kappa=2, alpha=0.3)).warnings
+    assert not dcprune.predict(dcprune.Diagonal(dcprune.PowerLaw(exponent=0.5), kappa=2, alpha=0.3)).warnings
 
 
 def test_power_law_zeta_against_direct_integral():
     """κ ∫_0^1 Λ/(Λ+ζ) du = 1 with Λ = u^(−a), integrated directly by quad."""
     a, kappa = 0.5, 3.0
-    pred = dcprune.predict(dcprune.Setup(dcprune.PowerLaw(exponent=a), kappa=kappa, alpha=0.5, sigma2=0.1))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.PowerLaw(exponent=a), kappa=kappa, alpha=0.5, sigma2=0.1))
     lhs = kappa * integrate.quad(lambda u: 1 / (1 + pred.zeta * u**a), 0, 1, epsabs=1e-14, epsrel=1e-13)[0]
     assert lhs == pytest.approx(1.0, rel=1e-10)
 
 
 def test_finite_power_law_uses_exact_atoms():
-    setup = dcprune.Setup(dcprune.PowerLaw(exponent=1.5), kappa=2, alpha=0.3, n=50)
+    setup = dcprune.Diagonal(dcprune.PowerLaw(exponent=1.5), kappa=2, alpha=0.3, n=50)
     pred = dcprune.predict(setup)
     lam = (np.arange(1, 101) / 100.0) ** -1.5
     beta = np.full(100, 1 / np.sqrt(lam.sum()))
     direct = dcprune.predict_problem(DiagonalProblem.from_arrays(lam, beta, 0.1), 50, 30, finite=True)
     for name in RISK_NAMES:
-        assert getattr(pred.risk, name) == pytest.approx(getattr(direct, name), rel=1e-10), name
+        assert pred.risk[name].mean == pytest.approx(direct[name].mean, rel=1e-10), name
 
 
 def test_user_spectrum_equals_standard_problem(tmp_path):
@@ -374,28 +374,28 @@ def test_user_spectrum_equals_standard_problem(tmp_path):
     np.save(npy, np.c_[lam, beta])
     for spec in (dcprune.load_spectrum(path), dcprune.load_spectrum(npy)):
         for n in (None, 300):
-            ours = dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.2, n=n))
-            std = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.2, n=n))
+            ours = dcprune.predict(dcprune.Diagonal(spec, kappa=2, alpha=0.2, n=n))
+            std = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.2, n=n))
             for name in RISK_NAMES:
-                assert getattr(ours.risk, name) == pytest.approx(getattr(std.risk, name), rel=1e-12)
+                assert ours.risk[name].mean == pytest.approx(std.risk[name].mean, rel=1e-12)
 
 
 def test_curve_rows_match_single_predictions():
-    setup = dcprune.Setup(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, n=100)
-    c = dcprune.curve(setup, points=30)
+    setup = dcprune.Diagonal(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, n=100)
+    c = dcprune.sweep(setup, points=30)
     for row in c.rows[::7]:
         single = dcprune.predict(setup, width=row.width)
         for name in RISK_NAMES:
-            assert getattr(row.risk, name) == getattr(single.risk, name)
+            assert row.risk[name].mean == single.risk[name].mean
 
 
 def test_reference_line():
     """Best dense p <= n for the spiked problem is OLS on the spikes: σ_eff²/(1 − 0.2)."""
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, sigma2=0.1))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, sigma2=0.1))
     # spikes carry 10·0.1/1.9 of the signal; width 0.2 = the 0.1·d = 0.2·n spikes
     assert pred.reference.best_width == pytest.approx(0.2)
     assert pred.reference.best_small_dense == pytest.approx((0.1 + 0.9 / 1.9) / 0.8, rel=REL_EXACT)
-    assert pred.reference.oracle_retrain == pytest.approx(pred.risk.oracle_retrain, rel=REL_EXACT)
+    assert pred.reference.oracle_retrain == pytest.approx(pred.risk.oracle_retrain.mean, rel=REL_EXACT)
 
 
 def _brute_force_best_small_dense(setup):
@@ -423,7 +423,7 @@ def _brute_force_best_small_dense(setup):
 )
 def test_finite_reference_is_the_minimum_over_every_width(spectrum, n):
     """The reference searches atom edges only; every integer width must agree."""
-    setup = dcprune.Setup(spectrum, kappa=2, alpha=0.3, n=n, sigma2=0.05)
+    setup = dcprune.Diagonal(spectrum, kappa=2, alpha=0.3, n=n, sigma2=0.05)
     ref = dcprune.predict(setup).reference
     best, width = _brute_force_best_small_dense(setup)
     assert ref.best_small_dense == pytest.approx(best, rel=REL_EXACT)
@@ -435,9 +435,9 @@ def test_reference_at_huge_n_is_instant():
     import time
 
     start = time.perf_counter()
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=10**9))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=10**9))
     assert time.perf_counter() - start < 5.0  # the old every-width sweep needed tens of GiB here
-    asymptotic = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
+    asymptotic = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
     assert pred.reference.best_small_dense == pytest.approx(asymptotic.reference.best_small_dense, rel=1e-6)
 
 
@@ -457,7 +457,7 @@ def test_reference_at_huge_n_is_instant():
 def test_bad_setup_raises_value_error_naming_argument(kwargs, name):
     base = dict(spectrum=dcprune.SpikedCovariance(), kappa=2, alpha=0.3)
     with pytest.raises(ValueError, match=name):
-        dcprune.Setup(**{**base, **kwargs})
+        dcprune.Diagonal(**{**base, **kwargs})
 
 
 def test_bad_problems_raise():
@@ -470,18 +470,18 @@ def test_bad_problems_raise():
     with pytest.raises(ValueError, match="equal length"):
         DiagonalProblem.from_arrays([1.0, 2.0], [1.0], 0.1)
     with pytest.raises(ValueError, match="width"):
-        dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3), width=3)
+        dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3), width=3)
     with pytest.raises(ValueError, match="multiple"):
         spec = dcprune.ArraySpectrum(lam=np.ones(7), beta=np.ones(7))
-        dcprune.Setup(spec, kappa=2, alpha=0.3, n=10)
+        dcprune.Diagonal(spec, kappa=2, alpha=0.3, n=10)
 
 
 def test_infinite_reference_comes_with_a_reason():
-    pred = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=2))
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=2))
     assert math.isinf(pred.reference.best_small_dense)
     assert any(w.startswith("reference.best_small_dense is infinite") for w in pred.warnings)
-    asym = dcprune.predict(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5), width=0.5)
-    assert math.isinf(asym.reference.oracle_retrain) and math.isfinite(asym.risk.oracle_retrain)
+    asym = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.5), width=0.5)
+    assert math.isinf(asym.reference.oracle_retrain) and math.isfinite(asym.risk.oracle_retrain.mean)
     assert any(w.startswith("reference.oracle_retrain is infinite") for w in asym.warnings)
 
 
@@ -491,10 +491,10 @@ def test_spectra_spanning_many_decades_reach_their_limit():
     split the tie rather than stall (it returned 0.5 instead of 0.1157 at L = 1e30)."""
     def scaled(L):
         spec = dcprune.ArraySpectrum(lam=np.array([L, 1.0, 2.0]), beta=np.array([1.0, 1.0, 0.5]))
-        pred = dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.3, n=60))
+        pred = dcprune.predict(dcprune.Diagonal(spec, kappa=2, alpha=0.3, n=60))
         assert pred.converged
         # the dense model estimates the huge coordinates: its risk stays O(1), not O(L)
-        return np.array([pred.risk.dense * L] + [getattr(pred.risk, name) for name in RISK_NAMES[1:]]) / L
+        return np.array([pred.risk.dense.mean * L] + [pred.risk[name].mean for name in RISK_NAMES[1:]]) / L
 
     resolved = scaled(1e12)  # every Gaussian still resolvable: the ordinary path
     for L in (1e16, 1e20, 1e30, 1e100, 1e200):

@@ -1,4 +1,4 @@
-r"""Random features: the equivalent linear Gaussian problem and its predictions (THEORY.md §7).
+r"""Random features: the equivalent linear Gaussian problem and its predictions (docs/theory.rst §7).
 
 Setup (the paper's Definition 2): input :math:`x \sim N(0, I_D)`, a random unit vector
 :math:`\theta`, label :math:`y = (\theta^\top x)^2 + \sigma_e e` (``label_noise`` = σ_e²,
@@ -10,7 +10,7 @@ second moments:
     \Sigma = E[\varphi\varphi^\top],\quad q = E[\varphi y],\quad c_0 = E[y^2] = 3 + \sigma_e^2,
     \quad \beta = \Sigma^{+} q,\quad \sigma^2 = c_0 - \beta^\top\Sigma\beta,
 
-and :mod:`dcprune.covariance` predicts its pruning and retraining (THEORY.md §6).
+and :mod:`dcprune.covariance` predicts its pruning and retraining (docs/theory.rst §6).
 
 Moments. For unit :math:`w, v` with :math:`\rho = w^\top v = \cos\vartheta`, :math:`(w^\top x,
 v^\top x)` is a standard bivariate normal with correlation ρ, so
@@ -24,7 +24,7 @@ of :math:`u = w^\top x`,
 ReLU closed forms (degree-1 arc-cosine kernel; all checked against 10⁶-sample Monte Carlo in
 the tests): :math:`K(\vartheta) = (\sin\vartheta + (\pi-\vartheta)\cos\vartheta)/(2\pi)`,
 :math:`E[\mathrm{ReLU}(u)] = 1/\sqrt{2\pi}`, :math:`E[\mathrm{ReLU}(u)u^2] = 2/\sqrt{2\pi}`, so
-:math:`q_i = (1+\rho_\theta^2)/\sqrt{2\pi}` as THEORY.md §7 states.
+:math:`q_i = (1+\rho_\theta^2)/\sqrt{2\pi}` as docs/theory.rst §7 states.
 
 Other activations (``tanh``, ``erf``, ``sigmoid``, ``abs``, and ReLU again as a check): the
 2-D Gaussian integral in polar coordinates. With :math:`z = r(\cos t, \sin t)`,
@@ -61,9 +61,11 @@ from numpy.polynomial import Chebyshev
 from numpy.polynomial.legendre import leggauss
 from scipy.special import erf, expit
 
-from .checks import shown, whole_number
+from ..checks import ParameterError, check_memory, finite_number, shown, whole_number
+from ..quantities import PREDICTED
+from ..results import Estimate, Risks
+from .base import Family, ModelRow, Theory, check_alpha, check_n
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
-from .predict import RISK_NAMES
 
 __all__ = [
     "ACTIVATIONS",
@@ -78,6 +80,8 @@ __all__ = [
     "equivalent_problem",
     "predict_random_features",
     "sweep_random_features",
+    "RandomFeatures",
+    "RF_PROBLEM",
 ]
 
 ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -205,7 +209,7 @@ def activation_moments(activation="relu") -> tuple[float, float, float]:
 
 def feature_moments(W, theta, activation="relu", *, method: str | None = None):
     r"""Second moments of random features: ``(Σ, q)`` with :math:`\Sigma = E[f(Wx)f(Wx)^\top]`
-    and :math:`q = E[f(Wx)(\theta^\top x)^2]` (THEORY.md §7; rows of ``W`` and θ unit norm).
+    and :math:`q = E[f(Wx)(\theta^\top x)^2]` (docs/theory.rst §7; rows of ``W`` and θ unit norm).
 
     ``method``: ``"closed"`` (ReLU only; the default for ReLU) or ``"quadrature"``.
     """
@@ -233,11 +237,11 @@ def feature_moments(W, theta, activation="relu", *, method: str | None = None):
 
 @dataclass(frozen=True, eq=False)
 class RandomFeaturesProblem:
-    """A random-feature regression and its equivalent LGP (THEORY.md §7).
+    """A random-feature regression and its equivalent LGP (docs/theory.rst §7).
 
     ``W`` (p×D), ``theta`` (D,), ``activation``; the moments ``c0 = E[y²]`` and ``q = E[φy]``
     (what the Monte Carlo's exact risk :math:`c_0 - 2b^\\top q + b^\\top\\Sigma b` needs), and
-    ``problem``, the equivalent :class:`~dcprune.covariance.CovarianceProblem` with
+    ``problem``, the equivalent :class:`~dcprune.families.covariance.CovarianceProblem` with
     :math:`\\Sigma`, :math:`\\beta = \\Sigma^+ q`, :math:`\\sigma^2 = c_0 - \\beta^\\top\\Sigma\\beta`.
     """
 
@@ -267,7 +271,7 @@ def _equivalent(sigma, q, c0):
 
 def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed=0, *,
                        label_noise: float = 0.0) -> RandomFeaturesProblem:
-    r"""The equivalent LGP of ``width_count`` random features of ``input_dim`` inputs (THEORY.md §7).
+    r"""The equivalent LGP of ``width_count`` random features of ``input_dim`` inputs (docs/theory.rst §7).
 
     ``W, θ = draw_features(input_dim, width_count, seed)``; ``activation`` is a name of
     :data:`ACTIVATIONS` (ReLU uses the closed forms) or a vectorized callable that is smooth
@@ -290,10 +294,10 @@ def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed
 class RandomFeaturesPrediction:
     """Risks averaged over ``draws`` feature matrices W (the paper's theory lines).
 
-    ``risk[name] = (mean, se)``: the mean over draws of each draw's estimate, and its standard
+    ``risk[name]`` is an :class:`~dcprune.results.Estimate`: the mean over draws of each draw's estimate, and its standard
     error from the spread across draws (which includes each draw's sampling error); with one
     draw, that draw's own sampling error. ``per_draw`` keeps each draw's
-    :class:`~dcprune.covariance.CovariancePrediction`.
+    :class:`~dcprune.families.covariance.CovariancePrediction`.
     """
 
     input_dim: int
@@ -305,7 +309,7 @@ class RandomFeaturesPrediction:
     seed: int
     zeta: float
     gamma: float
-    risk: dict
+    risk: Risks
     per_draw: tuple[CovariancePrediction, ...] = field(repr=False)
     warnings: tuple[str, ...] = ()
 
@@ -315,17 +319,17 @@ class RandomFeaturesPrediction:
         return all(pr.converged for pr in self.per_draw)
 
 
-def _average(preds: list[CovariancePrediction]) -> dict:
+def _average(preds: list[CovariancePrediction]) -> Risks:
     out = {}
-    for name in RISK_NAMES:
-        means = np.array([pr.risk[name][0] for pr in preds])
+    for name in PREDICTED:
+        means = np.array([pr.risk[name].mean for pr in preds])
         if not np.all(np.isfinite(means)):
-            out[name] = (math.inf, 0.0)
+            out[name] = Estimate(math.inf)
         elif len(preds) == 1:
             out[name] = preds[0].risk[name]
         else:
-            out[name] = (float(means.mean()), float(means.std(ddof=1) / math.sqrt(means.size)))
-    return out
+            out[name] = Estimate(float(means.mean()), float(means.std(ddof=1) / math.sqrt(means.size)))
+    return Risks(out)
 
 
 def _sample_seed(seed, draw, width):
@@ -351,10 +355,10 @@ def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="
     r"""Predicted risks of ``p`` random features fitted on ``n`` samples, pruned to ``s`` (§6–7).
 
     Draw ``k`` of ``draws`` uses ``W, θ`` from ``seed=(seed, k)``; each is solved by
-    :func:`dcprune.covariance.predict_covariance` (``samples`` DC draws, ``retrain_samples``
+    :func:`dcprune.families.covariance.predict_covariance` (``samples`` DC draws, ``retrain_samples``
     supports for retraining) and the risks are averaged over draws. ``finite`` defaults to
     True: a random-feature problem is defined at concrete sizes, and the finite-``n`` form
-    (THEORY.md §2) is the one to compare with Monte Carlo.
+    (docs/theory.rst §2) is the one to compare with Monte Carlo.
 
     Unit-norm rows give every feature the same :math:`\Sigma_{ii} = E f(g)^2`, so the
     predicted Hessian pruning equals magnitude pruning here (the Monte Carlo's empirical
@@ -380,12 +384,13 @@ class RandomFeaturesSweep:
     widths: np.ndarray
     rows: tuple[RandomFeaturesPrediction, ...]
 
-    def column(self, name: str) -> np.ndarray:
+    def mean(self, name: str) -> np.ndarray:
         """Mean risk ``name`` across widths."""
-        return np.array([row.risk[name][0] for row in self.rows])
+        return np.array([row.risk[name].mean for row in self.rows])
 
     def se(self, name: str) -> np.ndarray:
-        return np.array([row.risk[name][1] for row in self.rows])
+        """Its standard error across widths."""
+        return np.array([row.risk[name].se for row in self.rows])
 
 
 def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="relu", draws: int = 5,
@@ -423,3 +428,83 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
     rows = tuple(_summarize(int(input_dim), n, int(p), int(s), activation, draws, seed, preds)
                  for p, preds in zip(widths, per_width))
     return RandomFeaturesSweep(widths, rows)
+
+
+#: The command-line name of the random-feature family.
+RF_PROBLEM = "relu-features"
+
+
+@dataclass(frozen=True)
+class RandomFeatures(Family):
+    """Random-feature regression (docs/theory.rst §7) as a problem: features ``φ(Wx)`` of
+    ``x ~ N(0, I_D)`` with unit-norm rows of ``W``, label ``(θᵀx)² + noise``.
+
+    ``kappa`` is features over samples at full width (``d = round(κ n)`` features), ``alpha``
+    the kept fraction of them (``s = round(α d)``), ``sigma2`` the label noise; the theory is
+    that of the equivalent linear problem, averaged over ``draws`` feature matrices ``W``
+    drawn from ``seed`` (which also seeds the DC sampling).
+    """
+
+    kappa: float
+    alpha: float
+    n: int
+    input_dim: int
+    activation: str = "relu"
+    draws: int = 5
+    sigma2: float = 0.0
+    ridge: float = 0.0
+    seed: int = 0
+
+    name = RF_PROBLEM
+    sampled = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        object.__setattr__(self, "n", check_n(self.n, required=True, family=RF_PROBLEM))
+        object.__setattr__(self, "input_dim", whole_number("input_dim", self.input_dim, 1))
+        object.__setattr__(self, "draws", whole_number("draws", self.draws, 1))
+        object.__setattr__(self, "seed", whole_number("seed", self.seed, 0))
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
+        if self.activation not in ACTIVATIONS:
+            raise ParameterError("activation", f"must be one of {sorted(ACTIVATIONS)}", self.activation)
+
+    @property
+    def d(self) -> int:
+        return max(1, round(self.kappa * self.n))
+
+    @property
+    def s(self) -> int:
+        return max(1, round(self.alpha * self.d))
+
+    def theory(self, counts) -> Theory:
+        counts = np.asarray(counts).astype(int)
+        # The feature Gram matrix and its eigenvectors (p²), the DC draws (2000 × p), W (p × D).
+        p = int(np.max(counts))
+        check_memory(8.0 * (4 * p * p + 2 * 2000 * p + p * self.input_dim),
+                     "reduce --n or --kappa (the random-feature theory stores p × p matrices)")
+        preds = sweep_random_features(self.input_dim, self.n, counts, self.s, self.activation, draws=self.draws,
+                                      seed=self.seed, ridge=self.ridge, label_noise=self.sigma2).rows
+        rows = tuple(ModelRow(width=pr.p / self.n, p=pr.p, zeta=pr.zeta, gamma=pr.gamma, converged=pr.converged,
+                              residual=0.0, risk=pr.risk, detail=pr) for pr in preds)
+        return Theory(rows, None, tuple(dict.fromkeys(w for pr in preds for w in pr.warnings)))
+
+    def header(self) -> dict:
+        return {
+            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+            "problem": {"name": RF_PROBLEM, "input_dim": self.input_dim, "activation": self.activation,
+                        "draws": self.draws, "seed": self.seed, "features": self.d},
+        }
+
+    def title(self) -> list[str]:
+        return [
+            f"# relu-features: input dim {self.input_dim}, {self.activation}, n={self.n}, "
+            f"features={self.d}, s={self.s}, sigma2={self.sigma2:g}, ridge={self.ridge:g}",
+            f"# theory of the equivalent linear problem, averaged over {self.draws} draws of W (seed {self.seed})",
+        ]
+
+    def sampler(self):
+        from ..montecarlo.samplers import random_features_sampler  # Numba loads only when simulating
+
+        return random_features_sampler(self)

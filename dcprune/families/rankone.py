@@ -1,4 +1,4 @@
-r"""Perfectly correlated features (the paper's Lemma 1, THEORY.md §8): exact finite-n risks.
+r"""Perfectly correlated features (the paper's Lemma 1, docs/theory.rst §8): exact finite-n risks.
 
 Model. Every feature is a copy of one Gaussian factor: :math:`x_i = \sqrt{c_i}\,g`,
 :math:`g \sim N(0,1)`, so :math:`\Sigma = \sqrt c\sqrt c^\top` has rank one; the label is
@@ -7,7 +7,7 @@ Only ``a`` is identifiable. Let :math:`C = \sum_i c_i`. For a model ``b`` the ri
 
 .. math:: R(b) = E(y - x^\top b)^2 = \sigma^2 + (a - \sqrt c^\top b)^2 .
 
-Derivation (checked by :func:`simulate_lemma1`, a Monte Carlo of the real min-norm regression).
+Derivation (checked by :func:`simulate_rank_one`, a Monte Carlo of the real min-norm regression).
 
 1. *Dense.* :math:`X = g\sqrt c^\top` (``g`` now the n-vector of factors) has
    :math:`X^+ = \sqrt c\,g^\top / (\|g\|^2 C)`, so :math:`\hat\beta = X^+y = \sqrt c\,\hat a/C`
@@ -39,7 +39,7 @@ Derivation (checked by :func:`simulate_lemma1`, a Monte Carlo of the real min-no
    realization. Fresh data: an independent copy. Both have excess :math:`v_n`. (On a support
    with :math:`\rho_S = 0` the kept features carry nothing: excess :math:`a^2`.)
 
-So THEORY.md §8 is right as stated: dense and retraining (same or fresh data)
+So docs/theory.rst §8 is right as stated: dense and retraining (same or fresh data)
 :math:`\sigma^2/(n-2)`; pruning without retraining :math:`(1-\rho_S)^2a^2 + \rho_S^2\sigma^2/(n-2)`.
 
 Numerics of the Monte Carlo: ``X`` is rank one only up to rounding, so the min-norm fit must cut
@@ -51,30 +51,41 @@ singular values at the usual numerical-rank level (``numpy.linalg.lstsq``'s defa
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import finite_number, whole_number
-from .predict import RISK_NAMES, SAME_DATA_NAMES
+from ..checks import ParameterError, finite_number, whole_number
+from ..quantities import MEASURED
+from ..results import Estimate, Risks, estimate
+from ..rules import top_s
+from .base import Family, ModelRow, Theory
 
-__all__ = ["Lemma1Problem", "Lemma1Risk", "LEMMA1_NAMES", "lemma1_risk", "simulate_lemma1"]
-
-LEMMA1_NAMES = RISK_NAMES + SAME_DATA_NAMES
+__all__ = ["RankOne", "rank_one_risk", "simulate_rank_one", "min_norm"]
 
 
 @dataclass(frozen=True, eq=False)
-class Lemma1Problem:
-    r"""Features :math:`x_i = \sqrt{c_i} g` and label :math:`y = x^\top\beta + \sigma z` (THEORY.md §8).
+class RankOne(Family):
+    r"""Features :math:`x_i = \sqrt{c_i} g` and label :math:`y = x^\top\beta + \sigma z`
+    (docs/theory.rst §8), fitted by min-norm least squares on ``n`` samples and pruned to ``s``.
 
-    ``c`` (p,) finite, ``>= 0``, not all 0; ``beta`` (p,) finite; ``sigma2 >= 0``.
+    ``c`` (p,) finite, ``>= 0``, not all 0; ``beta`` (p,) finite; ``sigma2 >= 0``. The theory is
+    exact (every ``se`` is 0) and covers same-data retraining too; it is the full model's
+    (width ``p/n``): a rank-one model has no nested sub-models to sweep.
     """
 
     c: np.ndarray
     beta: np.ndarray
     sigma2: float
+    n: int
+    s: int
+
+    name = "rank-one"
+    ridge = 0.0
 
     def __post_init__(self):
+        object.__setattr__(self, "n", whole_number("n", self.n, 1))
+        object.__setattr__(self, "s", whole_number("s", self.s, 1))
         c = np.array(self.c, dtype=float, copy=True).ravel()
         beta = np.array(self.beta, dtype=float, copy=True).ravel()
         if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or not np.any(c > 0):
@@ -88,6 +99,45 @@ class Lemma1Problem:
     @property
     def p(self) -> int:
         return self.c.size
+
+    @property
+    def d(self) -> int:
+        return self.c.size
+
+    @property
+    def kappa(self) -> float:
+        return self.c.size / self.n
+
+    @property
+    def alpha(self) -> float:
+        return min(self.s, self.p) / self.p
+
+    @property
+    def rho(self) -> float:
+        """The kept share :math:`\rho_S` of magnitude and Hessian pruning."""
+        return self.share(self.magnitude_set(min(self.s, self.p)))
+
+    @property
+    def rho_oracle(self) -> float:
+        """The kept share of oracle pruning."""
+        return self.share(self.oracle_set(min(self.s, self.p)))
+
+    def theory(self, counts) -> Theory:
+        if np.any(np.asarray(counts) != self.p):
+            raise ParameterError("width", f"must be the full width p/n = {self.kappa:g} for a rank-one problem "
+                                 f"(it has no nested sub-models)", shown_value=f"{np.max(counts) / self.n:g}")
+        risk = rank_one_risk(self)
+        gamma = risk.dense.mean
+        row = ModelRow(width=self.kappa, p=self.p, zeta=0.0, gamma=gamma, converged=True, residual=0.0, risk=risk)
+        return Theory((row,), None, ())
+
+    def header(self) -> dict:
+        return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": 0.0,
+                "problem": {"name": self.name, "features": self.p, "a": self.a}}
+
+    def title(self) -> list[str]:
+        return [f"# rank-one: p={self.p}, n={self.n}, s={self.s}, a={self.a:.4g}, sigma2={self.sigma2:g}",
+                "# exact finite-n risks (docs/theory.rst §8)"]
 
     @property
     def a(self) -> float:
@@ -112,32 +162,6 @@ class Lemma1Problem:
         return float(self.c[np.asarray(support, dtype=int)].sum() / self.c.sum())
 
 
-@dataclass(frozen=True)
-class Lemma1Risk:
-    """Exact expected risks (including σ²) of THEORY.md §8, names as in the Monte Carlo.
-
-    ``*_retrain`` is fresh-data retraining and ``*_retrain_same`` same-data retraining;
-    ``rho`` and ``rho_oracle`` are the kept shares of MP/HP and of the oracle.
-    """
-
-    dense: float
-    magnitude: float
-    hessian: float
-    oracle: float
-    random: float
-    magnitude_retrain: float
-    hessian_retrain: float
-    oracle_retrain: float
-    magnitude_retrain_same: float
-    hessian_retrain_same: float
-    oracle_retrain_same: float
-    rho: float
-    rho_oracle: float
-
-    def to_dict(self) -> dict:
-        return {k: (float(v) if math.isfinite(v) else None) for k, v in asdict(self).items()}
-
-
 def _variance(sigma2: float, n: int) -> float:
     """:math:`E(\\hat a - a)^2 = \\sigma^2 E[1/\\chi^2_n] = \\sigma^2/(n-2)`; infinite for n <= 2."""
     if sigma2 == 0:
@@ -145,22 +169,20 @@ def _variance(sigma2: float, n: int) -> float:
     return sigma2 / (n - 2) if n > 2 else math.inf
 
 
-def lemma1_risk(problem: Lemma1Problem, n: int, s: int) -> Lemma1Risk:
-    r"""Exact finite-``n`` expected risks of dense, pruned and retrained models (THEORY.md §8).
+def rank_one_risk(problem: RankOne) -> Risks:
+    r"""Exact finite-``n`` expected risks of dense, pruned and retrained models (docs/theory.rst §8).
 
     With :math:`v_n = \sigma^2/(n-2)`: dense and every retrained model (same or fresh data)
     :math:`\sigma^2 + v_n`; pruning to the set ``S`` without retraining
     :math:`\sigma^2 + (1-\rho_S)^2a^2 + \rho_S^2 v_n` (derivation in the module docstring).
 
-    >>> pr = Lemma1Problem(c=[4.0, 1.0], beta=[0.5, 0.5], sigma2=0.1)
-    >>> r = lemma1_risk(pr, n=12, s=1)
-    >>> round(r.dense, 6), round(r.magnitude, 6)
+    >>> r = rank_one_risk(RankOne(c=[4.0, 1.0], beta=[0.5, 0.5], sigma2=0.1, n=12, s=1))
+    >>> round(r.dense.mean, 6), round(r.magnitude.mean, 6)
     (0.11, 0.1964)
     """
-    if not isinstance(problem, Lemma1Problem):
-        raise ValueError(f"problem must be a Lemma1Problem, got problem={problem!r}")
-    n = whole_number("n", n, 1)
-    s = whole_number("s", s, 1)
+    if not isinstance(problem, RankOne):
+        raise ParameterError("problem", "must be a RankOne problem", problem)
+    n, s = problem.n, problem.s
     sigma2, a, p = problem.sigma2, problem.a, problem.p
     v = _variance(sigma2, n)
     s = min(s, p)
@@ -183,7 +205,7 @@ def lemma1_risk(problem: Lemma1Problem, n: int, s: int) -> Lemma1Risk:
     second = mean_rho**2 + var_sum / c.sum() ** 2  # E ρ² of a uniform s-subset
     random = sigma2 + (1 - 2 * mean_rho + second) * a * a + (second * v if second > 0 else 0.0)
     dense = sigma2 + v
-    return Lemma1Risk(
+    values = dict(
         dense=dense,
         magnitude=pruned(rho),
         hessian=pruned(rho),
@@ -195,23 +217,19 @@ def lemma1_risk(problem: Lemma1Problem, n: int, s: int) -> Lemma1Risk:
         magnitude_retrain_same=retrained(rho),
         hessian_retrain_same=retrained(rho),
         oracle_retrain_same=retrained(rho_o),
-        rho=rho,
-        rho_oracle=rho_o,
     )
+    return Risks({name: Estimate(float(values[name])) for name in MEASURED})
 
 
-def _min_norm(X, y):
+def min_norm(X, y):
     """Batched min-norm least squares ``X⁺ y`` with ``lstsq``'s rank cut (ε·max(n, p)·s_max)."""
     rcond = np.finfo(float).eps * max(X.shape[-2:])
     return np.einsum("tpn,tn->tp", np.linalg.pinv(X, rcond=rcond), y)
 
 
-def _top(score, s):
-    return np.sort(np.argpartition(-score, s - 1, axis=-1)[:, :s], axis=-1)
-
-
-def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 20000, seed: int = 0) -> dict:
-    r"""Monte Carlo of the real min-norm regressions of THEORY.md §8; ``{name: (mean, se)}``.
+def simulate_rank_one(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> Risks:
+    r"""Monte Carlo of the real min-norm regressions of docs/theory.rst §8: an
+    :class:`~dcprune.results.Estimate` per quantity of :data:`~dcprune.quantities.MEASURED`.
 
     Each trial draws training and fresh samples :math:`(g, z)`, :math:`(g', z')`, fits
     :math:`\hat\beta = X^+y` (SVD with ``lstsq``'s rank cut), prunes it to ``s`` nonzeros by
@@ -219,15 +237,13 @@ def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 200
     (:math:`c_i\beta_i^2`) and a uniform random subset, retrains MP/HP/oracle by min-norm on the
     kept columns with fresh and with the same data, and evaluates every model exactly,
     :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by ``numpy.random.default_rng(seed)``.
-    Names: :data:`LEMMA1_NAMES`.
     """
-    n = whole_number("n", n, 1)
-    s = min(whole_number("s", s, 1), problem.p)
+    n, s = problem.n, min(problem.s, problem.p)
     trials = whole_number("trials", trials, 2)
     rng = np.random.default_rng(whole_number("seed", seed, 0))
     root = np.sqrt(problem.c)
     a, sigma = problem.a, math.sqrt(problem.sigma2)
-    out = {name: np.empty(trials) for name in LEMMA1_NAMES}
+    out = {name: np.empty(trials) for name in MEASURED}
     step = 4096
     for start in range(0, trials, step):
         t = min(step, trials - start)
@@ -239,14 +255,14 @@ def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 200
         def risk(b):
             return problem.sigma2 + (a - b @ root) ** 2
 
-        beta_hat = _min_norm(X, y)
+        beta_hat = min_norm(X, y)
         out["dense"][sl] = risk(beta_hat)
         hdiag = np.einsum("tnp,tnp->tp", X, X) / n
         sets = {
-            "magnitude": _top(np.abs(beta_hat), s),
-            "hessian": _top(hdiag * beta_hat**2, s),
+            "magnitude": top_s(np.abs(beta_hat), s),
+            "hessian": top_s(hdiag * beta_hat**2, s),
             "oracle": np.broadcast_to(problem.oracle_set(s), (t, s)),
-            "random": _top(rng.random((t, problem.p)), s),
+            "random": top_s(rng.random((t, problem.p)), s),
         }
         for rule, idx in sets.items():
             kept = np.zeros_like(beta_hat)
@@ -256,8 +272,8 @@ def simulate_lemma1(problem: Lemma1Problem, n: int, s: int, *, trials: int = 200
                 continue
             for suffix, (XX, yy) in (("", (X2, y2)), ("_same", (X, y))):
                 cols = np.take_along_axis(XX, np.broadcast_to(idx[:, None, :], (t, n, s)), axis=2)
-                b_s = _min_norm(cols, yy)
+                b_s = min_norm(cols, yy)
                 b = np.zeros_like(beta_hat)
                 np.put_along_axis(b, idx, b_s, axis=1)
                 out[f"{rule}_retrain{suffix}"][sl] = risk(b)
-    return {name: (float(v.mean()), float(v.std(ddof=1) / math.sqrt(trials))) for name, v in out.items()}
+    return Risks({name: estimate(v) for name, v in out.items()})

@@ -1,6 +1,6 @@
 """Problem definitions: diagonal linear Gaussian problems and the latent spectra they come from.
 
-A *latent problem* (THEORY.md §5) is a law of ``(Λ, B)`` over ``d`` coordinates sorted by
+A *latent problem* (docs/theory.rst §5) is a law of ``(Λ, B)`` over ``d`` coordinates sorted by
 saliency ``λ β²`` (largest first), with ``β = B / sqrt(d)`` so that the signal energy
 ``βᵀΣβ = E[Λ B²]`` does not depend on ``d``. A model of width ``p`` uses the first ``p``
 coordinates; the rest act as noise. Every spectrum answers one question,
@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import roots_jacobi
 
-from .checks import finite_number, require, shown
+from ..checks import finite_number, require, shown
 
 __all__ = [
     "DiagonalProblem",
@@ -30,11 +29,13 @@ __all__ = [
     "SpikedCovariance",
     "SpikedIdentity",
     "Isotropic",
-    "PowerLaw",
     "ArraySpectrum",
     "load_spectrum",
-    "standard_problem",
-    "PROBLEMS",
+    "MAX_SCALE",
+    "check_layout_size",
+    "overlap",
+    "normalize_signal",
+    "group_atoms",
 ]
 
 # Largest float64 array a layout may allocate: beyond this the caller asked for more than a
@@ -92,7 +93,7 @@ def _validate_spectrum_arrays(lam, beta, source: str):
 # Spectra stay inside 1e±250 so that the squares and sums of the DC (sd² ∝ 1/λ, λβ²,
 # the signal energy) are finite in double precision; the risks scale with the signal, so a
 # problem outside can be rescaled without losing anything.
-_RANGE = 1e250
+MAX_SCALE = 1e250
 
 
 def _check_range(lam, beta, source):
@@ -100,11 +101,11 @@ def _check_range(lam, beta, source):
         energy = lam * np.square(beta)
         total = float(np.sum(energy))
     rescale = "; rescale the features or the labels (risks scale with the signal energy)"
-    if lam.max() > _RANGE or lam.min() < 1.0 / _RANGE:
-        bad = float(lam.max() if lam.max() > _RANGE else lam.min())
+    if lam.max() > MAX_SCALE or lam.min() < 1.0 / MAX_SCALE:
+        bad = float(lam.max() if lam.max() > MAX_SCALE else lam.min())
         raise ValueError(f"{source}: lambda={shown(bad)} is outside [1e-250, 1e250], where the risk's "
                          f"squares overflow double precision" + rescale)
-    if not np.all(np.abs(beta) <= math.sqrt(_RANGE)) or not total <= _RANGE:
+    if not np.all(np.abs(beta) <= math.sqrt(MAX_SCALE)) or not total <= MAX_SCALE:
         raise ValueError(f"{source}: the signal energy sum lambda*beta^2 (or a beta^2) exceeds 1e250, "
                          f"where the risk overflows double precision" + rescale)
 
@@ -205,7 +206,7 @@ class Spectrum:
         """Raise ``ValueError`` if the spectrum cannot be laid out at finite dimension ``d``."""
 
 
-def _overlap(start, stop, lo, hi):
+def overlap(start, stop, lo, hi):
     """Length of ``[start, stop) ∩ [lo, hi)`` with broadcasting."""
     return np.clip(np.minimum(stop, hi) - np.maximum(start, lo), 0.0, None)
 
@@ -224,12 +225,12 @@ class AtomSpectrum(Spectrum):
     def layout(self, d, widths, s, finite):
         lam, big_b, counts = self.atoms(d, finite)
         widths = np.asarray(widths, dtype=float).reshape(-1, 1)
-        _check_layout_size(widths.shape[0] * lam.size)
+        check_layout_size(widths.shape[0] * lam.size)
         stop = np.cumsum(counts)
         start = stop - counts
         beta = big_b / math.sqrt(d)
-        mult = _overlap(start, stop, 0.0, widths)
-        oracle_mult = _overlap(start, stop, 0.0, np.minimum(widths, s))
+        mult = overlap(start, stop, 0.0, widths)
+        oracle_mult = overlap(start, stop, 0.0, np.minimum(widths, s))
         tail = self.tail(d, widths[:, 0], finite)
         tail_s = float(self.tail(d, np.array([s]), finite)[0])
         lam_b = np.broadcast_to(lam, mult.shape)
@@ -250,7 +251,7 @@ class AtomSpectrum(Spectrum):
         return np.concatenate([[0.0], np.cumsum(self.atoms(d, finite)[2])])
 
 
-def _check_layout_size(elements: int) -> None:
+def check_layout_size(elements: int) -> None:
     if elements > MAX_LAYOUT_ELEMENTS:
         raise ValueError(
             f"the problem needs {elements:,} atom evaluations at once "
@@ -266,7 +267,7 @@ def _spike_atoms(spike_fraction, spike, d, finite):
     return np.array([spike_fraction * d, (1.0 - spike_fraction) * d])
 
 
-def _normalize(lam, big_b, counts, d, signal):
+def normalize_signal(lam, big_b, counts, d, signal):
     energy = float(np.sum(counts * lam * big_b**2)) / d
     return big_b * math.sqrt(signal / energy)
 
@@ -295,7 +296,7 @@ class _Spiked(AtomSpectrum):
         lam, big_b = self._lam_b()
         keep = counts > 0  # a finite d may round the spike away
         lam, big_b, counts = lam[keep], big_b[keep], counts[keep]
-        return lam, _normalize(lam, big_b, counts, d, self.signal), counts
+        return lam, normalize_signal(lam, big_b, counts, d, self.signal), counts
 
 
 class SpikedCovariance(_Spiked):
@@ -387,176 +388,6 @@ class ArraySpectrum(AtomSpectrum):
         if finite:
             self.check_finite_size(int(d))
         return self.lam, self.beta, self._counts * (d / self._rows)
-
-
-# Quadrature of the asymptotic power law (see PowerLaw): _PL_PANELS panels graded by factors
-# of _PL_RATIO toward each range's start (down to 4^-23 of the range), _PL_NODES Gauss nodes
-# each. A keep probability can switch at v ∝ (t − B)², arbitrarily close to 0, hence the deep
-# grading. Tested against 4x the nodes and 2x the panels in tests/test_theory.py: 1e-6
-# relative away from the interpolation peak, for exponents up to _PL_EXACT_EXPONENT.
-_PL_NODES = 12
-_PL_PANELS = 24
-_PL_RATIO = 4.0
-# Largest exponent for which that test holds at every width and sparsity tried (a = 0.9
-# reaches 2.5e-3 at p = 2s = 0.02 n): above it predictions carry a warning.
-_PL_EXACT_EXPONENT = 0.8
-
-
-@dataclass(frozen=True)
-class PowerLaw(Spectrum):
-    """Power-law spectrum ``λ_j = (j/d)^(−a)``, ``β ∝ 1``, signal energy ``signal``.
-
-    Finite ``d``: exactly those ``d`` atoms. Asymptotic law: ``Λ = U^(−a)`` with ``U``
-    uniform on (0, 1), which needs ``a < 1`` for finite signal energy; integrals over a range
-    ``u ∈ [u0, u1]`` of coordinate fractions are done in ``v = u^a`` (so ``Λ = 1/v``) by
-    composite Gauss quadrature: the weight ``(1/a) v^(1/a−1)``, not smooth at ``v = 0`` (and
-    singular once multiplied by ``Λ = 1/v``, as every risk term is), is taken exactly by
-    Gauss–Jacobi on the first panel, and ``_PL_PANELS`` equal panels in
-    ``v`` resolve the pruning thresholds. Width and oracle boundaries are panel
-    boundaries, so no quadrature node straddles them.
-    """
-
-    exponent: float = 0.5
-    signal: float = 1.0
-    name = "power-law"
-
-    def __post_init__(self):
-        object.__setattr__(self, "exponent", finite_number("exponent", self.exponent, positive=True))
-        object.__setattr__(self, "signal", finite_number("signal", self.signal, positive=True))
-
-    def params(self):
-        return {"exponent": self.exponent, "signal": self.signal}
-
-    def layout(self, d, widths, s, finite):
-        a = self.exponent
-        widths = np.asarray(widths, dtype=float)
-        if finite:
-            return _FiniteAtoms(*self._finite_atoms(int(d))).layout(d, widths, s, True)
-        self._check_asymptotic()
-        _check_layout_size(widths.size * 4 * _PL_NODES * _PL_PANELS)
-        big_b2 = self.signal * (1.0 - a)  # E[Λ] B² = signal
-        q_p = widths / d
-        q_s = np.minimum(widths, s) / d
-        lam1, w1 = _power_law_panel(0.0, q_s, a)
-        # Away from u = 0 an atom's noise sd is bounded below, so the range the oracle drops
-        # needs only a third of the graded panels.
-        lam2, w2 = _power_law_panel(q_s, q_p, a, panels=_PL_PANELS // 3)
-        lam = np.concatenate([lam1, lam2], axis=1)
-        mult = np.concatenate([w1, w2], axis=1) * d
-        oracle_mult = np.concatenate([w1 * d, np.zeros_like(w2)], axis=1)
-        beta = np.full_like(lam, math.sqrt(big_b2 / d))
-        tail = self.tail(d, widths, False)
-        tail_s = float(self.tail(d, np.array([s]), False)[0])
-        return Layout(lam, beta, mult, oracle_mult, tail, tail_s)
-
-    def tail(self, d, widths, finite):
-        a = self.exponent
-        if finite:
-            return _FiniteAtoms(*self._finite_atoms(int(d))).tail(d, widths, True)
-        self._check_asymptotic()
-        # ∫_q^1 u^(−a) B² du with E[Λ] B² = signal
-        return self.signal * (1.0 - (np.asarray(widths, dtype=float) / d) ** (1.0 - a))
-
-    def warnings(self, finite):
-        if finite or self.exponent <= _PL_EXACT_EXPONENT:
-            return []
-        return [
-            f"power-law exponent {self.exponent:g} > {_PL_EXACT_EXPONENT:g}: the asymptotic quadrature "
-            f"is tested to 1e-6 only up to {_PL_EXACT_EXPONENT:g} (its energy concentrates at Λ → ∞ as "
-            f"the exponent nears 1; errors up to ~3e-3 seen at 0.9 for tiny widths); give --n for the "
-            f"exact finite-size spectrum"
-        ]
-
-    def _check_asymptotic(self):
-        if self.exponent >= 1:
-            raise ValueError(
-                f"exponent must be < 1 for the asymptotic power law (E[Λ] = 1/(1-a) must be "
-                f"finite), got exponent={shown(self.exponent)}; give --n for a finite-size problem"
-            )
-
-    def breakpoints(self, d, finite):
-        return np.arange(int(d) + 1, dtype=float) if finite else None
-
-    def _finite_atoms(self, d):
-        j = np.arange(1, d + 1, dtype=float)
-        lam = (j / d) ** (-self.exponent)
-        return lam, _normalize(lam, np.ones(d), np.ones(d), d, self.signal), np.ones(d)
-
-
-@dataclass(frozen=True)
-class _FiniteAtoms(AtomSpectrum):
-    lam: np.ndarray
-    big_b: np.ndarray
-    counts: np.ndarray
-
-    def atoms(self, d, finite):
-        return self.lam, self.big_b, self.counts
-
-
-def _power_law_panel(u0, u1, a, panels=None):
-    """Quadrature nodes ``Λ`` and weights (in ``u``) for ``u ∈ [u0, u1]``, batched over rows.
-
-    Weights integrate ``∫ g(Λ(u)) du`` with ``Λ = u^(−a)``; in ``v = u^a``,
-    ``du = (1/a) v^(1/a − 1) dv``. A panel starting at ``v = 0`` uses Gauss–Jacobi for that
-    weight; others use Gauss–Legendre times the (smooth there) weight.
-    """
-    u0 = np.broadcast_to(np.asarray(u0, dtype=float), np.shape(u1))
-    u1 = np.asarray(u1, dtype=float)
-    v0, v1 = u0**a, u1**a
-    k = 1.0 / a - 1.0
-    # Panels graded geometrically toward v0: an atom's noise sd is ∝ sqrt(v), so a keep
-    # probability can switch on a scale that shrinks to 0 at v = 0; uniform panels miss it.
-    panels = _PL_PANELS if panels is None else panels
-    grading = np.r_[0.0, _PL_RATIO ** np.arange(1 - panels, 1.0)]
-    edges = v0[:, None] + (v1 - v0)[:, None] * grading
-    xs_l, ws_l = np.polynomial.legendre.leggauss(_PL_NODES)
-    # Risks weight each coordinate by Λ = 1/v, so the first panel's weight is v^(k−1), not
-    # v^k: the Jacobi rule takes (1+x)^(k−1) exactly and each node carries the smooth v back.
-    xs_j, ws_j = roots_jacobi(_PL_NODES, 0.0, k - 1.0)
-    lam_parts, w_parts = [], []
-    for i in range(panels):
-        lo, hi = edges[:, i : i + 1], edges[:, i + 1 : i + 2]
-        half = 0.5 * (hi - lo)
-        if i == 0:
-            # Only exact when the panel starts at v = 0; else Legendre on the smooth weight.
-            at_zero = lo == 0.0
-            v_j = lo + half * (xs_j + 1.0)
-            w_j = ws_j * half**k * v_j / a  # ∫ f v^k dv = half^k Σ ws f(v_j) v_j when lo = 0
-            v_l = lo + half * (xs_l + 1.0)
-            w_l = ws_l * half * v_l**k / a
-            v = np.where(at_zero, v_j, v_l)
-            w = np.where(at_zero, w_j, w_l)
-        else:
-            v = lo + half * (xs_l + 1.0)
-            w = ws_l * half * v**k / a
-        # The panel's mass ∫ du is known exactly; matching it makes Σ m = p to rounding,
-        # which the dense risk needs near the peak, where it divides by 1 − p/n.
-        mass = np.maximum(hi, 0.0) ** (1.0 / a) - np.maximum(lo, 0.0) ** (1.0 / a)
-        total = w.sum(axis=1, keepdims=True)
-        w = np.where(total > 0, w * (mass / np.where(total > 0, total, 1.0)), 0.0)
-        with np.errstate(divide="ignore"):
-            lam_parts.append(np.where(w > 0, 1.0 / v, 1.0))
-        w_parts.append(w)
-    return np.concatenate(lam_parts, axis=1), np.concatenate(w_parts, axis=1)
-
-
-PROBLEMS = {
-    "spiked-covariance": SpikedCovariance,
-    "spiked-identity": SpikedIdentity,
-    "isotropic": Isotropic,
-    "power-law": PowerLaw,
-}
-
-
-def standard_problem(name: str, **params) -> Spectrum:
-    """Build a standard latent problem by name, ignoring parameters that it does not take."""
-    if name not in PROBLEMS:
-        raise ValueError(f"problem must be one of {sorted(PROBLEMS)}, got problem={name!r}")
-    cls = PROBLEMS[name]
-    accepted = {"signal"} | (
-        {"spike_fraction", "spike"} if issubclass(cls, _Spiked) else set()
-    ) | ({"exponent"} if cls is PowerLaw else set())
-    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})
 
 
 def load_spectrum(path, signal: float | None = None) -> ArraySpectrum:

@@ -1,8 +1,8 @@
-r"""Correlated features: the DC for a general covariance Σ, pruning by sampling (THEORY.md §6).
+r"""Correlated features: the DC for a general covariance Σ, pruning by sampling (docs/theory.rst §6).
 
 The DC is rotation invariant, so ζ, γ and the finite-size noise level τ are solved once in the
 eigenbasis :math:`\Sigma = U\,\mathrm{diag}(\lambda)\,U^\top` by the diagonal engine
-(:func:`dcprune.solver.dense_risk`, THEORY.md §2) and rotated back:
+(:func:`dcprune.solver.dense_risk`, docs/theory.rst §2) and rotated back:
 
 .. math::
     \hat\beta \approx N\!\left(\Sigma(\Sigma+\zeta I)^{-1}\beta,\;
@@ -16,7 +16,7 @@ Hessian: largest :math:`\Sigma_{ii}\hat\beta_i^2`; oracle: the fixed top-``s`` o
 :math:`\Sigma_{ii}\beta_i^2`; random: a uniform ``s``-subset) and evaluated exactly,
 :math:`R(b) = \sigma^2 + (b-\beta)^\top\Sigma(b-\beta)`.
 
-Fresh retraining (THEORY.md §4 with correlated features). On a kept support ``S`` the data
+Fresh retraining (docs/theory.rst §4 with correlated features). On a kept support ``S`` the data
 :math:`(x_S, y)` are again a linear Gaussian problem: :math:`x_S \sim N(0, \Sigma_{SS})` and
 :math:`y = x_S^\top\beta_S + e_S` with the best predictor restricted to ``S``,
 :math:`\beta_S = \Sigma_{SS}^{+}\Sigma_{S\cdot}\beta`, and a residual :math:`e_S` independent of
@@ -33,27 +33,27 @@ times ``p``) are treated as exact zeros: min-norm least squares on features conf
 ``r``-dimensional subspace is exactly the ``r``-dimensional regression in that subspace
 (:math:`X = Z\Lambda_r^{1/2}U_r^\top` gives :math:`X^+ y = U_r\Lambda_r^{-1/2}Z^+ y`), so the
 DC is solved on the ``r`` nonzero eigenvalues and β̂ lives in the range of Σ. With a rank-one
-Σ this reproduces the exact finite-``n`` risks of THEORY.md §8 (see :mod:`dcprune.lemma1`).
+Σ this reproduces the exact finite-``n`` risks of docs/theory.rst §8 (see :mod:`dcprune.families.rankone`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from .checks import finite_number, whole_number
-from .predict import RISK_NAMES, _check_n
-from .problems import DiagonalProblem
-from .solver import dense_risk, peak_reason
+from ..checks import finite_number, whole_number
+from ..quantities import PREDICTED
+from ..results import Estimate, Risks, estimate, json_number
+from ..rules import RULES
+from ..solver import check_sample_size, dense_risk, peak_reason
+from .spectra import DiagonalProblem
 
 __all__ = [
     "CovarianceProblem",
     "CovarianceDC",
     "CovariancePrediction",
-    "load_covariance",
     "sweep_covariance",
     "solve_covariance_dc",
     "predict_covariance",
@@ -75,8 +75,6 @@ RANK_RTOL = np.finfo(float).eps
 # negative noise out of an exactly-determined label; anything larger is an input error).
 _NEGATIVE_NOISE_RTOL = 1e-8
 
-_PRUNE_RULES = ("magnitude", "hessian", "oracle", "random")
-_RETRAINED = ("magnitude", "hessian", "oracle")
 # Draws per chunk when sampling: bounds memory at a few (chunk × p) arrays.
 _CHUNK = 512
 # Supports per batched eigendecomposition when retraining: bounds memory at (batch × s × s).
@@ -155,7 +153,7 @@ class CovarianceProblem:
     def from_moments(cls, Sigma, q, c0: float) -> "CovarianceProblem":
         r"""The linear problem with second moments :math:`\Sigma = E[xx^\top]`, :math:`q = E[xy]`,
         :math:`c_0 = E[y^2]`: :math:`\beta = \Sigma^+ q` (the best linear predictor) and
-        :math:`\sigma^2 = c_0 - \beta^\top\Sigma\beta` (THEORY.md §7, and §6 for a kept block)."""
+        :math:`\sigma^2 = c_0 - \beta^\top\Sigma\beta` (docs/theory.rst §7, and §6 for a kept block)."""
         q = np.asarray(q, dtype=float)
         base = cls(Sigma, np.zeros(q.size), 0.0)
         beta = base.pinv_solve(q)
@@ -216,7 +214,7 @@ class CovarianceProblem:
 
 @dataclass(frozen=True, eq=False)
 class CovarianceDC:
-    r"""The DC of a :class:`CovarianceProblem` (THEORY.md §6): β̂ ≈ ``mean + factor @ h``.
+    r"""The DC of a :class:`CovarianceProblem` (docs/theory.rst §6): β̂ ≈ ``mean + factor @ h``.
 
     ``h ~ N(0, I_r)``; ``factor = U_r diag(c_a sqrt(τ/(n λ_a)))`` so that ``factor @ factor.T``
     is :math:`(\tau/n)\Sigma(\Sigma+\zeta I)^{-2}`. ``gamma`` is the dense risk, ``tau`` the
@@ -247,14 +245,14 @@ def _eigen_atoms(lam, rotated_beta, tol):
 
 def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 0.0,
                         finite: bool = False) -> CovarianceDC:
-    """Solve ζ, γ, τ in the eigenbasis of Σ and rotate the DC Gaussian back (THEORY.md §6).
+    """Solve ζ, γ, τ in the eigenbasis of Σ and rotate the DC Gaussian back (docs/theory.rst §6).
 
-    ``finite=True`` uses the finite-``n`` noise level of THEORY.md §2 (ridge-less fits only,
+    ``finite=True`` uses the finite-``n`` noise level of docs/theory.rst §2 (ridge-less fits only,
     like the diagonal path); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
     """
     if not isinstance(problem, CovarianceProblem):
         raise ValueError(f"problem must be a CovarianceProblem, got problem={problem!r}")
-    n = _check_n(n, finite)
+    n = check_sample_size(n, finite)
     ridge = finite_number("ridge", ridge, nonnegative=True)
     vec = problem.eigenvectors
     lam, beta_e, keep = _eigen_atoms(problem.eigenvalues, vec.T @ problem.beta, problem.rank_tol)
@@ -286,7 +284,7 @@ def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 
 
 def retrain_risk(problem: CovarianceProblem, supports, n: float, *, ridge: float = 0.0,
                  finite: bool = False) -> np.ndarray:
-    r"""Fresh-retraining risk on each kept support (THEORY.md §4 with correlated features).
+    r"""Fresh-retraining risk on each kept support (docs/theory.rst §4 with correlated features).
 
     ``supports`` is ``(k, m)`` integer indices (``k`` supports of ``m`` kept columns each).
     For each ``S``: :math:`\Sigma_{SS} = V\mathrm{diag}(\mu)V^\top`, the best restricted
@@ -296,7 +294,7 @@ def retrain_risk(problem: CovarianceProblem, supports, n: float, *, ridge: float
     :func:`dcprune.solver.dense_risk` of the sub-problem (eigenvalues μ, rotated coefficients
     :math:`v_j^\top q_S/\mu_j`). Returns the ``k`` risks.
     """
-    n = _check_n(n, finite)
+    n = check_sample_size(n, finite)
     supports = np.atleast_2d(np.asarray(supports))
     if supports.ndim != 2 or supports.shape[1] == 0 or not np.issubdtype(supports.dtype, np.integer):
         raise ValueError(f"supports must be a (k, m) integer array with m >= 1, got shape {supports.shape}")
@@ -327,10 +325,10 @@ def retrain_risk(problem: CovarianceProblem, supports, n: float, *, ridge: float
 
 @dataclass(frozen=True)
 class CovariancePrediction:
-    """Risks of a correlated-feature problem (THEORY.md §6), estimated by sampling the DC.
+    """Risks of a correlated-feature problem (docs/theory.rst §6), estimated by sampling the DC.
 
-    ``risk[name] = (mean, se)`` for every name of :data:`dcprune.predict.RISK_NAMES`: the
-    mean over ``samples`` draws of the DC Gaussian and its standard error (``dense`` is exact,
+    ``risk[name]`` is an :class:`~dcprune.results.Estimate` for every name of
+    :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian and its standard error (``dense`` is exact,
     se 0; ``*_retrain`` average fresh retraining over the supports of the first
     ``retrain_samples`` draws, oracle's support being fixed). ``warnings`` explains infinite
     values and failed solves.
@@ -346,26 +344,17 @@ class CovariancePrediction:
     samples: int
     retrain_samples: int
     seed: int
-    risk: dict
+    risk: Risks
     warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        def num(x):
-            return float(x) if math.isfinite(x) else None
-
         return {
-            "n": self.n, "s": self.s, "p": self.p, "zeta": self.zeta, "gamma": num(self.gamma),
-            "tau": num(self.tau), "converged": self.converged, "samples": self.samples,
+            "n": self.n, "s": self.s, "p": self.p, "zeta": self.zeta, "gamma": json_number(self.gamma),
+            "tau": json_number(self.tau), "converged": self.converged, "samples": self.samples,
             "retrain_samples": self.retrain_samples, "seed": self.seed,
-            "risk": {k: {"mean": num(m), "se": num(se)} for k, (m, se) in self.risk.items()},
+            "risk": {k: v.to_dict() for k, v in self.risk.items()},
             "warnings": list(self.warnings),
         }
-
-
-def _top_s(score, s):
-    """Indices of the ``s`` largest entries of each row, sorted (ties: arbitrary but fixed)."""
-    idx = np.argpartition(-score, s - 1, axis=-1)[:, :s]
-    return np.sort(idx, axis=-1)
 
 
 def _masked_risk(problem, draws, idx):
@@ -377,7 +366,7 @@ def _masked_risk(problem, draws, idx):
 def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: float = 0.0,
                        finite: bool = False, samples: int = 4000, retrain_samples: int = 64,
                        seed: int = 0) -> CovariancePrediction:
-    r"""Dense, pruned and fresh-retrained risks of a correlated problem (THEORY.md §4, §6).
+    r"""Dense, pruned and fresh-retrained risks of a correlated problem (docs/theory.rst §4, §6).
 
     ``samples`` draws of :math:`\hat\beta` from the DC Gaussian (:func:`solve_covariance_dc`)
     are pruned to ``s`` nonzeros by magnitude, Hessian (score :math:`\Sigma_{ii}\hat\beta_i^2`),
@@ -397,52 +386,47 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     retrain_samples = min(whole_number("retrain_samples", retrain_samples, 2), samples)
     seed = whole_number("seed", seed, 0)
     dc = solve_covariance_dc(problem, n, ridge=ridge, finite=finite)
-    n = _check_n(n, finite)
+    n = check_sample_size(n, finite)
     warnings = [dc.message] if dc.message else []
     p = problem.p
     if s >= p:
-        risk = {name: (dc.gamma, 0.0) for name in RISK_NAMES}
+        risk = Risks({name: Estimate(dc.gamma) for name in PREDICTED})
         return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
                                     retrain_samples, seed, risk, tuple(warnings))
 
     rng = np.random.default_rng(seed)
     diag = np.diag(problem.Sigma)
     oracle_idx = _top_s_stable(diag * problem.beta**2, s)
-    values = {rule: [] for rule in _PRUNE_RULES}
-    supports = {"magnitude": [], "hessian": []}
+    values = {name: [] for name in RULES}
+    supports = {name: [] for name, rule in RULES.items() if rule.retrainable and not rule.fixed_support}
     # At the peak the draws are pure noise of infinite scale: pruned risks are infinite, but
     # the keep rules have the limit of the noise shape alone (mean 0), which retraining needs.
     mean = np.zeros(p) if dc.infinite else dc.mean
     for start in range(0, samples, _CHUNK):
         k = min(_CHUNK, samples - start)
         draws = mean + rng.standard_normal((k, dc.factor.shape[1])) @ dc.factor.T
-        idx = {
-            "magnitude": _top_s(np.abs(draws), s),
-            "hessian": _top_s(diag * draws**2, s),
-            "oracle": np.broadcast_to(oracle_idx, (k, s)),
-            "random": _top_s(rng.random((k, p)), s),
-        }
-        for rule in _PRUNE_RULES:
-            values[rule].append(_masked_risk(problem, draws, idx[rule]))
-        for rule in supports:
-            supports[rule].append(idx[rule][: max(0, retrain_samples - start)])
+        # In RULES order: randomized rules draw from rng after the coefficients, always alike.
+        idx = {name: rule.select(draws, diag, oracle_idx, rng) for name, rule in RULES.items()}
+        for name in RULES:
+            values[name].append(_masked_risk(problem, draws, idx[name]))
+        for name in supports:
+            supports[name].append(idx[name][: max(0, retrain_samples - start)])
 
-    risk = {"dense": (dc.gamma, 0.0)}
-    for rule in _PRUNE_RULES:
-        if dc.infinite:
-            risk[rule] = (math.inf, 0.0)
-        else:
-            risk[rule] = _mean_se(np.concatenate(values[rule]))
-    for rule in _RETRAINED:
-        if rule == "oracle":
-            value = retrain_risk(problem, oracle_idx[None], n, ridge=ridge, finite=finite)[0]
-            risk["oracle_retrain"] = (float(value), 0.0)
+    risk = {"dense": Estimate(dc.gamma)}
+    for name in RULES:
+        risk[name] = Estimate(math.inf) if dc.infinite else estimate(np.concatenate(values[name]))
+    for name, rule in RULES.items():
+        if not rule.retrainable:
             continue
-        kept = np.concatenate(supports[rule])
+        if rule.fixed_support:
+            value = retrain_risk(problem, oracle_idx[None], n, ridge=ridge, finite=finite)[0]
+            risk[f"{name}_retrain"] = Estimate(float(value))
+            continue
+        kept = np.concatenate(supports[name])
         unique, inverse = np.unique(kept, axis=0, return_inverse=True)
         per_support = retrain_risk(problem, unique, n, ridge=ridge, finite=finite)
-        risk[f"{rule}_retrain"] = _mean_se(per_support[np.ravel(inverse)])
-    if any(not math.isfinite(risk[f"{r}_retrain"][0]) for r in _RETRAINED):
+        risk[f"{name}_retrain"] = estimate(per_support[np.ravel(inverse)])
+    if any(not math.isfinite(risk[f"{r}_retrain"].mean) for r, rule in RULES.items() if rule.retrainable):
         warnings.append(
             f"fresh retraining on s = {s} features with n = {n:g} samples sits at the retrained "
             f"model's interpolation peak: infinite risk"
@@ -450,7 +434,7 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     if dc.infinite:
         warnings.append("pruned risks are infinite: a pruned model keeps infinite-variance coordinates")
     return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
-                                retrain_samples, seed, {name: risk[name] for name in RISK_NAMES},
+                                retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
                                 tuple(warnings))
 
 
@@ -459,20 +443,13 @@ def _top_s_stable(score, s):
     return np.sort(np.argsort(-score, kind="stable")[:s])
 
 
-def _mean_se(x):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)):
-        return (math.inf, 0.0)
-    return (float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size)))
-
-
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,
                      finite: bool = True, samples: int = 4000, retrain_samples: int = 64,
                      seed: int = 0) -> tuple[CovariancePrediction, ...]:
     """:func:`predict_covariance` of the models using the first ``p`` features, ``p`` in ``counts``.
 
     The width-``p`` model is ``CovarianceProblem.leading(p)``: the other features act
-    as noise (THEORY.md §6). Each width samples with its own seed derived from ``(seed, p)``, so
+    as noise (docs/theory.rst §6). Each width samples with its own seed derived from ``(seed, p)``, so
     one width's numbers do not depend on which other widths are in the sweep.
     """
     counts = np.asarray(counts)
@@ -485,37 +462,3 @@ def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ri
         out.append(predict_covariance(problem.leading(p), n, s, ridge=ridge, finite=finite, samples=samples,
                                       retrain_samples=retrain_samples, seed=sub_seed))
     return tuple(out)
-
-
-def load_covariance(path, sigma2: float) -> CovarianceProblem:
-    """Read a correlated problem from a ``.npz`` file with arrays ``Sigma`` (d×d) and ``beta`` (d).
-
-    ``sigma2`` is the label noise. The column order is the feature order: a model of width
-    ``p`` uses the first ``p`` columns (:meth:`CovarianceProblem.leading`). Errors name the file.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"covariance file not found: {path}")
-    if path.suffix.lower() != ".npz":
-        raise ValueError(f"{path}: a covariance file is a .npz with arrays Sigma and beta "
-                         f"(numpy.savez(path, Sigma=..., beta=...))")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"Sigma", "beta"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
-                                 f"(has {', '.join(data.files) or 'none'})")
-            sigma, beta = data["Sigma"], data["beta"]
-    except ValueError as exc:
-        if str(exc).startswith(f"{path}:"):
-            raise
-        raise ValueError(f"{path}: not a .npz of numeric arrays Sigma and beta") from None
-    except Exception:  # zipfile and numpy raise several types for a damaged file
-        raise ValueError(f"{path}: not a readable .npz file") from None
-    for name, arr in (("Sigma", sigma), ("beta", beta)):
-        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
-            raise ValueError(f"{path}: {name} must hold real numbers, got dtype {arr.dtype}")
-    try:
-        return CovarianceProblem(sigma, beta, sigma2)
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None

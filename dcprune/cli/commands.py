@@ -1,0 +1,215 @@
+"""The ``dcprune`` commands: thin functions that parse, call the library, and print.
+
+Every command builds its problem with :func:`~dcprune.cli.options.problem_from` and prints
+with :mod:`dcprune.cli.render`; none of them branches on the problem's family.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from ..families.base import MAX_POINTS
+from ..predict import predict, sweep
+from .errors import OneLineErrors
+from .options import is_sampled, problem_from, problem_options
+from .render import emit_prediction, emit_simulation
+
+__all__ = ["main"]
+
+# The full validation grid's default sample (160 distinct configurations).
+_FULL_GRID_SIZE = 160
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dcprune")
+def main():
+    """Exact test-risk predictions for pruned least squares, and their Monte Carlo check.
+
+    κ (--kappa) is the latent dimension over the sample size, d/n; α (--alpha) is the kept
+    fraction of the latent dimension, s = α·d; a model's width is p/n.
+    """
+
+
+@main.command()
+@problem_options
+@click.option("--width", type=float, default=None, help="Model width p/n  [default: kappa, the full latent problem].")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="relu-features: seed of the feature matrices; --covariance: of the DC sampling.")
+def risk(fmt, width, seed, **kwargs):
+    """Predicted risks of one model: dense, pruned (MP, HP, OP, random) and retrained."""
+    emit_prediction(predict(problem_from(kwargs, seed), width), fmt)
+
+
+@main.command()
+@problem_options
+@click.option("--points", type=int, default=None,
+              help="Number of widths  [default: 200; relu-features and --covariance 20: they sample].")
+@click.option("--width-min", type=float, default=None, help="Smallest width p/n  [default: kappa/points].")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Also draw the curve to FILE (.png, .pdf or .svg).")
+@click.option("--retrain", is_flag=True, help="Plot the retrained (+rt) lines too.")
+@click.option("--simulate", "sim_trials", type=int, default=None, metavar="TRIALS",
+              help="Overlay Monte Carlo means ± SE from TRIALS trials (needs --n).")
+@click.option("--sim-points", type=int, default=25, show_default=True, help="Widths simulated with --simulate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
+@click.option("--quiet", is_flag=True, help="Print no table/JSON (with --plot) and no progress bar.")
+def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, **kwargs):
+    """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
+    sampled = is_sampled(kwargs)
+    points = points if points is not None else (20 if sampled else 200)
+    if not 2 <= points <= MAX_POINTS:
+        raise click.UsageError(f"--points must be from 2 to {MAX_POINTS:,} (a readable curve), got {points}")
+    if sim_trials is not None and sim_trials < 2:
+        raise click.UsageError(f"--simulate must be at least 2 trials (a standard error needs two), got {sim_trials}")
+    if sim_points is not None and not 2 <= sim_points <= MAX_POINTS:
+        raise click.UsageError(f"--sim-points must be from 2 to {MAX_POINTS:,}, got {sim_points}")
+    if plot_path is None and (retrain or quiet):
+        raise click.UsageError(f"{'--retrain' if retrain else '--quiet'} changes the plot: give --plot FILE too")
+    if plot_path is not None:
+        from ..plotting import check_plot_path  # matplotlib only when plotting
+
+        check_plot_path(plot_path)  # fail before any computation
+    if sim_trials is not None:
+        if plot_path is None:
+            raise click.UsageError("--simulate overlays Monte Carlo on a plot: give --plot FILE too")
+        if kwargs["n"] is None:
+            raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
+    if sampled and plot_path is not None:
+        raise click.UsageError("--plot draws diagonal problems only; `dcprune figure fig2` / `fig4` draw random "
+                               "features, and --format csv gives any curve's numbers to plot")
+    problem = problem_from(kwargs, seed)
+    result = sweep(problem, points=points, width_min=width_min)
+    simulation = None
+    if sim_trials is not None:
+        from ..montecarlo import simulate as run_simulation
+
+        with LazyProgress(sim_trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+            simulation = run_simulation(problem, points=sim_points, width_min=width_min, trials=sim_trials,
+                                        seed=seed, progress=progress)
+    if plot_path is not None:
+        from ..plotting import plot_curve
+
+        plot_curve(result, plot_path, simulation=simulation, retrain=retrain)
+        if quiet:
+            return
+    emit_prediction(result, fmt)
+
+
+@main.command()
+@click.argument("name")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures", show_default=True,
+              help="Directory for the PNG, PDF and CSV files.")
+@click.option("--quick", is_flag=True, help="Few trials on a coarse grid (a smoke test).")
+@click.option("--no-mc", is_flag=True, help="Theory lines only.")
+def figure(name, out_dir, quick, no_mc):
+    """Regenerate a figure of the paper into --out.
+
+    NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
+    """
+    from ..figures.build import build
+    for path in build(name, out_dir, quick=quick, mc=not no_mc):
+        click.echo(str(path))
+
+
+@main.command()
+@problem_options
+@click.option("--trials", type=int, default=100, show_default=True, help="Independent experiments.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed gives the same numbers.")
+@click.option("--width", type=float, default=None, help="One model of width p/n  [default: kappa].")
+@click.option("--points", type=int, default=None, help="A sweep over the width grid of `dcprune curve --points P`.")
+@click.option("--width-min", type=float, default=None, help="Smallest width of the sweep  [default: kappa/points].")
+@click.option("--threads", type=int, default=None, help="Numba threads  [default: all cores].")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwargs):
+    """Monte Carlo of the real regressions: fit, prune, retrain, exact population risk."""
+    if kwargs["n"] is None:
+        raise click.UsageError("--n is required for simulate")
+    if width is not None and points is not None:
+        raise click.UsageError("give either --width or --points, not both")
+    if threads is not None and threads < 1:
+        raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    problem = problem_from(kwargs, seed)
+    from ..montecarlo import simulate as run_simulation  # Numba compiles only when simulating
+
+    with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+        result = run_simulation(problem, width=width, points=points, width_min=width_min, trials=trials,
+                                seed=seed, threads=threads, progress=progress)
+    emit_simulation(result, fmt, single=points is None)
+
+
+class LazyProgress:
+    """A stderr progress bar that appears only once a run has taken a couple of seconds."""
+
+    def __init__(self, total: int, enabled: bool, after: float = 2.0):
+        self.total, self.enabled, self.after = total, enabled, after
+        self.done = 0
+        self.bar = None
+
+    def __enter__(self):
+        import time
+
+        self.start = time.monotonic()
+        return self if self.enabled else None
+
+    def __call__(self, k: int) -> None:
+        import time
+
+        self.done += k
+        if self.bar is None and time.monotonic() - self.start > self.after:
+            self.bar = click.progressbar(length=self.total, label="trials", file=sys.stderr)
+            self.bar.__enter__()
+            k = self.done
+        if self.bar is not None:
+            self.bar.update(k)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="The small grid CI runs (8 configurations, seconds).")
+@click.option("--size", type=int, default=_FULL_GRID_SIZE, show_default=True,
+              help="Configurations in the full grid.")
+@click.option("--trials", type=int, default=None, help="Trials per configuration  [default: 100, quick 60].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the grid sample and the runs.")
+@click.option("--threshold", type=float, default=4.0, show_default=True, help="Fail when a claimed |z| exceeds it.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="validation/results",
+              show_default=True, help="Directory for report.md, checks.csv and zscores.png.")
+@click.option("--no-plot", is_flag=True, help="Skip the z-score figure.")
+def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
+    """Theory vs Monte Carlo over a grid of problems; non-zero exit if any claimed |z| > threshold."""
+    from pathlib import Path
+
+    from ..validate import grid, validate as run_validation, write_outputs
+
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
+    if quick and size != _FULL_GRID_SIZE:
+        raise click.UsageError("--size sets the full grid; --quick runs its fixed eight configurations")
+    if size < 1:
+        raise click.UsageError(f"--size must be >= 1, got {size}")
+    trials = trials if trials is not None else (60 if quick else 100)
+    if trials < 2:
+        raise click.UsageError(f"--trials must be >= 2 (a standard error needs two), got {trials}")
+    if seed < 0:
+        raise click.UsageError(f"--seed must be >= 0, got {seed}")
+    from ..output import prepare_directory
+
+    configs = grid(quick=quick, size=size, seed=seed)
+    prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
+    with LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
+        checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
+    failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)
+    click.echo(f"{len(configs)} configurations, {sum(c.claimed for c in checks)} claimed checks, "
+               f"{len(failures)} with |z| > {threshold:g}; report: {Path(out_dir) / 'report.md'}")
+    for c in failures:
+        click.echo(f"FAIL {c.config.label()} {c.quantity}: theory {c.theory:.5g}, "
+                   f"MC {c.mean:.5g} ± {c.se:.2g}, z = {c.z:+.2f}", err=True)
+    if failures:
+        raise click.exceptions.Exit(1)
+
+

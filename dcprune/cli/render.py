@@ -1,0 +1,98 @@
+"""Renderers: one per result type, each serving table, CSV and JSON for every family.
+
+Columns and labels come from the quantity registry (:mod:`dcprune.quantities`); a sampled
+theory (``problem.sampled``) adds a ``NAME_se`` column per quantity, a Monte Carlo run always
+does. Warnings go to stderr (as ``warning: ...``) in table and CSV output, into the document
+in JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import click
+
+from ..quantities import BLOCKS, PREDICTED, QUANTITIES
+
+__all__ = ["emit_prediction", "emit_simulation"]
+
+
+def _fmt(x: float, width: int = 8) -> str:
+    if math.isinf(x):
+        return "inf".rjust(width)
+    return f"{x:{width}.4g}"
+
+
+def _pm(mean: float, se: float) -> str:
+    return " " + f"{mean:.4g}±{se:.2g}".rjust(13)
+
+
+def _csv(header, rows) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _json(data) -> str:
+    return json.dumps(data, indent=2, allow_nan=False)
+
+
+def _warn(lines) -> None:
+    for line in lines:
+        click.echo(f"warning: {line}", err=True)
+
+
+def emit_prediction(result, fmt: str) -> None:
+    """Print a :class:`~dcprune.predict.Prediction` or :class:`~dcprune.predict.Sweep`."""
+    if fmt == "json":
+        click.echo(_json(result.to_dict()))
+        return
+    _warn(result.warnings)
+    problem = result.problem
+    if fmt == "csv":
+        se = [f"{k}_se" for k in PREDICTED] if problem.sampled else []
+        rows = [[repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
+                 *(repr(r.risk[k].mean) for k in PREDICTED),
+                 *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ())]
+                for r in result.rows]
+        click.echo(_csv(["width", "p", "zeta", "gamma", "converged", *PREDICTED, *se], rows), nl=False)
+        return
+    lines = problem.title()
+    ref = result.reference
+    if ref is not None:
+        lines.append(
+            f"# reference: best dense p<=n {_fmt(ref.best_small_dense, 0).strip()} (width {ref.best_width:.3g}), "
+            f"oracle+retrain {_fmt(ref.oracle_retrain, 0).strip()}")
+    lines.append(" ".join(c.rjust(7) for c in ["width", "zeta", *(QUANTITIES[k].label for k in PREDICTED)]))
+    for r in result.rows:
+        cells = [f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
+        lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
+    click.echo("\n".join(lines))
+
+
+def emit_simulation(result, fmt: str, single: bool) -> None:
+    """Print a Monte Carlo run (:class:`dcprune.montecarlo.Simulation`): one model when ``single``."""
+    if fmt == "json":
+        click.echo(_json(result.to_dict(single=single)))
+        return
+    _warn(result.warnings)
+    names = result.names
+    if fmt == "csv":
+        rows = [[repr(r.width), r.p, r.flagged, *(repr(x) for q in names for x in (r.risk[q].mean, r.risk[q].se))]
+                for r in result.rows]
+        click.echo(_csv(["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se"))], rows), nl=False)
+        return
+    lines = list(result.title())
+    for block, block_names in BLOCKS:
+        block_names = [k for k in block_names if k in names]
+        lines.append(f"# {block}")
+        lines.append("  width" + "".join(QUANTITIES[k].label.rjust(14) for k in block_names))
+        for r in result.rows:
+            cells = "".join(_pm(r.risk[k].mean, r.risk[k].se) for k in block_names)
+            lines.append(f"{r.width:7.4g}" + cells + (f"  ({r.flagged} flagged)" if r.flagged else ""))
+    click.echo("\n".join(lines))

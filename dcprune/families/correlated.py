@@ -1,0 +1,142 @@
+"""Correlated features as a problem: any Σ and β, with the sampled DC (docs/theory.rst §6).
+
+A :class:`Correlated` problem is a :class:`~dcprune.families.covariance.CovarianceProblem`
+(``Sigma``, ``beta``, ``sigma2``) fitted on ``n`` samples; ``κ = d/n`` follows from Σ. The
+model of width ``p/n`` uses the first ``p`` columns (the best predictor restricted to them,
+the other features acting as noise), so columns should be ordered by priority. Its theory is
+:func:`~dcprune.families.covariance.sweep_covariance`: pruned risks sampled from the DC, with
+standard errors. :func:`load_covariance` reads a problem from a ``.npz`` file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..checks import ParameterError, finite_number, whole_number
+from .base import Family, ModelRow, Theory, check_alpha, check_n
+from .covariance import CovarianceProblem, sweep_covariance
+
+__all__ = ["Correlated", "load_covariance"]
+
+
+@dataclass(frozen=True)
+class Correlated(Family):
+    """A correlated problem fitted on ``n`` samples, pruned to ``s = round(α d)`` weights.
+
+    ``source`` names where Σ came from (a file path, or ``"arrays"``); ``seed`` seeds the DC
+    sampling (each width derives its own stream from it).
+    """
+
+    covariance: CovarianceProblem
+    alpha: float
+    n: int
+    ridge: float = 0.0
+    seed: int = 0
+    source: str = "arrays"
+
+    name = "covariance"
+    sampled = True
+
+    def __post_init__(self):
+        if not isinstance(self.covariance, CovarianceProblem):
+            raise ParameterError("covariance", "must be a CovarianceProblem", self.covariance)
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        object.__setattr__(self, "n", check_n(self.n, required=True, family="a covariance problem"))
+        object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
+        object.__setattr__(self, "seed", whole_number("seed", self.seed, 0))
+
+    @classmethod
+    def from_arrays(cls, Sigma, beta, sigma2: float, *, alpha: float, n: int, ridge: float = 0.0,
+                    seed: int = 0) -> "Correlated":
+        """The problem ``x ~ N(0, Σ)``, ``y = xᵀβ + σ z``."""
+        return cls(CovarianceProblem(Sigma, beta, sigma2), alpha, n, ridge, seed)
+
+    @classmethod
+    def load(cls, path, *, sigma2: float, alpha: float, n: int, ridge: float = 0.0, seed: int = 0,
+             kappa: float | None = None) -> "Correlated":
+        """The problem of a ``.npz`` file (:func:`load_covariance`); ``kappa``, if given, must be ``d/n``."""
+        sigma2 = finite_number("sigma2", sigma2, nonnegative=True)
+        problem = cls(load_covariance(path, sigma2), alpha, n, ridge, seed, str(path))
+        if kappa is not None and round(finite_number("kappa", kappa, positive=True) * problem.n) != problem.d:
+            raise ParameterError("kappa", f"must be d/n = {problem.d / problem.n:g}, since {path} has "
+                                 f"d={problem.d} features (omit it)", kappa)
+        return problem
+
+    @property
+    def sigma2(self) -> float:
+        return self.covariance.sigma2
+
+    @property
+    def kappa(self) -> float:
+        return self.covariance.p / self.n
+
+    @property
+    def d(self) -> int:
+        return self.covariance.p
+
+    @property
+    def s(self) -> int:
+        return max(1, round(self.alpha * self.covariance.p))
+
+    def theory(self, counts) -> Theory:
+        counts = np.asarray(counts).astype(int)
+        preds = sweep_covariance(self.covariance, self.n, counts, self.s, ridge=self.ridge, seed=self.seed)
+        rows = tuple(ModelRow(width=pr.p / self.n, p=pr.p, zeta=pr.zeta, gamma=pr.gamma, converged=pr.converged,
+                              residual=0.0, risk=pr.risk, detail=pr) for pr in preds)
+        return Theory(rows, None, tuple(dict.fromkeys(w for pr in preds for w in pr.warnings)))
+
+    def header(self) -> dict:
+        return {
+            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+            "problem": {"name": "covariance", "file": self.source, "d": self.d, "signal": self.covariance.signal,
+                        "seed": self.seed},
+        }
+
+    def title(self) -> list[str]:
+        return [
+            f"# covariance {self.source}: d={self.d}, n={self.n}, s={self.s}, "
+            f"signal={self.covariance.signal:.4g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}",
+            f"# DC in the eigenbasis; pruned risks sampled (seed {self.seed}); widths use the first p columns",
+        ]
+
+    def sampler(self):
+        from ..montecarlo.samplers import correlated_sampler  # Numba loads only when simulating
+
+        return correlated_sampler(self)
+
+
+def load_covariance(path, sigma2: float) -> CovarianceProblem:
+    """Read a correlated problem from a ``.npz`` file with arrays ``Sigma`` (d×d) and ``beta`` (d).
+
+    ``sigma2`` is the label noise. The column order is the feature order: a model of width
+    ``p`` uses the first ``p`` columns (:meth:`CovarianceProblem.leading`). Errors name the file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"covariance file not found: {path}")
+    if path.suffix.lower() != ".npz":
+        raise ValueError(f"{path}: a covariance file is a .npz with arrays Sigma and beta "
+                         f"(numpy.savez(path, Sigma=..., beta=...))")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            missing = {"Sigma", "beta"} - set(data.files)
+            if missing:
+                raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
+                                 f"(has {', '.join(data.files) or 'none'})")
+            sigma, beta = data["Sigma"], data["beta"]
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}:"):
+            raise
+        raise ValueError(f"{path}: not a .npz of numeric arrays Sigma and beta") from None
+    except Exception:  # zipfile and numpy raise several types for a damaged file
+        raise ValueError(f"{path}: not a readable .npz file") from None
+    for name, arr in (("Sigma", sigma), ("beta", beta)):
+        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+            raise ValueError(f"{path}: {name} must hold real numbers, got dtype {arr.dtype}")
+    try:
+        return CovarianceProblem(sigma, beta, sigma2)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

@@ -1,0 +1,404 @@
+"""Diagonal problems: closed-form DC risks of latent spectra (docs/theory.rst §2–5).
+
+A :class:`Diagonal` problem is a latent spectrum (:mod:`dcprune.families.spectra`) with the
+sizes of an experiment: ``kappa = d/n``, ``alpha = s/d``, the noise ``sigma2``, the sample size
+``n`` (``None``: the ``n → ∞`` limit at these ratios) and the ridge. Its theory composes
+:mod:`dcprune.solver` (ζ, γ) with every rule of :mod:`dcprune.rules` through the closed forms
+of :mod:`dcprune.pruning`, batched over the models of a sweep. Sizes: with ``n`` given, the
+latent dimension is ``d = round(κ n)``, the target ``s = round(α d)`` and a width ``W`` means
+``p = round(W n)`` coordinates; without ``n`` the same ratios are used at the scale ``n = 1``,
+where counts are real numbers.
+
+Explicit atoms (a :class:`~dcprune.families.spectra.DiagonalProblem`) are served by
+:func:`solve_dc` (the DC itself) and :func:`predict_problem` (its risks).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from ..checks import ParameterError, finite_number
+from ..pruning import prune, retrain
+from ..quantities import PREDICTED
+from ..results import Estimate, Risks, json_number
+from ..rules import RULES
+from ..solver import check_sample_size, dense_risk, peak_reason
+from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n
+from .powerlaw import PowerLaw
+from .spectra import (
+    MAX_SCALE,
+    DiagonalProblem,
+    Isotropic,
+    Layout,
+    Spectrum,
+    SpikedCovariance,
+    SpikedIdentity,
+    check_layout_size,
+    overlap,
+)
+
+__all__ = ["Diagonal", "DCSolution", "solve_dc", "predict_problem", "PROBLEMS", "standard_problem"]
+
+# Atom evaluations per vectorized chunk of a sweep: large enough to amortize NumPy's call
+# overhead, small enough (16 MB per array) to stay in cache-friendly memory.
+_CHUNK_ELEMENTS = 2_000_000
+
+# Limits of what double precision resolves: latent ratio and coordinate counts (noise and
+# ridge share the spectra's bound, MAX_SCALE).
+_MAX_KAPPA = 1e12
+_MAX_COUNT = 1e15
+
+
+@dataclass(frozen=True)
+class Diagonal(Family):
+    """A diagonal problem: a latent spectrum and the sizes of an experiment on it (docs/theory.rst §5).
+
+    ``kappa = d/n`` (latent dimension over samples), ``alpha = s/d`` (kept nonzeros over the
+    latent dimension), ``sigma2`` the label noise, ``n`` the sample size (``None`` for the
+    asymptotic limit) and ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
+    """
+
+    spectrum: Spectrum
+    kappa: float
+    alpha: float
+    sigma2: float = 0.1
+    n: int | None = None
+    ridge: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.spectrum, Spectrum):
+            raise ParameterError("spectrum", "must be a dcprune Spectrum", self.spectrum)
+        object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
+        object.__setattr__(self, "alpha", check_alpha(self.alpha))
+        if self.kappa > _MAX_KAPPA:
+            raise ParameterError("kappa", f"must be at most {_MAX_KAPPA:g} (d/n beyond it is not resolved in "
+                                 f"double precision)", self.kappa)
+        object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
+        object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
+        for name in ("sigma2", "ridge"):
+            if getattr(self, name) > MAX_SCALE:
+                raise ParameterError(name, f"must be at most {MAX_SCALE:g} (the risk's squares overflow double "
+                                     f"precision beyond it; rescale the labels)", getattr(self, name))
+        object.__setattr__(self, "n", check_n(self.n, required=False, family=self.name))
+        if self.n is not None:
+            if self.kappa * self.n > _MAX_COUNT:
+                raise ParameterError("kappa*n", f"must be at most {_MAX_COUNT:g} coordinates (counts beyond it are "
+                                     f"not exact in double precision)", shown_value=f"{self.kappa * self.n:g}")
+            if self.d < 1:
+                raise ParameterError("kappa*n", "must be at least 1 coordinate",
+                                     shown_value=f"{self.kappa * self.n:g}")
+            self.spectrum.check_finite_size(self.d)
+
+    @property
+    def d(self) -> float:
+        return int(round(self.kappa * self.n)) if self.finite else self.kappa
+
+    @property
+    def s(self) -> float:
+        return max(1, int(round(self.alpha * self.d))) if self.finite else self.alpha * self.kappa
+
+    @property
+    def name(self) -> str:
+        return self.spectrum.name
+
+    def header(self) -> dict:
+        return {
+            "kappa": self.kappa,
+            "alpha": self.alpha,
+            "n": self.n,
+            "sigma2": self.sigma2,
+            "ridge": self.ridge,
+            "problem": self.spectrum.describe(),
+            "d": self.d,
+        }
+
+    def title(self) -> list[str]:
+        problem = self.spectrum.describe()
+        params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in problem.items()
+                           if k != "name")
+        size = f"n={self.n}, d={self.d}, s={self.s:g}" if self.finite else f"asymptotic, s/n={self.s:g}"
+        return [f"# {problem['name']} ({params})",
+                f"# kappa={self.kappa:g}, alpha={self.alpha:g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}, {size}"]
+
+    def theory(self, counts) -> Theory:
+        """Closed-form risks of the models of sizes ``counts`` (docs/theory.rst §2–5)."""
+        counts = np.asarray(counts, dtype=float)
+        values = _sweep(self, counts)
+        ref = _reference(self)
+        rows = tuple(
+            ModelRow(
+                width=float(counts[i] / self.scale),
+                p=float(counts[i]),
+                zeta=float(values["zeta"][i]),
+                gamma=float(values["dense"][i]),
+                converged=bool(values["converged"][i]),
+                residual=float(values["residual"][i]),
+                risk=_risks(values, i),
+            )
+            for i in range(counts.size)
+        )
+        return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
+
+    def sampler(self):
+        from ..montecarlo.samplers import diagonal_sampler  # Numba loads only when simulating
+
+        return diagonal_sampler(self)
+
+
+@dataclass(frozen=True)
+class DCSolution:
+    """The DC of one diagonal problem (docs/theory.rst §2): ζ, γ and the per-atom Gaussians.
+
+    ``mean[a]`` and ``sd[a]`` describe ``β̂_i ~ N(mean, sd²)`` for the coordinates of atom
+    ``a``; ``gamma`` is the dense risk (γ, or γ_n at finite size) and ``tau`` the noise level
+    behind ``sd``. ``message`` says why a risk is infinite or a solve failed.
+    """
+
+    zeta: float
+    gamma: float
+    tau: float
+    converged: bool
+    residual: float
+    mean: np.ndarray = field(repr=False)
+    sd: np.ndarray = field(repr=False)
+    message: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "zeta": self.zeta,
+            "gamma": json_number(self.gamma),
+            "tau": json_number(self.tau),
+            "converged": self.converged,
+            "residual": self.residual,
+            "message": self.message,
+        }
+
+
+def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool) -> dict:
+    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape ``(batch,)``."""
+    lam, beta, mult = layout.lam, layout.beta, layout.mult
+    sigma2_eff = sigma2 + layout.tail
+    dense = dense_risk(lam, beta, mult, sigma2_eff, n, ridge=ridge, finite=finite)
+    out = {"dense": dense.gamma, "zeta": dense.zeta}
+    converged = dense.converged.copy()
+    residual = dense.residual.copy()
+    for rule in RULES.values():
+        pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense)
+        out[rule.name] = pruned.risk
+        converged &= pruned.converged
+        if rule.retrainable:
+            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite)
+            out[f"{rule.name}_retrain"] = fresh.gamma
+            converged &= fresh.converged
+            residual = np.maximum(residual, fresh.residual)
+    out["converged"] = converged
+    out["residual"] = residual
+    return out
+
+
+def _chunks(setup: Diagonal, counts: np.ndarray):
+    """Layouts of the models of sizes ``counts``, in memory-bounded chunks."""
+    first = setup.spectrum.layout(setup.d, counts[:1], setup.s, setup.finite)
+    yield first
+    step = max(1, _CHUNK_ELEMENTS // max(first.lam.shape[-1], 1))
+    for start in range(1, len(counts), step):
+        yield setup.spectrum.layout(setup.d, counts[start : start + step], setup.s, setup.finite)
+
+
+def _sweep(setup: Diagonal, counts: np.ndarray) -> dict:
+    """:func:`_evaluate` over model sizes ``counts``."""
+    parts = [
+        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite)
+        for layout in _chunks(setup, counts)
+    ]
+    return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+
+
+def _dense(setup: Diagonal, counts: np.ndarray) -> np.ndarray:
+    """Dense risks only, for the reference line."""
+    return np.concatenate([
+        dense_risk(lay.lam, lay.beta, lay.mult, setup.sigma2 + lay.tail, setup.scale,
+                   ridge=setup.ridge, finite=setup.finite).gamma
+        for lay in _chunks(setup, counts)
+    ])
+
+
+def _reference(setup: Diagonal) -> Reference:
+    """Best dense model over widths ``p <= n``, and oracle + retraining (docs/theory.rst §4)."""
+    n, d, spec = setup.scale, setup.d, setup.spectrum
+    oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    top = min(d, n)
+    if setup.ridge == 0:
+        # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).
+        def risk(p):
+            factor = (n - 1) / (n - p - 1) if setup.finite else 1.0 / (1.0 - p / n)
+            return (setup.sigma2 + spec.tail(d, p, setup.finite)) * factor
+
+        # Within an atom σ_eff²(p) = a − b·p is linear, and d/dp (a − b·p)/(m − p) has the
+        # constant sign of a − b·m, so the risk is monotone there and its minimum sits on an
+        # atom edge: only edges need evaluating, however large n is.
+        if setup.finite:
+            last = min(d, n - 2)
+            edges = spec.breakpoints(d, True)
+            inner = edges[(edges > 1) & (edges < last)]
+            candidates = np.union1d(inner, [1.0, last]) if last >= 1 else np.empty(0)
+        else:
+            # Smooth spectra are searched on a grid, then refined.
+            grid = np.linspace(0.0, top, 2049)[1:]
+            edges = spec.breakpoints(d, False)
+            candidates = grid if edges is None else np.union1d(grid, edges[(edges > 0) & (edges <= top)])
+            candidates = candidates[candidates < n]
+    else:
+        candidates = np.unique(np.linspace(0.0, top, 257)[1:])
+        if setup.finite:
+            candidates = np.unique(np.clip(np.round(candidates), 1, top))
+
+        def risk(p):
+            return _dense(setup, np.asarray(p, dtype=float))
+
+    if candidates.size == 0:  # n so small that no model with p < n − 1 exists
+        return Reference(math.inf, math.nan, float(oracle))
+    values = risk(candidates)
+    best = int(np.nanargmin(values))
+    p_best, r_best = float(candidates[best]), float(values[best])
+    if setup.ridge == 0 and not setup.finite and spec.breakpoints(d, False) is None:
+        from scipy.optimize import minimize_scalar  # only smooth spectra need it; keeps import fast
+
+        lo = candidates[max(best - 1, 0)]
+        hi = candidates[min(best + 1, candidates.size - 1)]
+        res = minimize_scalar(lambda p: float(risk(np.array([p]))[0]), bounds=(lo, hi), method="bounded",
+                              options={"xatol": 1e-12 * top})
+        if res.fun < r_best:
+            p_best, r_best = float(res.x), float(res.fun)
+    return Reference(r_best, p_best / n, float(oracle))
+
+
+def _risks(values: dict, i: int) -> Risks:
+    return Risks({name: Estimate(float(values[name][i])) for name in PREDICTED})
+
+
+def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
+    """One line per kind of infinite value or failed solve, naming the widths."""
+    n = setup.scale
+    out = list(setup.spectrum.warnings(setup.finite))
+    if setup.finite and round(setup.alpha * setup.d) < 1:
+        out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
+                   f"smallest pruned model)")
+    if setup.finite and setup.ridge > 0:
+        out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
+                   "finite-n factor (docs/theory.rst §2) exists for ridge-less least squares only")
+
+    def where(mask):
+        ws = counts[mask] / n
+        shown = ", ".join(f"{w:g}" for w in ws[:5])
+        return f"width {shown}" + (f" and {ws.size - 5} more" if ws.size > 5 else "")
+
+    dense_inf = ~np.isfinite(values["dense"])
+    if dense_inf.any():
+        p = counts[dense_inf][0]
+        out.append(f"risk.dense is infinite at {where(dense_inf)}: {peak_reason(p, n, setup.finite)}")
+        pruned = [r for r in RULES if (~np.isfinite(values[r]) & dense_inf).any()]
+        if pruned:
+            out.append(
+                f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "
+                f"the infinite-variance coordinates of the dense model at the peak"
+            )
+    sizes = (f"s = {setup.s:g} features with n = {n:g} samples" if setup.finite
+             else f"s/n = {setup.s:g} (as many kept features as samples)")
+    for rule in (r.name for r in RULES.values() if r.retrainable):
+        bad = ~np.isfinite(values[f"{rule}_retrain"])
+        if bad.any():
+            out.append(
+                f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
+                f"sits at the retrained model's interpolation peak"
+            )
+    if not math.isfinite(ref.best_small_dense):
+        out.append(
+            f"reference.best_small_dense is infinite: at n = {n:g} no width has finite risk "
+            f"(finite-n least squares needs 1 <= p <= n - 2)"
+            if setup.finite else "reference.best_small_dense is infinite: no width p < n has finite risk"
+        )
+    if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
+        out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
+                   f"model's interpolation peak")
+    failed = ~values["converged"]
+    if failed.any():
+        out.append(
+            f"a root solve did not converge at {where(failed)} "
+            f"(largest relative residual {np.nanmax(values['residual'][failed]):.2e}); treat those "
+            f"values with care"
+        )
+    return out
+
+
+def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:
+    stop = np.cumsum(problem.mult)
+    start = stop - problem.mult
+    oracle = overlap(start, stop, 0.0, s)
+    return Layout(problem.lam[None], problem.beta[None], problem.mult[None], oracle[None], np.zeros(1), 0.0)
+
+
+def solve_dc(problem: DiagonalProblem, n: float, *, ridge: float = 0.0, finite: bool = False) -> DCSolution:
+    """The DC of a diagonal problem fitted on ``n`` samples (docs/theory.rst §2).
+
+    ``finite=True`` applies the finite-``n`` noise level of §2 (ridge-less fits only).
+    Real multiplicities and ``n`` describe the asymptotic law at that scale.
+    """
+    n = check_sample_size(n, finite)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
+    check_layout_size(problem.lam.size)
+    dense = dense_risk(problem.lam[None], problem.beta[None], problem.mult[None], problem.sigma2, n,
+                       ridge=ridge, finite=finite)
+    tau = float(dense.tau[0])
+    c = dense.shrink[0]
+    message = peak_reason(problem.p, n, finite) if dense.infinite[0] else ""
+    if not dense.converged[0]:
+        message = f"ζ did not converge (relative residual {dense.residual[0]:.2e})"
+    with np.errstate(invalid="ignore"):
+        sd = c * np.sqrt(tau / (n * problem.lam))
+    return DCSolution(
+        zeta=float(dense.zeta[0]),
+        gamma=float(dense.gamma[0]),
+        tau=tau,
+        converged=bool(dense.converged[0]),
+        residual=float(dense.residual[0]),
+        mean=c * problem.beta,
+        sd=sd,
+        message=message,
+    )
+
+
+def predict_problem(problem: DiagonalProblem, n: float, s: float, *, ridge: float = 0.0,
+                    finite: bool = False) -> Risks:
+    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a model using all coordinates of ``problem``.
+
+    ``s`` is the number of nonzeros kept; the oracle keeps the ``s`` most salient
+    coordinates (the atoms are sorted by saliency).
+    """
+    n = check_sample_size(n, finite)
+    s = finite_number("s", s, positive=True)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
+    check_layout_size(problem.lam.size)
+    values = _evaluate(_problem_layout(problem, s), problem.sigma2, s, n, ridge, finite)
+    return _risks(values, 0)
+
+
+#: The standard latent spectra by their command-line names.
+PROBLEMS = {
+    "spiked-covariance": SpikedCovariance,
+    "spiked-identity": SpikedIdentity,
+    "isotropic": Isotropic,
+    "power-law": PowerLaw,
+}
+
+
+def standard_problem(name: str, **params) -> Spectrum:
+    """Build a standard latent spectrum by name, ignoring ``None`` and parameters it does not take."""
+    if name not in PROBLEMS:
+        raise ParameterError("problem", f"must be one of {sorted(PROBLEMS)}", name)
+    cls = PROBLEMS[name]
+    accepted = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in params.items() if k in accepted and v is not None})

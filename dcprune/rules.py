@@ -1,0 +1,130 @@
+r"""Pruning rules: named maps from trained coefficients to the ``s`` of them that are kept.
+
+A rule is one object with two faces, so that every problem family can apply it without
+knowing which rule it is (docs/theory.rst §3):
+
+- :meth:`Rule.keep_atoms`, the closed form for diagonal problems: given the DC's per-atom
+  Gaussians :math:`\hat\beta_a \sim N(\mu_a, sd_a^2)` (a :class:`dcprune.pruning.AtomLaw`), the probability
+  :math:`\pi_a` that a coordinate of atom ``a`` is kept and the loss
+  :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` of a kept one;
+- :meth:`Rule.select`, on sampled coefficients (the sampled DC of correlated features and
+  random features): the indices of the ``s`` coefficients each draw keeps.
+
+The rules of the paper: magnitude (largest :math:`|\hat\beta_i|`), Hessian (largest
+:math:`\Sigma_{ii}\hat\beta_i^2`), oracle (the ``s`` most salient latent coordinates, a fixed
+support) and random (a uniform ``s``-subset). :data:`RULES` lists them in output order; a new
+rule is a new :class:`Rule` added there, and every family, output and command picks it up.
+
+>>> from dcprune.rules import RULES
+>>> [rule.label for rule in RULES.values()]
+['MP', 'HP', 'OP', 'random']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .pruning import AtomLaw, fill_by_score, threshold_keep
+
+__all__ = ["Rule", "ThresholdRule", "OracleRule", "RandomRule", "RULES", "top_s"]
+
+
+def top_s(score, s):
+    """Indices of the ``s`` largest entries of each row, sorted (ties: arbitrary but fixed)."""
+    idx = np.argpartition(-score, s - 1, axis=-1)[:, :s]
+    return np.sort(idx, axis=-1)
+
+
+class Rule:
+    """A pruning rule: ``name`` (the quantity's key), ``label`` (tables), ``retrainable``."""
+
+    name: str
+    label: str
+    retrainable: bool = True
+    #: Whether the kept support is fixed in advance (the same for every fit, like the oracle's).
+    fixed_support: bool = False
+
+    def keep_atoms(self, law: AtomLaw):
+        """``(keep, kept_loss, converged)``: per-atom keep fraction, loss of a kept coordinate
+        given that it is kept (``None``: the unconditional ``(μ−β)² + sd²``), per-model flag."""
+        raise NotImplementedError
+
+    def select(self, draws, diag, oracle_idx, rng):
+        """Kept indices ``(k, s)`` of ``k`` coefficient draws ``(k, p)``; ``diag`` is
+        :math:`\\Sigma_{ii}`, ``oracle_idx`` the oracle's fixed support, ``rng`` a NumPy
+        generator (used by randomized rules only, in :data:`RULES` order)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<rule {self.name}>"
+
+
+class ThresholdRule(Rule):
+    r"""Keep the ``s`` largest scores :math:`|\hat\beta_i| / w_i`: magnitude (``w = 1``) or
+    Hessian (:math:`w = 1/\sqrt{\lambda_i}`, i.e. score :math:`\lambda_i\hat\beta_i^2`).
+
+    Closed form: the threshold ``t`` solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s`
+    (:func:`dcprune.pruning.threshold_keep`); a noiseless fit (τ = 0) keeps atoms by score
+    with a fractional boundary atom.
+    """
+
+    def __init__(self, name: str, label: str, hessian: bool):
+        self.name, self.label, self.hessian = name, label, hessian
+
+    def weight(self, lam):
+        return 1.0 / np.sqrt(lam) if self.hessian else np.ones_like(lam)
+
+    def keep_atoms(self, law: AtomLaw):
+        w = np.broadcast_to(self.weight(law.lam), law.mult.shape)
+        keep = np.ones_like(law.mult)
+        kept_loss = (law.mu - law.beta) ** 2 + law.sd**2
+        converged = np.ones(law.mult.shape[:-1], dtype=bool)
+        noisy = law.prunes & (law.tau > 0)
+        if noisy.any():
+            mu = np.where(law.peak[:, None], 0.0, law.mu)[noisy]
+            sd = np.where(law.peak[:, None], law.sd_unit, law.sd)[noisy]
+            keep[noisy], kept_loss[noisy], converged[noisy] = threshold_keep(
+                mu, sd, law.beta[noisy], w[noisy], law.mult[noisy], law.s)
+        exact = law.prunes & (law.tau == 0)
+        if exact.any():
+            keep[exact] = fill_by_score(np.abs(law.mu[exact]) / w[exact], law.mult[exact], law.s)
+        return keep, kept_loss, converged
+
+    def select(self, draws, diag, oracle_idx, rng):
+        s = oracle_idx.size
+        return top_s(diag * draws**2 if self.hessian else np.abs(draws), s)
+
+
+class OracleRule(Rule):
+    """Keep the ``s`` most salient latent coordinates (:math:`\\Sigma_{ii}\\beta_i^2`), whatever the data."""
+
+    name, label, fixed_support = "oracle", "OP", True
+
+    def keep_atoms(self, law: AtomLaw):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            keep = np.where(law.mult > 0, law.oracle_mult / np.where(law.mult > 0, law.mult, 1.0), 1.0)
+        return keep, None, np.ones(law.mult.shape[:-1], dtype=bool)
+
+    def select(self, draws, diag, oracle_idx, rng):
+        return np.broadcast_to(oracle_idx, (draws.shape[0], oracle_idx.size))
+
+
+class RandomRule(Rule):
+    """Keep a uniformly random ``s``-subset (each coordinate with probability ``s/p``)."""
+
+    name, label, retrainable = "random", "random", False
+
+    def keep_atoms(self, law: AtomLaw):
+        keep = np.ones_like(law.mult) * np.where(law.prunes, law.s / np.maximum(law.p, 1e-300), 1.0)[:, None]
+        return keep, None, np.ones(law.mult.shape[:-1], dtype=bool)
+
+    def select(self, draws, diag, oracle_idx, rng):
+        return top_s(rng.random(draws.shape), oracle_idx.size)
+
+
+#: The pruning rules in output order.
+RULES: dict[str, Rule] = {
+    rule.name: rule
+    for rule in (ThresholdRule("magnitude", "MP", hessian=False), ThresholdRule("hessian", "HP", hessian=True),
+                 OracleRule(), RandomRule())
+}

@@ -1,6 +1,6 @@
 r"""Exact symbolic special cases of the distributional characterization (sympy).
 
-See THEORY.md §2.  In the asymptotic normalized form (``p/n → κ`` and the joint law of
+See docs/theory.rst §2.  In the asymptotic normalized form (``p/n → κ`` and the joint law of
 ``(Λ, B)``, with ``E[Λ B²]`` the signal energy) the effective regularization ``ζ`` of the
 min-norm least-squares estimator solves
 
@@ -74,7 +74,7 @@ class NumericSolution(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class ExactSolution:
-    r"""Exact ``ζ``, ``γ`` and dense risk as sympy expressions (THEORY.md §2).
+    r"""Exact ``ζ``, ``γ`` and dense risk as sympy expressions (docs/theory.rst §2).
 
     ``zeta`` is the effective regularization, ``gamma`` the risk parameter and ``risk`` the
     dense model's expected test risk :math:`\mathbb{E}(y - x^\top\hat\beta)^2`.  In the
@@ -286,7 +286,7 @@ def _tidy(expr: sympy.Expr, collect: Sequence[sympy.Expr] = ()) -> sympy.Expr:
 def isotropic(
     kappa: Any, sigma2: Any, signal: Any = 1, *, regime: str | None = None
 ) -> ExactSolution:
-    r"""Isotropic features, :math:`\Lambda \equiv 1`, :math:`B^2 = r^2` (``signal``); THEORY.md §2.
+    r"""Isotropic features, :math:`\Lambda \equiv 1`, :math:`B^2 = r^2` (``signal``); docs/theory.rst §2.
 
     The ζ equation :math:`\kappa/(1+\zeta) = 1` gives
 
@@ -325,7 +325,7 @@ def isotropic(
 def isotropic_finite(
     n: Any, p: Any, sigma2: Any, signal: Any = 1, *, regime: str | None = None
 ) -> ExactSolution:
-    r"""Exact finite-size dense risk for :math:`\Sigma = I`, :math:`\|\beta\|^2 = r^2`; THEORY.md §2.
+    r"""Exact finite-size dense risk for :math:`\Sigma = I`, :math:`\|\beta\|^2 = r^2`; docs/theory.rst §2.
 
     Min-norm least squares on ``n`` Gaussian samples with ``p`` features:
 
@@ -341,7 +341,7 @@ def isotropic_finite(
     :math:`r^2(1-n/p)` for ``p = n + 1``.
 
     ``zeta`` is the finite-size atom-form ζ, :math:`p/(1+\zeta) = n`, i.e. ``p/n - 1`` for
-    ``p > n`` and ``0`` otherwise; ``gamma`` is THEORY.md's finite-size :math:`\gamma_n`,
+    ``p > n`` and ``0`` otherwise; ``gamma`` is the theory page's (docs/theory.rst) finite-size :math:`\gamma_n`,
     which is exact here, so ``gamma == risk``.  ``regime`` chooses the branch
     (``"over"``: ``p > n + 1``, ``"under"``: ``p < n - 1``) when ``n``, ``p`` are symbols.
     """
@@ -420,7 +420,7 @@ def polynomial(
     lams: Sequence[Any],
     zeta: sympy.Symbol = ZETA,
 ) -> sympy.Poly:
-    r"""Polynomial in ζ whose unique positive root is ζ for a finite-atom law; THEORY.md §2.
+    r"""Polynomial in ζ whose unique positive root is ζ for a finite-atom law; docs/theory.rst §2.
 
     For :math:`P(\Lambda = \lambda_a) = w_a` (:math:`\sum_a w_a = 1`) the ζ equation
     :math:`\kappa \sum_a w_a \lambda_a/(\lambda_a + \zeta) = 1`, multiplied by
@@ -485,7 +485,7 @@ def two_atom(
     regime: str | None = None,
 ) -> ExactSolution:
     r"""Two-atom law: :math:`(\Lambda, B) = (\lambda_1, b_1)` w.p. ``weight``, else
-    :math:`(\lambda_2, b_2)`; THEORY.md §2.
+    :math:`(\lambda_2, b_2)`; docs/theory.rst §2.
 
     With :math:`w` = ``weight`` and :math:`\bar\lambda = w\lambda_1 + (1-w)\lambda_2`, the ζ
     equation :math:`\kappa\,[w\lambda_1/(\lambda_1+\zeta) + (1-w)\lambda_2/(\lambda_2+\zeta)] = 1`

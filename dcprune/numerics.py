@@ -1,8 +1,8 @@
 """Numerically delicate helpers shared by the whole theory engine.
 
 Everything here is a pure, vectorized function on NumPy arrays: the Gaussian tail moments
-that turn pruning rules into closed forms (THEORY.md §3), and a bracketed root finder for the
-monotone equations of the DC (THEORY.md §2) and of the pruning thresholds (§3).
+that turn pruning rules into closed forms (docs/theory.rst §3), and a bracketed root finder for the
+monotone equations of the DC (docs/theory.rst §2) and of the pruning thresholds (§3).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def kept_moments(mu, sd, b, threshold):
         E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta s(\varphi(z_+) - \varphi(z_-))
             + s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
 
-    (THEORY.md §3; written in the centred variable so no large terms cancel). ``sd`` must be
+    (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``sd`` must be
     positive; deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
     """
     mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))

@@ -148,7 +148,7 @@ def fill_by_score(score, mult, s):
     """Keep fractions that keep whole atoms by decreasing ``score`` until ``s`` are kept.
 
     The boundary atom is kept in the fraction that fills ``s`` exactly, independently of the
-    data (THEORY.md §3, the oracle rule); batched over rows.
+    data (docs/theory.rst §3, the oracle rule); batched over rows.
     """
     order = np.argsort(-score, axis=-1, kind="stable")
     m_sorted = np.take_along_axis(mult, order, axis=-1)
@@ -211,7 +211,7 @@ def _count_root(mu, sd, w, mult, s, t_max, x0):
 
 def retrain(lam, beta, mult, keep, sigma2_eff, n: float, *, ridge: float = 0.0,
             finite: bool = False) -> DenseRisk:
-    r"""Fresh retraining on the kept support (THEORY.md §4, the paper's Definition 5).
+    r"""Fresh retraining on the kept support (docs/theory.rst §4, the paper's Definition 5).
 
     The retrained model is the dense model of the sub-problem with multiplicities
     :math:`m_a\pi_a` and noise :math:`\sigma_S^2 = \sigma_{eff}^2 + \sum_a m_a(1-\pi_a)\lambda_a\beta_a^2`

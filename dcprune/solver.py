@@ -30,7 +30,7 @@ def _active_min(lam, mult):
 
 
 def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
-    r"""Effective regularization ζ of the DC, batched (THEORY.md §2).
+    r"""Effective regularization ζ of the DC, batched (docs/theory.rst §2).
 
     Min-norm (``ridge = 0``): ζ = 0 when :math:`p = \sum_a m_a \le n`, else the unique
     :math:`\zeta > 0` with :math:`\sum_a m_a \lambda_a/(\lambda_a+\zeta) = n`.
@@ -119,7 +119,7 @@ def _log_root(fun, lo, hi, scale, increasing):
 
 @dataclass(frozen=True)
 class DenseRisk:
-    """Dense-model quantities of the DC, batched (THEORY.md §2).
+    """Dense-model quantities of the DC, batched (docs/theory.rst §2).
 
     ``gamma`` is the dense risk (γ, or γ_n at finite size); ``tau`` the noise level of the
     per-coordinate Gaussians, ``sd_a = c_a sqrt(τ / (n λ_a))``; ``infinite`` flags the
@@ -136,7 +136,7 @@ class DenseRisk:
 
 
 def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite: bool = False):
-    r"""Solve the DC and return the dense risk, batched (THEORY.md §2).
+    r"""Solve the DC and return the dense risk, batched (docs/theory.rst §2).
 
     With :math:`c_a = \lambda_a/(\lambda_a+\zeta)`, :math:`df_2 = \sum m_a c_a^2` and
     :math:`b_0 = \zeta^2 \sum m_a\lambda_a\beta_a^2/(\lambda_a+\zeta)^2`:

@@ -1,4 +1,4 @@
-"""The correlated-feature path (THEORY.md §6) against the diagonal closed forms, rotations,
+"""The correlated-feature path (docs/theory.rst §6) against the diagonal closed forms, rotations,
 an exact OLS formula checked by simulation, and its own edge cases."""
 
 import math
@@ -21,7 +21,7 @@ REL_SUPPORT = 2e-3
 
 
 def worked_example(sigma2=0.1):
-    """THEORY.md §10: n = 200, p = 400, 40 coordinates with λ = 5."""
+    """docs/theory.rst §10: n = 200, p = 400, 40 coordinates with λ = 5."""
     lam = np.r_[np.full(40, 5.0), np.ones(360)]
     beta = np.r_[np.full(40, 3.0), np.ones(360)] / np.sqrt(400)
     return lam, beta, sigma2

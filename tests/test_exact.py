@@ -1,4 +1,4 @@
-"""Tests for dcprune.exact: exact sympy special cases of the DC (THEORY.md §2)."""
+"""Tests for dcprune.exact: exact sympy special cases of the DC (docs/theory.rst §2)."""
 from __future__ import annotations
 
 import math
@@ -27,7 +27,7 @@ W, L1, L2, B1, B2 = sp.symbols("w lambda_1 lambda_2 b_1 b_2", positive=True)
 
 
 # ----------------------------------------------------------------------------------------
-# independent float reference (brentq), written from THEORY.md §2 directly
+# independent float reference (brentq), written from docs/theory.rst §2 directly
 # ----------------------------------------------------------------------------------------
 def reference(kappa, weights, lams, bs, sigma2):
     """(zeta, gamma) by bracketing the zeta equation in floats."""
@@ -172,7 +172,7 @@ def test_two_atom_underparameterized_and_peak():
 # ----------------------------------------------------------------------------------------
 TWO_ATOM_POINTS = [
     # kappa, weight, lam1, lam2, b1, b2, sigma2
-    (2, 0.1, 5, 1, 3, 1, 0.1),  # THEORY.md §10 worked example
+    (2, 0.1, 5, 1, 3, 1, 0.1),  # docs/theory.rst §10 worked example
     (1.05, 0.5, 10, 1, 1, 1, 0.5),
     (3, 0.2, 1, 1, 1, 1, 0),
     (4.5, 0.7, 0.01, 2, -1.5, 0.3, 1.25),

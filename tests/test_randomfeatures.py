@@ -1,4 +1,4 @@
-"""Random features (THEORY.md §7): closed forms and quadrature against 10⁶-sample Monte Carlo
+"""Random features (docs/theory.rst §7): closed forms and quadrature against 10⁶-sample Monte Carlo
 and against each other; the equivalent problem; seeding and nested widths."""
 
 import math
@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 
 from dcprune.families.covariance import predict_covariance
-from dcprune.families.randomfeatures import (
+from dcprune.families.activations import (
     ACTIVATIONS,
     activation_kernel,
     activation_moments,
     draw_features,
-    equivalent_problem,
     feature_moments,
-    predict_random_features,
     relu_kernel,
-    sweep_random_features,
 )
+from dcprune.families.randomfeatures import equivalent_problem, predict_random_features, sweep_random_features
 
 # Tolerances, in one place.
 Z_MAX = 4.0  # Monte Carlo checks: |formula − sample mean| <= 4 standard errors
@@ -54,7 +52,7 @@ def _mc_moments(W, theta, f, rng, samples=MC_SAMPLES, chunk=200_000):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_moments_match_monte_carlo(activation):
-    """THEORY.md §7's ReLU formulas (closed) and the quadrature path (tanh) against 10⁶ samples."""
+    """docs/theory.rst §7's ReLU formulas (closed) and the quadrature path (tanh) against 10⁶ samples."""
     W, theta = draw_features(4, 5, seed=9)
     W[1] = 0.6 * theta + 0.8 * W[1] / np.linalg.norm(W[1])  # one feature strongly aligned with θ
     W[1] /= np.linalg.norm(W[1])
@@ -67,7 +65,7 @@ def test_moments_match_monte_carlo(activation):
 
 
 def test_relu_q_formula():
-    """E[ReLU(wᵀx)(θᵀx)²] = (1 + ρ_θ²)/sqrt(2π) (THEORY.md §7)."""
+    """E[ReLU(wᵀx)(θᵀx)²] = (1 + ρ_θ²)/sqrt(2π) (docs/theory.rst §7)."""
     W, theta = draw_features(6, 7, seed=3)
     _, q = feature_moments(W, theta, "relu")
     np.testing.assert_allclose(q, (1 + (W @ theta) ** 2) / math.sqrt(2 * math.pi), rtol=1e-15)

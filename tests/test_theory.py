@@ -1,4 +1,4 @@
-"""The theory engine against independent references: THEORY §10, Hastie et al., sympy,
+"""The theory engine against independent references: docs/theory.rst §10, Hastie et al., sympy,
 sampling of the DC, and quadrature."""
 
 import math
@@ -19,7 +19,7 @@ Z_MAX = 4.0  # sampling checks: |closed form − sample mean| <= 4 standard erro
 
 
 def worked_example(sigma2=0.1):
-    """THEORY.md §10: n = 200, p = 400, 40 coordinates with λ = 5."""
+    """docs/theory.rst §10: n = 200, p = 400, 40 coordinates with λ = 5."""
     lam = np.r_[np.full(40, 5.0), np.ones(360)]
     beta = np.r_[np.full(40, 3.0), np.ones(360)] / np.sqrt(400)
     return DiagonalProblem.from_arrays(lam, beta, sigma2)
@@ -323,12 +323,12 @@ def test_tiny_ridge_away_from_the_peak_is_min_norm(width):
                                                    (0.3, 5.0, 0.3)])
 def test_power_law_quadrature_is_converged(monkeypatch, exponent, kappa, alpha):
     """The asymptotic power law's quadrature agrees with 4x the nodes to 1e-6 relative."""
-    from dcprune.families import powerlaw as problems
+    from dcprune.families import powerlaw
 
     setup = dcprune.Diagonal(dcprune.PowerLaw(exponent=exponent), kappa=kappa, alpha=alpha)
     base = dcprune.sweep(setup, points=60)
-    monkeypatch.setattr(problems, "_PL_NODES", 4 * problems._PL_NODES)
-    monkeypatch.setattr(problems, "_PL_PANELS", 2 * problems._PL_PANELS)
+    monkeypatch.setattr(powerlaw, "QUADRATURE_NODES", 4 * powerlaw.QUADRATURE_NODES)
+    monkeypatch.setattr(powerlaw, "QUADRATURE_PANELS", 2 * powerlaw.QUADRATURE_PANELS)
     fine = dcprune.sweep(setup, points=60)
     # Near p = n the risk divides by 1 − p/n and any quadrature error is amplified by it,
     # so the 1e-6 claim is made away from the peak.

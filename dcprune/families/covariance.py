@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import finite_number, whole_number
+from ..checks import ParameterError, finite_number, whole_number
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES
@@ -168,7 +168,7 @@ class CovarianceProblem:
         :math:`\sigma_P^2 = \sigma^2 + \beta^\top\Sigma\beta - \beta_P^\top\Sigma_{PP}\beta_P`."""
         p = whole_number("p", p, 1)
         if p > self.p:
-            raise ValueError(f"p must be at most {self.p} (the features of Sigma), got p={p}")
+            raise ParameterError("p", f"must be at most {self.p} (the features of Sigma)", shown_value=f"{p}")
         if p == self.p:
             return self
         q = self.Sigma[:p] @ self.beta
@@ -251,7 +251,7 @@ def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 
     like the diagonal path); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
     """
     if not isinstance(problem, CovarianceProblem):
-        raise ValueError(f"problem must be a CovarianceProblem, got problem={problem!r}")
+        raise ParameterError("problem", "must be a CovarianceProblem", shown_value=f"{problem!r}")
     n = check_sample_size(n, finite)
     ridge = finite_number("ridge", ridge, nonnegative=True)
     vec = problem.eigenvectors
@@ -380,7 +380,7 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     With ``s >= p`` nothing is pruned and every risk is the dense one (se 0).
     """
     if not isinstance(problem, CovarianceProblem):
-        raise ValueError(f"problem must be a CovarianceProblem, got problem={problem!r}")
+        raise ParameterError("problem", "must be a CovarianceProblem", shown_value=f"{problem!r}")
     s = whole_number("s", s, 1)
     samples = whole_number("samples", samples, 2)
     retrain_samples = min(whole_number("retrain_samples", retrain_samples, 2), samples)

@@ -17,16 +17,16 @@ from scipy.special import roots_jacobi
 from ..checks import finite_number, shown
 from .spectra import AtomSpectrum, Layout, Spectrum, check_layout_size, normalize_signal
 
-__all__ = ["PowerLaw"]
+__all__ = ["PowerLaw", "QUADRATURE_NODES", "QUADRATURE_PANELS"]
 
 
-# Quadrature of the asymptotic power law (see PowerLaw): _PL_PANELS panels graded by factors
-# of _PL_RATIO toward each range's start (down to 4^-23 of the range), _PL_NODES Gauss nodes
+# Quadrature of the asymptotic power law (see PowerLaw): QUADRATURE_PANELS panels graded by factors
+# of _PL_RATIO toward each range's start (down to 4^-23 of the range), QUADRATURE_NODES Gauss nodes
 # each. A keep probability can switch at v ∝ (t − B)², arbitrarily close to 0, hence the deep
 # grading. Tested against 4x the nodes and 2x the panels in tests/test_theory.py: 1e-6
 # relative away from the interpolation peak, for exponents up to _PL_EXACT_EXPONENT.
-_PL_NODES = 12
-_PL_PANELS = 24
+QUADRATURE_NODES = 12
+QUADRATURE_PANELS = 24
 _PL_RATIO = 4.0
 # Largest exponent for which that test holds at every width and sparsity tried (a = 0.9
 # reaches 2.5e-3 at p = 2s = 0.02 n): above it predictions carry a warning.
@@ -42,7 +42,7 @@ class PowerLaw(Spectrum):
     ``u ∈ [u0, u1]`` of coordinate fractions are done in ``v = u^a`` (so ``Λ = 1/v``) by
     composite Gauss quadrature: the weight ``(1/a) v^(1/a−1)``, not smooth at ``v = 0`` (and
     singular once multiplied by ``Λ = 1/v``, as every risk term is), is taken exactly by
-    Gauss–Jacobi on the first panel, and ``_PL_PANELS`` equal panels in
+    Gauss–Jacobi on the first panel, and ``QUADRATURE_PANELS`` equal panels in
     ``v`` resolve the pruning thresholds. Width and oracle boundaries are panel
     boundaries, so no quadrature node straddles them.
     """
@@ -64,14 +64,14 @@ class PowerLaw(Spectrum):
         if finite:
             return _FiniteAtoms(*self._finite_atoms(int(d))).layout(d, widths, s, True)
         self._check_asymptotic()
-        check_layout_size(widths.size * 4 * _PL_NODES * _PL_PANELS)
+        check_layout_size(widths.size * 4 * QUADRATURE_NODES * QUADRATURE_PANELS)
         big_b2 = self.signal * (1.0 - a)  # E[Λ] B² = signal
         q_p = widths / d
         q_s = np.minimum(widths, s) / d
         lam1, w1 = _power_law_panel(0.0, q_s, a)
         # Away from u = 0 an atom's noise sd is bounded below, so the range the oracle drops
         # needs only a third of the graded panels.
-        lam2, w2 = _power_law_panel(q_s, q_p, a, panels=_PL_PANELS // 3)
+        lam2, w2 = _power_law_panel(q_s, q_p, a, panels=QUADRATURE_PANELS // 3)
         lam = np.concatenate([lam1, lam2], axis=1)
         mult = np.concatenate([w1, w2], axis=1) * d
         oracle_mult = np.concatenate([w1 * d, np.zeros_like(w2)], axis=1)
@@ -137,13 +137,13 @@ def _power_law_panel(u0, u1, a, panels=None):
     k = 1.0 / a - 1.0
     # Panels graded geometrically toward v0: an atom's noise sd is ∝ sqrt(v), so a keep
     # probability can switch on a scale that shrinks to 0 at v = 0; uniform panels miss it.
-    panels = _PL_PANELS if panels is None else panels
+    panels = QUADRATURE_PANELS if panels is None else panels
     grading = np.r_[0.0, _PL_RATIO ** np.arange(1 - panels, 1.0)]
     edges = v0[:, None] + (v1 - v0)[:, None] * grading
-    xs_l, ws_l = np.polynomial.legendre.leggauss(_PL_NODES)
+    xs_l, ws_l = np.polynomial.legendre.leggauss(QUADRATURE_NODES)
     # Risks weight each coordinate by Λ = 1/v, so the first panel's weight is v^(k−1), not
     # v^k: the Jacobi rule takes (1+x)^(k−1) exactly and each node carries the smooth v back.
-    xs_j, ws_j = roots_jacobi(_PL_NODES, 0.0, k - 1.0)
+    xs_j, ws_j = roots_jacobi(QUADRATURE_NODES, 0.0, k - 1.0)
     lam_parts, w_parts = [], []
     for i in range(panels):
         lo, hi = edges[:, i : i + 1], edges[:, i + 1 : i + 2]

@@ -89,7 +89,7 @@ class RankOne(Family):
         c = np.array(self.c, dtype=float, copy=True).ravel()
         beta = np.array(self.beta, dtype=float, copy=True).ravel()
         if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or not np.any(c > 0):
-            raise ValueError(f"c must be a non-empty finite array, >= 0 and not all 0, got c={self.c!r}")
+            raise ParameterError("c", "must be a non-empty finite array, >= 0 and not all 0", shown_value=f"{self.c!r}")
         if beta.shape != c.shape or not np.all(np.isfinite(beta)):
             raise ValueError(f"beta must be finite with the shape of c {c.shape}, got beta.shape={beta.shape}")
         object.__setattr__(self, "c", c)

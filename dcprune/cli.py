@@ -304,10 +304,8 @@ def figure(name, out_dir, quick, no_mc):
 
     NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
     """
-    try:
-        from paper_figures.build import build
-    except ImportError:
-        raise click.ClickException("paper_figures is not installed with this copy of dcprune") from None
+    from .figures.build import build
+
     for path in build(name, out_dir, quick=quick, mc=not no_mc):
         click.echo(str(path))
 

@@ -1,4 +1,4 @@
-"""Figures: the paper_figures builders in quick mode, plot_curve's path checks, import hygiene.
+"""Figures: the dcprune.figures builders in quick mode, plot_curve's path checks, import hygiene.
 
 The CSV of every figure must carry the library's predictions exactly (theory columns) and the
 Monte Carlo means and standard errors it plotted (markers).
@@ -17,11 +17,10 @@ import pytest
 
 import dcprune
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # paper_figures lives beside the package, not inside it
+from dcprune.figures import common
+from dcprune.figures.build import FIGURES, PLANNED, build
 
-from paper_figures import common  # noqa: E402
-from paper_figures.build import FIGURES, PLANNED, build  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -59,13 +58,13 @@ def _read_csv(path: Path):
 
 
 def _figure(name):
-    return importlib.import_module(f"paper_figures.{name}").FIGURE
+    return importlib.import_module(f"dcprune.figures.{name}").FIGURE
 
 
 # The width sweeps of linear Gaussian problems; the random-feature and Lemma-1 figures have
 # their own tests (tests/test_figures_rf.py).
 CURVE_FIGURES = sorted(name for name in FIGURES
-                       if isinstance(getattr(importlib.import_module(f"paper_figures.{name}"),
+                       if isinstance(getattr(importlib.import_module(f"dcprune.figures.{name}"),
                                              "FIGURE", None), common.CurveFigure))
 
 

@@ -1,12 +1,12 @@
-"""Build the paper's figures: ``python paper_figures/build.py {all,NAME...} --out DIR [--quick]``.
+"""Build the paper's figures: ``python -m dcprune.figures.build {all,NAME...} --out DIR [--quick]``.
 
 :data:`FIGURES` maps a figure name to its builder ``build(out_dir, quick=False, mc=True)``,
 which writes the figure's files into the existing directory ``out_dir`` and returns their
 paths. ``--quick`` is the CI smoke test (5 trials on 12 widths); the full run uses the trials
 stated in each CSV header and legend. ``--no-mc`` draws the theory alone.
 
-To add a figure, write ``paper_figures/NAME.py`` defining ``build`` with that signature (a
-:class:`paper_figures.common.CurveFigure` when it is a width sweep of a linear Gaussian
+To add a figure, write ``dcprune/figures/NAME.py`` defining ``build`` with that signature (a
+:class:`dcprune.figures.common.CurveFigure` when it is a width sweep of a linear Gaussian
 problem) and register it in :data:`FIGURES`; then drop its name from :data:`PLANNED`.
 """
 
@@ -18,11 +18,8 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dcprune.output import prepare_directory  # noqa: E402
-from paper_figures import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1  # noqa: E402
+from dcprune.output import prepare_directory
+from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
 
 __all__ = ["FIGURES", "PLANNED", "build", "main"]
 

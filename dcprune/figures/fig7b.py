@@ -5,13 +5,10 @@ retraining; unfilled markers: same-data retraining, which the theory does not co
 """
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import dcprune
 
-import dcprune  # noqa: E402
-from paper_figures.common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure, main  # noqa: E402
+from .common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure, main
 
 FIGURE = CurveFigure(
     name="fig7b",

@@ -4,13 +4,10 @@ With Σ = I magnitude and Hessian pruning coincide. THEORY.md §5, §9.
 """
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import dcprune
 
-import dcprune  # noqa: E402
-from paper_figures.common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main  # noqa: E402
+from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main
 
 FIGURE = CurveFigure(
     name="fig3a",

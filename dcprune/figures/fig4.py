@@ -6,12 +6,8 @@ draws of W (filled markers) and same-data retraining (unfilled markers, no theor
 """
 
 import sys
-from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from paper_figures.common import RandomFeaturesFigure, main  # noqa: E402
+from .common import RandomFeaturesFigure, main
 
 FIGURE = RandomFeaturesFigure(name="fig4", label="Figure 4-style",
                               targets=(25, 50, 100))

@@ -1,4 +1,4 @@
-"""Monte Carlo kernels against the slow NumPy versions in ``naive.py``, plus statistics.
+"""Monte Carlo kernels against the slow NumPy versions in ``dcprune.validate.naive``, plus statistics.
 
 Tolerances (one place, with why):
 
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from dcprune.montecarlo import kernels as K
-from naive import (
+from dcprune.validate.naive import (
     lgp_risk,
     naive_fmix32,
     naive_features,

@@ -61,7 +61,8 @@ import bench_theory as BT
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 20210201
 
-# Targets: issue 2 (theory) and the Monte Carlo brief. A "range" target is a two-sided band.
+# Targets: the speeds the theory engine and the Monte Carlo are held to. A "range" target is a
+# two-sided band.
 TARGETS = {
     "curve_default_s": ("<", 0.1),
     "curve_power_law_s": ("<", 0.1),

@@ -7,7 +7,7 @@ stated in each CSV header and legend. ``--no-mc`` draws the theory alone.
 
 To add a figure, write ``dcprune/figures/NAME.py`` defining ``build`` with that signature (a
 :class:`dcprune.figures.common.CurveFigure` when it is a width sweep of a linear Gaussian
-problem) and register it in :data:`FIGURES`; then drop its name from :data:`PLANNED`.
+problem) and register it in :data:`FIGURES`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Callable, Sequence
 from dcprune.output import prepare_directory
 from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
 
-__all__ = ["FIGURES", "PLANNED", "build", "main"]
+__all__ = ["FIGURES", "build", "main"]
 
 #: Figure name -> ``build(out_dir, quick=False, mc=True) -> list[Path]``.
 FIGURES: dict[str, Callable[..., list[Path]]] = {
@@ -34,9 +34,6 @@ FIGURES: dict[str, Callable[..., list[Path]]] = {
     "lemma1": lemma1.build,
 }
 
-#: Figures of THEORY.md §9 not built yet, and what they will show.
-PLANNED: dict[str, str] = {}
-
 
 def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[Path]:
     """Build figure ``name`` (or ``"all"``) into ``out_dir`` (created if missing).
@@ -47,8 +44,6 @@ def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[P
     names = list(FIGURES) if name == "all" else [name]
     for one in names:
         if one not in FIGURES:
-            if one in PLANNED:
-                raise ValueError(f"figure {one!r} is not built yet ({PLANNED[one]})")
             raise ValueError(f"unknown figure {one!r}; choose from all, {', '.join(FIGURES)}")
     out = prepare_directory(out_dir)
     paths = []
@@ -68,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = list(FIGURES) if "all" in args.names else args.names
     for name in names:  # fail on a typo before computing anything
         if name not in FIGURES:
-            parser.error(f"unknown figure {name!r}; choose from all, {', '.join(FIGURES)}"
-                         + (f" ({name} is planned: {PLANNED[name]})" if name in PLANNED else ""))
+            parser.error(f"unknown figure {name!r}; choose from all, {', '.join(FIGURES)}")
     for name in names:
         start = time.perf_counter()
         for path in build(name, args.out, quick=args.quick, mc=not args.no_mc):

@@ -7,12 +7,7 @@ random-feature regression on the same W (filled markers), and same-data retraini
 theory does not cover (unfilled markers).
 """
 
-import sys
-
-from .common import RandomFeaturesFigure, main
+from .common import RandomFeaturesFigure
 
 FIGURE = RandomFeaturesFigure(name="fig2", label="Figure 2-style", targets=(50,))
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

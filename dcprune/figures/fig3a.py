@@ -3,11 +3,9 @@
 With Σ = I magnitude and Hessian pruning coincide. THEORY.md §5, §9.
 """
 
-import sys
-
 import dcprune
 
-from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main
+from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure
 
 FIGURE = CurveFigure(
     name="fig3a",
@@ -16,6 +14,3 @@ FIGURE = CurveFigure(
     names=PRUNING,
 )
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -4,11 +4,9 @@ The covariance reveals the salient features, so HP beats MP, and the pruned mode
 width beats every small dense model and oracle + retraining. THEORY.md §5, §9.
 """
 
-import sys
-
 import dcprune
 
-from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main
+from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure
 
 FIGURE = CurveFigure(
     name="fig3b",
@@ -17,6 +15,3 @@ FIGURE = CurveFigure(
     names=PRUNING,
 )
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

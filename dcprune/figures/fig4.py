@@ -5,13 +5,8 @@ MP + fresh retraining against Monte Carlo of the real random-feature regression 
 draws of W (filled markers) and same-data retraining (unfilled markers, no theory).
 """
 
-import sys
-
-from .common import RandomFeaturesFigure, main
+from .common import RandomFeaturesFigure
 
 FIGURE = RandomFeaturesFigure(name="fig4", label="Figure 4-style",
                               targets=(25, 50, 100))
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -4,11 +4,9 @@ Lines: theory (retraining on fresh data, THEORY.md §4); filled markers: Monte C
 retraining; unfilled markers: same-data retraining, which the theory does not cover.
 """
 
-import sys
-
 import dcprune
 
-from .common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure, main
+from .common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure
 
 FIGURE = CurveFigure(
     name="fig7a",
@@ -17,6 +15,3 @@ FIGURE = CurveFigure(
     names=RETRAINING,
 )
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -9,7 +9,6 @@ excess risk R − σ² on log-log axes: dense and every retrained model (fresh o
 (dcprune.lemma1.simulate_lemma1), mean ± s.e.
 """
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from dcprune.lemma1 import LEMMA1_NAMES, Lemma1Problem, lemma1_risk, simulate_le
 from dcprune.output import write_csv
 from dcprune.plotting import Panel, check_plot_path, plot_panels
 
-from .common import SEED, main
+from .common import SEED
 
 __all__ = ["P", "S", "SIGMA2", "problem", "Lemma1Mode", "FULL", "QUICK", "theory_grid", "build"]
 
@@ -114,6 +113,3 @@ def build(out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
     write_csv(csv, header, rows, comments=comments)
     return [png, pdf, csv]
 
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -1,85 +1,14 @@
-"""Build the paper's figures: ``python paper_figures/build.py {all,NAME...} --out DIR [--quick]``.
+"""Rebuild the paper's figures into a directory: ``python paper_figures/build.py {all,NAME...} --out DIR``.
 
-:data:`FIGURES` maps a figure name to its builder ``build(out_dir, quick=False, mc=True)``,
-which writes the figure's files into the existing directory ``out_dir`` and returns their
-paths. ``--quick`` is the CI smoke test (5 trials on 12 widths); the full run uses the trials
-stated in each CSV header and legend. ``--no-mc`` draws the theory alone.
-
-To add a figure, write ``paper_figures/NAME.py`` defining ``build`` with that signature (a
-:class:`paper_figures.common.CurveFigure` when it is a width sweep of a linear Gaussian
-problem) and register it in :data:`FIGURES`; then drop its name from :data:`PLANNED`.
+``python paper_figures/build.py all --out paper_figures/gallery`` refreshes the committed
+gallery. The figures live in :mod:`dcprune.figures` (this script needs dcprune importable:
+installed, or the checkout on ``PYTHONPATH``); the options are those of
+:func:`dcprune.figures.build.main` (``--quick``, ``--no-mc``).
 """
 
-from __future__ import annotations
-
-import argparse
 import sys
-import time
-from pathlib import Path
-from typing import Callable, Sequence
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dcprune.output import prepare_directory  # noqa: E402
-from paper_figures import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1  # noqa: E402
-
-__all__ = ["FIGURES", "PLANNED", "build", "main"]
-
-#: Figure name -> ``build(out_dir, quick=False, mc=True) -> list[Path]``.
-FIGURES: dict[str, Callable[..., list[Path]]] = {
-    "fig2": fig2.build,
-    "fig3a": fig3a.build,
-    "fig3b": fig3b.build,
-    "fig4": fig4.build,
-    "fig7a": fig7a.build,
-    "fig7b": fig7b.build,
-    "lemma1": lemma1.build,
-}
-
-#: Figures of THEORY.md §9 not built yet, and what they will show.
-PLANNED: dict[str, str] = {}
-
-
-def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[Path]:
-    """Build figure ``name`` (or ``"all"``) into ``out_dir`` (created if missing).
-
-    Returns the written paths (PNG, PDF and CSV per figure). Unknown names raise
-    ``ValueError`` before anything is computed.
-    """
-    names = list(FIGURES) if name == "all" else [name]
-    for one in names:
-        if one not in FIGURES:
-            if one in PLANNED:
-                raise ValueError(f"figure {one!r} is not built yet ({PLANNED[one]})")
-            raise ValueError(f"unknown figure {one!r}; choose from all, {', '.join(FIGURES)}")
-    out = prepare_directory(out_dir)
-    paths = []
-    for one in names:
-        paths += FIGURES[one](out, quick=quick, mc=mc)
-    return paths
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="+", metavar="NAME",
-                        help=f"all, or figure names: {', '.join(FIGURES)}")
-    parser.add_argument("--out", default="figures", help="output directory (created if missing)")
-    parser.add_argument("--quick", action="store_true", help="few trials, coarse grid (smoke test)")
-    parser.add_argument("--no-mc", action="store_true", help="theory lines only, no Monte Carlo")
-    args = parser.parse_args(argv)
-    names = list(FIGURES) if "all" in args.names else args.names
-    for name in names:  # fail on a typo before computing anything
-        if name not in FIGURES:
-            parser.error(f"unknown figure {name!r}; choose from all, {', '.join(FIGURES)}"
-                         + (f" ({name} is planned: {PLANNED[name]})" if name in PLANNED else ""))
-    for name in names:
-        start = time.perf_counter()
-        for path in build(name, args.out, quick=args.quick, mc=not args.no_mc):
-            print(path)
-        print(f"{name}: {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    return 0
-
+from dcprune.figures.build import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -311,7 +311,7 @@ def test_bare_command_prints_the_help():
 
 
 def test_figure_help_lists_every_figure():
-    from paper_figures.build import FIGURES
+    from dcprune.figures.build import FIGURES
 
     text = run("figure", "--help").output
     for name in FIGURES:

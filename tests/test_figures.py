@@ -1,4 +1,4 @@
-"""Figures: the paper_figures builders in quick mode, plot_curve's path checks, import hygiene.
+"""Figures: the dcprune.figures builders in quick mode, plot_curve's path checks, import hygiene.
 
 The CSV of every figure must carry the library's predictions exactly (theory columns) and the
 Monte Carlo means and standard errors it plotted (markers).
@@ -16,37 +16,21 @@ import numpy as np
 import pytest
 
 import dcprune
+from dcprune.figures import common
+from dcprune.figures.build import FIGURES, build
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # paper_figures lives beside the package, not inside it
-
-from paper_figures import common  # noqa: E402
-from paper_figures.build import FIGURES, PLANNED, build  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-# dcprune.montecarlo is being finished by another change. Until then a simulate that cannot
-# be imported, or fails on a tiny run, skips the Monte Carlo figure tests with the reason;
-# set this to False once it is done, so that only a missing import skips.
-MC_UNDER_CONSTRUCTION = False
 
 
 @pytest.fixture(scope="module")
 def simulate():
     """The Monte Carlo ``simulate``, checked on a tiny run (which also compiles the kernels)."""
-    try:
-        fn = common.load_simulate()
-    except ImportError as exc:
-        pytest.skip(f"Monte Carlo figure tests need dcprune.montecarlo.simulate: {exc}")
+    from dcprune.montecarlo import simulate as fn
+
     tiny = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, sigma2=0.1, n=10)
-    try:
-        fn(tiny, points=2, trials=2, seed=0)
-    except Exception as exc:
-        if not MC_UNDER_CONSTRUCTION:
-            raise
-        pytest.skip(f"dcprune.montecarlo.simulate is importable but fails on a tiny run "
-                    f"(still under construction?): {type(exc).__name__}: {exc}")
+    fn(tiny, points=2, trials=2, seed=0)
     return fn
 
 
@@ -59,13 +43,13 @@ def _read_csv(path: Path):
 
 
 def _figure(name):
-    return importlib.import_module(f"paper_figures.{name}").FIGURE
+    return importlib.import_module(f"dcprune.figures.{name}").FIGURE
 
 
 # The width sweeps of linear Gaussian problems; the random-feature and Lemma-1 figures have
 # their own tests (tests/test_figures_rf.py).
 CURVE_FIGURES = sorted(name for name in FIGURES
-                       if isinstance(getattr(importlib.import_module(f"paper_figures.{name}"),
+                       if isinstance(getattr(importlib.import_module(f"dcprune.figures.{name}"),
                                              "FIGURE", None), common.CurveFigure))
 
 
@@ -149,9 +133,6 @@ def test_build_all_and_unknown_names(tmp_path):
     assert len(paths) == 3 * len(FIGURES)
     with pytest.raises(ValueError, match="unknown figure"):
         build("fig99", tmp_path)
-    for name in PLANNED:
-        with pytest.raises(ValueError, match="not built yet"):
-            build(name, tmp_path)
 
 
 def test_build_script_runs(tmp_path):

@@ -1,4 +1,4 @@
-"""Monte Carlo kernels against the slow NumPy versions in ``naive.py``, plus statistics.
+"""Monte Carlo kernels against the slow NumPy versions in ``dcprune.validate.naive``, plus statistics.
 
 Tolerances (one place, with why):
 
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from dcprune.montecarlo import kernels as K
-from naive import (
+from dcprune.validate.naive import (
     lgp_risk,
     naive_fmix32,
     naive_features,
@@ -366,9 +366,9 @@ def test_run_relu_features_matches_trial_kernel():
         np.testing.assert_array_equal(flags[t], f)
 
 
-_SCRIPT = f"""
-import hashlib, sys
-sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+# Run with this file's directory as the working directory, where ``python -c`` finds it.
+_SCRIPT = """
+import hashlib
 from test_mc_kernels import K, run_problem
 v, f = K.run(**run_problem())
 print(hashlib.sha256(v.tobytes() + f.tobytes()).hexdigest())
@@ -383,7 +383,7 @@ def test_bitwise_reproducible_across_thread_counts():
     for threads in ("1", "2"):
         env = dict(os.environ, NUMBA_NUM_THREADS=threads)
         res = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
-                             text=True, check=True)
+                             text=True, check=True, cwd=os.path.dirname(os.path.abspath(__file__)))
         digests.add(res.stdout.strip().splitlines()[-1])
     assert len(digests) == 1
 

@@ -21,7 +21,8 @@ from dcprune.families.randomfeatures import equivalent_problem, predict_random_f
 Z_MAX = 4.0  # Monte Carlo checks: |formula − sample mean| <= 4 standard errors
 MC_SAMPLES = 1_000_000
 # The polar quadrature + Chebyshev interpolant is at rounding level (~1e-13, see the module
-# docstring); the brief asked for 1e-6, we hold it to 1e-11 so a regression shows at once.
+# docstring); we hold it to 1e-11, far below what a plotted number needs, so that a
+# regression shows at once.
 ABS_QUADRATURE = 1e-11
 RHO = np.linspace(-1.0, 1.0, 20001)
 

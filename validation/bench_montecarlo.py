@@ -14,7 +14,7 @@ Measured in one run:
    kernels :func:`~dcprune.montecarlo.kernels.trial_kernel` composes, timing Gram formation,
    dense fits and refits; its FLOPs are counted analytically (see :func:`fit_flops`) and its
    rate is reported as a fraction of the one-thread GEMM rate;
-4. the plain NumPy loop (``tests/naive.py``: NumPy sampling, ``numpy.linalg.lstsq`` for
+4. the plain NumPy loop (:mod:`dcprune.validate.naive`: NumPy sampling, ``numpy.linalg.lstsq`` for
    every width, strategy and sample, ``argsort`` pruning), on fewer trials (``--numpy-trials``
    per round) and scaled per trial, with NumPy's BLAS on one thread and at its default thread
    count. The rounds interleave the NumPy loop with the Numba runs (best of each), so a change
@@ -34,7 +34,6 @@ import argparse
 import contextlib
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -43,9 +42,7 @@ import numpy as np
 
 from dcprune.montecarlo import kernels as K
 from dcprune.output import write_json
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from naive import naive_features, naive_trial
+from dcprune.validate.naive import naive_features, naive_trial
 
 N, D, S, SIGMA2, SPIKE_FRACTION, SPIKE = 200, 600, 100, 0.05, 0.1, 10.0
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "bench_montecarlo.json"

@@ -1,7 +1,7 @@
 """Theory-engine speed: curve cost, cost growth with atoms, and import time, in one run.
 
 Usage: python validation/bench_theory.py [--out validation/results/bench_theory.json]
-Writes JSON atomically and prints a summary. Targets (issue 2): 200-point curve < 0.1 s;
+Writes JSON atomically and prints a summary. Targets: 200-point curve < 0.1 s;
 one prediction for 10^6 distinct atoms < 2 s; `import dcprune` < 0.5 s.
 
 The measurements are functions (:func:`curve_seconds`, :func:`predict_atoms_seconds`,

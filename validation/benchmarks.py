@@ -10,7 +10,7 @@ figure that matters is a ratio to a baseline measured in the same process, close
    here; ``import dcprune`` time (fresh interpreters, best of 5) against importing its
    unavoidable dependencies (NumPy and ``scipy.special``).
 2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 11 quantities) against
-   the plain NumPy ``lstsq`` loop of ``tests/naive.py`` doing the same work, interleaved
+   the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
    it is slower even on a quiet machine (1.17 vs 0.76 s/trial measured) and, when other
    processes use the cores, OpenBLAS's spinning threads make it 10–150× slower, which would
@@ -41,7 +41,6 @@ import argparse
 import datetime
 import os
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -54,14 +53,16 @@ from scipy.special import ndtr
 import dcprune
 from dcprune.output import atomic_write, write_json
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The two measurement scripts beside this one: Python puts a script's directory first on
+# sys.path, so they import as top-level modules when this file is run as a script.
 import bench_montecarlo as BM
 import bench_theory as BT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 20210201
 
-# Targets: issue 2 (theory) and the Monte Carlo brief. A "range" target is a two-sided band.
+# Targets: the speeds the theory engine and the Monte Carlo are held to. A "range" target is a
+# two-sided band.
 TARGETS = {
     "curve_default_s": ("<", 0.1),
     "curve_power_law_s": ("<", 0.1),

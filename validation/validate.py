@@ -4,7 +4,7 @@
     python validation/validate.py --quick    # the CI grid
 
 Writes validation/results/{report.md, checks.csv, zscores.png}; exits 1 when a claimed
-|z| exceeds --threshold (default 4). See dcprune/validate.py for the grid and the statistics.
+|z| exceeds --threshold (default 4). See dcprune/validate/zscores.py for the grid and the statistics.
 """
 
 import sys

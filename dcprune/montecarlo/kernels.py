@@ -37,7 +37,7 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
   :math:`=\theta`); the caller supplies :math:`c_0, q, \Sigma` of the equivalent problem
   (THEORY.md §7).
 
-Layers (STYLE.md, "Numba kernels in three layers"): ``@njit`` kernels on plain arrays
+Three layers, each testable on its own: ``@njit`` kernels on plain arrays
 (:func:`sample_trial`; the stages :func:`transpose_gram`, :func:`fit_widths`,
 :func:`prune_sets`, :func:`retrain`, built on :func:`fit_subset`, :func:`top_s`, :func:`risk`;
 and :func:`trial_kernel` composing them), the ``parallel=True`` driver

@@ -2,7 +2,29 @@
 
 Each function restates one kernel of ``dcprune.montecarlo.kernels`` in the most direct way:
 ``numpy.linalg.lstsq`` per fit, ``argsort`` for pruning, the padded coefficient vector for
-the risk. No work is shared between widths, models or strategies.
+the risk. No work is shared between widths, models or strategies. The tests compare the
+kernels with these functions, and ``validation/bench_montecarlo.py`` times them as the
+baseline of its speedup.
+
+The math, for one trial:
+
+- Samples: ``n`` rows ``x`` with labels ``y``, one of three kinds: ``x = sqrt(λ) ⊙ z`` or
+  ``x = L z`` (``z ~ N(0, I)``) with ``y = xᵀβ + σe``; or random features ``x = ReLU(W g)``
+  (``g ~ N(0, I_D)``) with ``y = (θᵀg)² + σe``; ``e ~ N(0, 1)``. A second, independent
+  sample ``(X₂, y₂)`` of the same size serves fresh retraining.
+- Fit on columns ``S``: ``b = argmin_b (1/n)‖y − X_S b‖² + ridge·‖b‖²``, the minimum-norm
+  solution when ``ridge = 0`` (several minimizers when ``|S| > n``).
+- Width ``p``: the dense model is the fit on the first ``p`` columns. If ``p ≤ s`` nothing is
+  pruned, so every pruned and same-data value equals the dense risk and fresh retraining is
+  the fit on ``X₂``'s first ``p`` columns. Otherwise each rule scores the ``p`` coordinates —
+  magnitude ``|b_j|``, Hessian ``H_jj b_j²`` with ``H_jj = (1/n) Σ_i X_ij²``, oracle a given
+  score — and keeps the ``s`` largest (ties to the lower index); the pruned model keeps ``b``
+  on them, fresh retraining refits them on ``(X₂, y₂)``, same-data retraining on ``(X, y)``.
+  Random pruning keeps ``b`` on ``s`` given coordinates, without retraining.
+- Risk of a coefficient vector ``b`` (zero off its support): ``R(b) = E(y − xᵀb)² =
+  c₀ − 2bᵀq + bᵀΣb`` with ``c₀ = E y²``, ``q = E[x y]``, ``Σ = E[x xᵀ]`` over a fresh
+  sample; for the linear Gaussian problem (``c₀ = σ² + βᵀΣβ``, ``q = Σβ``) this is
+  ``σ² + (b − β)ᵀΣ(b − β)``.
 """
 
 import numpy as np

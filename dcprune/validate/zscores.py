@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .checks import whole_number
-from .predict import SAME_DATA_NAMES, Setup, predict
-from .problems import standard_problem
+from ..checks import whole_number
+from ..predict import SAME_DATA_NAMES, Setup, predict
+from ..problems import standard_problem
 
 __all__ = ["CLAIMED", "Config", "Check", "grid", "run_config", "validate", "report_markdown", "write_outputs"]
 
@@ -110,7 +110,7 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
 
 def run_config(config: Config, trials: int, seed: int) -> list[Check]:
     """Theory and Monte Carlo of one configuration, one :class:`Check` per quantity."""
-    from .montecarlo import simulate
+    from ..montecarlo import simulate
 
     setup = config.setup()
     theory = predict(setup, config.width)
@@ -183,9 +183,7 @@ def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int
 
     Returns the claimed checks whose ``|z|`` exceeds ``threshold``.
     """
-    from pathlib import Path
-
-    from .output import atomic_write, prepare_directory, write_csv
+    from ..output import atomic_write, prepare_directory, write_csv
 
     out_dir = prepare_directory(out_dir)
     text = report_markdown(checks, threshold, trials)
@@ -193,7 +191,7 @@ def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int
     rows = [c.to_dict() for c in checks]
     write_csv(out_dir / "checks.csv", list(rows[0]), [list(r.values()) for r in rows])
     if plot:
-        from .plotting import plot_zscores
+        from ..plotting import plot_zscores
 
         plot_zscores([c.z for c in checks if c.claimed], out_dir / "zscores.png", threshold=threshold)
     return [c for c in checks if c.claimed and math.isfinite(c.z) and abs(c.z) > threshold]

@@ -4,14 +4,9 @@ The covariance reveals the salient features, so HP beats MP, and the pruned mode
 width beats every small dense model and oracle + retraining. THEORY.md §5, §9.
 """
 
-import sys
-from pathlib import Path
+import dcprune
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dcprune  # noqa: E402
-from paper_figures.common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure, main  # noqa: E402
+from .common import PRUNING, SPIKE, SPIKE_FRACTION, CurveFigure
 
 FIGURE = CurveFigure(
     name="fig3b",
@@ -20,6 +15,3 @@ FIGURE = CurveFigure(
     names=PRUNING,
 )
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -4,14 +4,9 @@ Lines: theory (retraining on fresh data, THEORY.md §4); filled markers: Monte C
 retraining; unfilled markers: same-data retraining, which the theory does not cover.
 """
 
-import sys
-from pathlib import Path
+import dcprune
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import dcprune  # noqa: E402
-from paper_figures.common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure, main  # noqa: E402
+from .common import RETRAINING, SPIKE, SPIKE_FRACTION, CurveFigure
 
 FIGURE = CurveFigure(
     name="fig7b",
@@ -20,6 +15,3 @@ FIGURE = CurveFigure(
     names=RETRAINING,
 )
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

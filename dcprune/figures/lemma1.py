@@ -9,20 +9,16 @@ excess risk R − σ² on log-log axes: dense and every retrained model (fresh o
 (dcprune.lemma1.simulate_lemma1), mean ± s.e.
 """
 
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import numpy as np
 
-from dataclasses import dataclass  # noqa: E402
+from dcprune.lemma1 import LEMMA1_NAMES, Lemma1Problem, lemma1_risk, simulate_lemma1
+from dcprune.output import write_csv
+from dcprune.plotting import Panel, check_plot_path, plot_panels
 
-import numpy as np  # noqa: E402
-
-from dcprune.lemma1 import LEMMA1_NAMES, Lemma1Problem, lemma1_risk, simulate_lemma1  # noqa: E402
-from dcprune.output import write_csv  # noqa: E402
-from dcprune.plotting import Panel, check_plot_path, plot_panels  # noqa: E402
-from paper_figures.common import SEED, main  # noqa: E402
+from .common import SEED
 
 __all__ = ["P", "S", "SIGMA2", "problem", "Lemma1Mode", "FULL", "QUICK", "theory_grid", "build"]
 
@@ -117,6 +113,3 @@ def build(out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
     write_csv(csv, header, rows, comments=comments)
     return [png, pdf, csv]
 
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

@@ -7,16 +7,7 @@ random-feature regression on the same W (filled markers), and same-data retraini
 theory does not cover (unfilled markers).
 """
 
-import sys
-from pathlib import Path
-
-if __package__ in (None, ""):  # run as a script: make the package importable
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from paper_figures.common import RandomFeaturesFigure, main  # noqa: E402
+from .common import RandomFeaturesFigure
 
 FIGURE = RandomFeaturesFigure(name="fig2", label="Figure 2-style", targets=(50,))
 build = FIGURE.build
-
-if __name__ == "__main__":
-    sys.exit(main(build, __doc__))

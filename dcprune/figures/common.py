@@ -14,20 +14,17 @@ label ``(θᵀx)²``, ``n = 200``; a :class:`RandomFeaturesFigure` draws the the
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import dcprune
-from dcprune.output import prepare_directory, write_csv
+from dcprune.output import write_csv
 from dcprune.plotting import check_plot_path, default_title, plot_curve
 
 __all__ = [
     "N", "KAPPA", "ALPHA", "SPIKE_FRACTION", "SPIKE", "SIGMA2", "SEED", "PRUNING", "RETRAINING",
-    "Mode", "FULL", "QUICK", "mode", "setup", "load_simulate", "CurveFigure", "table", "main",
+    "Mode", "FULL", "QUICK", "mode", "setup", "CurveFigure", "table",
     "RF_INPUT_DIM", "RF_N", "RF_NAMES", "RFMode", "RF_FULL", "RF_QUICK", "rf_mode",
     "RandomFeaturesFigure", "rf_theory", "rf_simulate", "rf_table",
 ]
@@ -73,19 +70,6 @@ def setup(spectrum: dcprune.Spectrum) -> dcprune.Setup:
     return dcprune.Setup(spectrum, kappa=KAPPA, alpha=ALPHA, sigma2=SIGMA2, n=N)
 
 
-def load_simulate() -> Callable:
-    """The Monte Carlo ``simulate`` function; ``ImportError`` saying why if it is unavailable."""
-    try:
-        from dcprune.montecarlo import simulate
-    except ImportError as exc:
-        raise ImportError(f"dcprune.montecarlo.simulate is not importable: {exc}") from exc
-    # While the package's __init__ does not re-export it, the name is the submodule.
-    simulate = getattr(simulate, "simulate", simulate)
-    if not callable(simulate):
-        raise ImportError("dcprune.montecarlo.simulate is not a function")
-    return simulate
-
-
 def figure_paths(out_dir, name: str) -> tuple[Path, Path, Path]:
     """The PNG, PDF and CSV of figure ``name``, checked writable before any computation."""
     out = Path(out_dir)
@@ -123,7 +107,9 @@ class CurveFigure:
         theory = dcprune.curve(stp, points=run.theory_points)
         sim = mc_grid = None
         if mc:
-            sim = load_simulate()(stp, points=run.mc_points, trials=run.trials, seed=SEED)
+            from dcprune.montecarlo import simulate
+
+            sim = simulate(stp, points=run.mc_points, trials=run.trials, seed=SEED)
             mc_grid = dcprune.curve(stp, points=run.mc_points)
         title = f"{self.label}\n{default_title(theory)}"
         for path in (png, pdf):
@@ -364,22 +350,3 @@ def rf_table(theories: dict, sims: dict) -> tuple[list[str], list[list]]:
             if missing:
                 raise ValueError(f"Monte Carlo widths {sorted(missing)} are not on the theory grid")
     return header, rows
-
-
-def main(build: Callable[..., list[Path]], description: str | None = None,
-         argv: Sequence[str] | None = None) -> int:
-    """Command line of one figure script: ``--out DIR``, ``--quick``, ``--no-mc``."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", default="figures", help="output directory (created if missing)")
-    parser.add_argument("--quick", action="store_true", help="few trials, coarse grid (smoke test)")
-    parser.add_argument("--no-mc", action="store_true", help="theory lines only, no Monte Carlo")
-    args = parser.parse_args(argv)
-    try:
-        out = prepare_directory(args.out)
-    except ValueError as exc:
-        parser.error(str(exc))
-    start = time.perf_counter()
-    for path in build(out, quick=args.quick, mc=not args.no_mc):
-        print(path)
-    print(f"done in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    return 0

@@ -1,0 +1,10 @@
+"""Theory against Monte Carlo across the parameter space (``dcprune validate``).
+
+:mod:`.zscores` holds the grid, the runs and the report (its docstring states the
+statistics); :mod:`.naive` is a slow NumPy restatement of the Monte Carlo, the test oracle
+of the Numba kernels (not imported here: it loads Numba).
+"""
+
+from .zscores import CLAIMED, Check, Config, grid, report_markdown, run_config, validate, write_outputs
+
+__all__ = ["CLAIMED", "Config", "Check", "grid", "run_config", "validate", "report_markdown", "write_outputs"]

@@ -38,12 +38,12 @@ def best_of(fn, repeat=5):
 
 def standard_setup(name, n=None):
     """The problem ``name`` at κ = 2, α = 0.3 (asymptotic when ``n`` is None)."""
-    return dcprune.Setup(dcprune.standard_problem(name), kappa=2, alpha=0.3, n=n)
+    return dcprune.Diagonal(dcprune.standard_problem(name), kappa=2, alpha=0.3, n=n)
 
 
 def curve_seconds(setup, points=200, repeat=5):
-    """Best time of ``dcprune.curve(setup, points=points)``."""
-    return best_of(lambda: dcprune.curve(setup, points=points), repeat)
+    """Best time of ``dcprune.sweep(setup, points=points)``."""
+    return best_of(lambda: dcprune.sweep(setup, points=points), repeat)
 
 
 def atom_arrays(atoms, rng):
@@ -56,7 +56,7 @@ def predict_atoms_seconds(lam, beta, repeat=3):
 
     def one():
         spec = dcprune.ArraySpectrum(lam=lam, beta=beta)
-        return dcprune.predict(dcprune.Setup(spec, kappa=2, alpha=0.3))
+        return dcprune.predict(dcprune.Diagonal(spec, kappa=2, alpha=0.3))
 
     return best_of(one, repeat)
 
@@ -75,7 +75,7 @@ def predict_file_seconds(lam, beta, suffix, repeat=2):
                 np.savetxt(fh, np.column_stack([lam, beta]), delimiter=",", fmt="%.17g")
 
         def one():
-            return dcprune.predict(dcprune.Setup(dcprune.load_spectrum(path), kappa=2, alpha=0.3))
+            return dcprune.predict(dcprune.Diagonal(dcprune.load_spectrum(path), kappa=2, alpha=0.3))
 
         return best_of(one, repeat)
 

@@ -110,8 +110,8 @@ def load():
 def theory(cfg):
     res = {"load_average_at_start": load()}
     setups = {
-        "default": dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3),
-        "power_law": dcprune.Setup(dcprune.PowerLaw(), kappa=2, alpha=0.3),
+        "default": dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3),
+        "power_law": dcprune.Diagonal(dcprune.PowerLaw(), kappa=2, alpha=0.3),
     }
     points = 200
     curves = {}

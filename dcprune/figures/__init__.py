@@ -1,4 +1,4 @@
-"""The paper's figures, rebuilt with dcprune (THEORY.md §9).
+"""The paper's figures, rebuilt with dcprune (docs/theory.rst §9).
 
 ``dcprune figure NAME --out DIR [--quick] [--no-mc]`` (or ``python paper_figures/build.py
 all --out DIR``) builds them; :data:`dcprune.figures.build.FIGURES` is the registry and

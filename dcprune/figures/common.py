@@ -1,14 +1,14 @@
 """What the figures share: parameters, run sizes, and one builder per kind of figure.
 
-THEORY.md §9: ``n = 200`` samples, latent dimension ``d = 600`` (κ = 3), ``s = 100`` kept
+docs/theory.rst §9: ``n = 200`` samples, latent dimension ``d = 600`` (κ = 3), ``s = 100`` kept
 nonzeros (α = 1/6), spike fraction ``f = 0.1`` of strength ``C = 10``, noise ``σ² = 0.05``.
-A :class:`CurveFigure` draws the theory of :func:`dcprune.curve` with Monte Carlo markers from
+A :class:`CurveFigure` draws the theory of :func:`dcprune.sweep` with Monte Carlo markers from
 :func:`dcprune.montecarlo.simulate` on the same width grid, and writes ``NAME.png``,
 ``NAME.pdf`` and ``NAME.csv`` (every plotted number, with a header stating the run).
 
-Random features (THEORY.md §7, figures 2 and 4): ReLU features of ``D = 100`` Gaussian inputs,
+Random features (docs/theory.rst §7, figures 2 and 4): ReLU features of ``D = 100`` Gaussian inputs,
 label ``(θᵀx)²``, ``n = 200``; a :class:`RandomFeaturesFigure` draws the theory of
-:func:`dcprune.randomfeatures.sweep_random_features` with Monte Carlo markers from
+:func:`dcprune.families.randomfeatures.sweep_random_features` with Monte Carlo markers from
 :func:`dcprune.montecarlo.randomfeatures.simulate_random_features` on the same draws of W.
 """
 
@@ -65,9 +65,9 @@ def mode(quick: bool) -> Mode:
     return QUICK if quick else FULL
 
 
-def setup(spectrum: dcprune.Spectrum) -> dcprune.Setup:
+def setup(spectrum: dcprune.Spectrum) -> dcprune.Diagonal:
     """The §9 sizes on the latent problem ``spectrum``."""
-    return dcprune.Setup(spectrum, kappa=KAPPA, alpha=ALPHA, sigma2=SIGMA2, n=N)
+    return dcprune.Diagonal(spectrum, kappa=KAPPA, alpha=ALPHA, sigma2=SIGMA2, n=N)
 
 
 def figure_paths(out_dir, name: str) -> tuple[Path, Path, Path]:
@@ -81,9 +81,9 @@ def figure_paths(out_dir, name: str) -> tuple[Path, Path, Path]:
 
 @dataclass(frozen=True)
 class CurveFigure:
-    """A sparse double-descent figure of one latent problem (THEORY.md §5, §9).
+    """A sparse double-descent figure of one latent problem (docs/theory.rst §5, §9).
 
-    ``names``: the theory lines (risk names of :data:`dcprune.RISK_NAMES`); each gets Monte
+    ``names``: the theory lines (risk names of :data:`dcprune.PREDICTED`); each gets Monte
     Carlo markers, and each ``*_retrain`` also unfilled same-data retraining markers.
     """
 
@@ -93,7 +93,7 @@ class CurveFigure:
     names: Sequence[str]
 
     @property
-    def setup(self) -> dcprune.Setup:
+    def setup(self) -> dcprune.Diagonal:
         return setup(self.spectrum)
 
     def paths(self, out_dir) -> tuple[Path, Path, Path]:
@@ -104,13 +104,13 @@ class CurveFigure:
         png, pdf, csv = self.paths(out_dir)
         run = mode(quick)
         stp = self.setup
-        theory = dcprune.curve(stp, points=run.theory_points)
+        theory = dcprune.sweep(stp, points=run.theory_points)
         sim = mc_grid = None
         if mc:
             from dcprune.montecarlo import simulate
 
             sim = simulate(stp, points=run.mc_points, trials=run.trials, seed=SEED)
-            mc_grid = dcprune.curve(stp, points=run.mc_points)
+            mc_grid = dcprune.sweep(stp, points=run.mc_points)
         title = f"{self.label}\n{default_title(theory)}"
         for path in (png, pdf):
             plot_curve(theory, path, simulation=sim, title=title, names=self.names)
@@ -118,8 +118,8 @@ class CurveFigure:
         write_csv(csv, header, rows, comments=self.comments(theory, sim, run))
         return [png, pdf, csv]
 
-    def comments(self, theory: dcprune.Curve, sim, run: Mode) -> list[str]:
-        stp, ref = theory.setup, theory.reference
+    def comments(self, theory: dcprune.Sweep, sim, run: Mode) -> list[str]:
+        stp, ref = theory.problem, theory.reference
         problem = ", ".join(f"{k}={v}" for k, v in stp.spectrum.describe().items())
         mc = (f"trials={sim.trials}, seed={sim.seed}, mc_points={run.mc_points}" if sim is not None
               else "trials=0 (theory only, no Monte Carlo)")
@@ -127,7 +127,7 @@ class CurveFigure:
             f"{self.label} ({self.name}): n={stp.n}, d={stp.d}, s={int(stp.s)}, sigma2={stp.sigma2}, "
             f"{mc}, theory_points={run.theory_points}",
             f"problem: {problem}",
-            "theory: dcprune.curve (lines); *_mc_mean, *_mc_se: Monte Carlo mean and standard "
+            "theory: dcprune.sweep (lines); *_mc_mean, *_mc_se: Monte Carlo mean and standard "
             "error over trials (markers); *_retrain_same: same-data retraining (markers only)",
             "grid: theory = on the line grid, mc = on the Monte Carlo grid, theory+mc = both",
             f"reference (dashed line) = {ref.line!r} = min(best small dense {ref.best_small_dense!r} "
@@ -140,12 +140,12 @@ class CurveFigure:
         return lines
 
 
-def table(theory: dcprune.Curve, names: Sequence[str], *, simulation=None,
-          mc_grid: dcprune.Curve | None = None) -> tuple[list[str], list[list]]:
+def table(theory: dcprune.Sweep, names: Sequence[str], *, simulation=None,
+          mc_grid: dcprune.Sweep | None = None) -> tuple[list[str], list[list]]:
     """The plotted numbers, one row per model size ``p`` on either grid.
 
     Theory columns come from ``theory`` (the line grid) where ``p`` is on it, otherwise from
-    ``mc_grid`` (:func:`dcprune.curve` on the Monte Carlo grid); Monte Carlo columns are empty
+    ``mc_grid`` (:func:`dcprune.sweep` on the Monte Carlo grid); Monte Carlo columns are empty
     off the Monte Carlo grid.
     """
     mc_names = []
@@ -181,7 +181,7 @@ def table(theory: dcprune.Curve, names: Sequence[str], *, simulation=None,
     for p in sorted(by_p):
         entry = by_p[p]
         row = entry["row"]
-        cells = [row.width, row.p, entry["grid"], row.converged, *(getattr(row.risk, q) for q in names)]
+        cells = [row.width, row.p, entry["grid"], row.converged, *(row.risk[q].mean for q in names)]
         if simulation is not None:
             i = entry.get("mc")
             for q in mc_names:
@@ -192,7 +192,7 @@ def table(theory: dcprune.Curve, names: Sequence[str], *, simulation=None,
 
 
 # --------------------------------------------------------------------------------------------
-# Random features (THEORY.md §7, §9): figures 2 and 4
+# Random features (docs/theory.rst §7, §9): figures 2 and 4
 # --------------------------------------------------------------------------------------------
 
 #: Input dimension D and sample size n of the random-feature figures: widths p run from 10 to
@@ -211,7 +211,7 @@ class RFMode:
     ``theory_widths``: feature counts ``p`` of the lines; ``mc_widths``: a subset with Monte
     Carlo markers; ``draws`` feature matrices W (theory and Monte Carlo share them);
     ``trials`` Monte Carlo trials per width (split evenly over the draws); ``samples`` and
-    ``retrain_samples``: DC draws of :func:`dcprune.randomfeatures.sweep_random_features`.
+    ``retrain_samples``: DC draws of :func:`dcprune.families.randomfeatures.sweep_random_features`.
     """
 
     theory_widths: tuple[int, ...]
@@ -242,8 +242,8 @@ def rf_mode(quick: bool) -> RFMode:
 
 
 def rf_theory(s: int, run: RFMode):
-    """The theory lines: :func:`dcprune.randomfeatures.sweep_random_features` at the §9 sizes."""
-    from dcprune.randomfeatures import sweep_random_features
+    """The theory lines: :func:`dcprune.families.randomfeatures.sweep_random_features` at the §9 sizes."""
+    from dcprune.families.randomfeatures import sweep_random_features
 
     return sweep_random_features(RF_INPUT_DIM, RF_N, run.theory_widths, s, "relu", draws=run.draws, seed=SEED,
                                  samples=run.samples, retrain_samples=run.retrain_samples)
@@ -260,7 +260,7 @@ def rf_simulate(s: int, run: RFMode):
 
 @dataclass(frozen=True)
 class RandomFeaturesFigure:
-    """ReLU random features (THEORY.md §7, §9): equivalent-LGP theory vs the real regression.
+    """ReLU random features (docs/theory.rst §7, §9): equivalent-LGP theory vs the real regression.
 
     One panel per sparsity target in ``targets``: theory lines of ``names`` against ``p/n``
     (mean over the draws of W), Monte Carlo markers (mean ± s.e. over trials on the same draws)
@@ -292,7 +292,7 @@ class RandomFeaturesFigure:
                 for name in self.names:
                     for q in (name, f"{name}_same") if name.endswith("_retrain") else (name,):
                         markers[q] = (sim.widths, sim.mean(q), sim.se(q))
-            panels.append(Panel(x=x, lines={name: theory.column(name) for name in self.names}, markers=markers,
+            panels.append(Panel(x=x, lines={name: theory.mean(name) for name in self.names}, markers=markers,
                                 title=f"s = {s} kept features" if len(self.targets) > 1 else None,
                                 vlines=[(s / RF_N, "p = s")]))
         trials = f"markers: Monte Carlo\nmean ± s.e., {run.trials} trials" if mc else ""
@@ -311,7 +311,7 @@ class RandomFeaturesFigure:
         return [
             f"{self.label} ({self.name}): input_dim={RF_INPUT_DIM}, n={RF_N}, s={list(self.targets)}, "
             f"activation=relu, label=(theta^T x)^2, label_noise=0, draws={run.draws}, {mc_text}",
-            f"theory: dcprune.randomfeatures.sweep_random_features(input_dim={RF_INPUT_DIM}, n={RF_N}, widths, s, "
+            f"theory: dcprune.families.randomfeatures.sweep_random_features(input_dim={RF_INPUT_DIM}, n={RF_N}, widths, s, "
             f"'relu', draws={run.draws}, seed={SEED}, samples={run.samples}, retrain_samples={run.retrain_samples}); "
             "NAME = mean over draws, NAME_theory_se = its standard error across draws",
             "monte carlo: dcprune.montecarlo.randomfeatures.simulate_random_features on the same draws of W; "
@@ -325,10 +325,10 @@ class RandomFeaturesFigure:
 def rf_table(theories: dict, sims: dict) -> tuple[list[str], list[list]]:
     """One row per (s, p): theory mean and across-draw s.e. of every risk, and the Monte Carlo
     mean and s.e. of every quantity where it was run."""
-    from dcprune.montecarlo.simulate import QUANTITIES
+    from dcprune.quantities import MEASURED as QUANTITIES
 
     header = ["s", "p", "width", "grid"]
-    header += [col for name in dcprune.RISK_NAMES for col in (name, f"{name}_theory_se")]
+    header += [col for name in dcprune.PREDICTED for col in (name, f"{name}_theory_se")]
     if sims:
         header += [f"{q}_mc_{stat}" for q in QUANTITIES for stat in ("mean", "se")] + ["mc_flagged"]
     rows = []
@@ -338,7 +338,7 @@ def rf_table(theories: dict, sims: dict) -> tuple[list[str], list[list]]:
         for row in theory.rows:
             i = on_mc.get(int(row.p))
             cells = [s, row.p, row.p / RF_N, "theory" if i is None else "theory+mc"]
-            for name in dcprune.RISK_NAMES:
+            for name in dcprune.PREDICTED:
                 cells += list(row.risk[name])
             if sims:
                 for q in QUANTITIES:

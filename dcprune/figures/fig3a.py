@@ -1,6 +1,6 @@
 """Figure 3(a)-style: spiked identity (Σ = I, β ∝ sqrt(c)), dense vs MP, HP and OP pruning.
 
-With Σ = I magnitude and Hessian pruning coincide. THEORY.md §5, §9.
+With Σ = I magnitude and Hessian pruning coincide. docs/theory.rst §5, §9.
 """
 
 import dcprune

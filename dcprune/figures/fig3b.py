@@ -1,7 +1,7 @@
 """Figure 3(b)-style: spiked covariance (Σ = diag(c), β ∝ 1), dense vs MP, HP and OP pruning.
 
 The covariance reveals the salient features, so HP beats MP, and the pruned model at full
-width beats every small dense model and oracle + retraining. THEORY.md §5, §9.
+width beats every small dense model and oracle + retraining. docs/theory.rst §5, §9.
 """
 
 import dcprune

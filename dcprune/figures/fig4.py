@@ -1,6 +1,6 @@
 """Figure 4-style: ReLU random features at several sparsity targets, fresh vs same-data retraining.
 
-One panel per target s (THEORY.md §7, §9): theory lines of dense, magnitude pruning (MP) and
+One panel per target s (docs/theory.rst §7, §9): theory lines of dense, magnitude pruning (MP) and
 MP + fresh retraining against Monte Carlo of the real random-feature regression on the same
 draws of W (filled markers) and same-data retraining (unfilled markers, no theory).
 """

@@ -1,6 +1,6 @@
 """Figure 7(a)-style: spiked identity, MP and HP with and without retraining.
 
-Lines: theory (retraining on fresh data, THEORY.md §4); filled markers: Monte Carlo of fresh
+Lines: theory (retraining on fresh data, docs/theory.rst §4); filled markers: Monte Carlo of fresh
 retraining; unfilled markers: same-data retraining, which the theory does not cover.
 """
 

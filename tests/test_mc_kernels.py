@@ -461,6 +461,21 @@ def test_sampler_validates_inputs():
     assert Sampler.relu(np.ones((20, 3)), np.ones(3), c0=1.0, q=beta, Sigma=L).d == 20
 
 
+def test_thread_cap_error_names_its_origin():
+    """The cap on threads is Numba's pool: NUMBA_NUM_THREADS when set, else the cores."""
+    code = ("from dcprune.montecarlo import runtime\n"
+            "try:\n    runtime.check_threads(10**4)\nexcept ValueError as e:\n    print(e)")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=dict(env, NUMBA_NUM_THREADS="1"),
+                         capture_output=True, text=True, check=True).stdout
+    assert "from 1 to 1 (the cap set by NUMBA_NUM_THREADS=1)" in out
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert "(the cores Numba started with)" in out and "NUMBA_NUM_THREADS" not in out
+    assert runtime.check_threads(None) == runtime.num_threads()
+    assert runtime.check_threads(np.int64(1)) == 1
+
+
 _MEMORY_SCRIPT = """
 import gc, numpy as np
 from dcprune.montecarlo import kernels as K, runtime
@@ -470,7 +485,8 @@ def status(key):  # kB fields of this process image; ru_maxrss would include the
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
 
-n, d, trials, threads = 100, 2500, 4, 2
+n, d, trials = 100, 2500, 4
+threads = runtime.num_threads()  # whatever NUMBA_NUM_THREADS allows, 1 included
 widths = np.array([50, 100, 150, 1000, 2500])
 lam, beta = np.ones(d), np.ones(d) / np.sqrt(d)
 K.run(Sampler.diagonal(lam[:100], beta[:100]), n=n, widths=widths[:2], s=20, trials=1, seed=0)
@@ -490,9 +506,14 @@ def test_estimate_bytes():
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
-def test_estimate_bytes_bounds_measured_peak():
-    """Peak resident memory of a run with large Gram matrices stays below the estimate."""
+@pytest.mark.parametrize("numba_threads", ["1", None])
+def test_estimate_bytes_bounds_measured_peak(numba_threads):
+    """Peak resident memory of a run with large Gram matrices stays below the estimate, with
+    one thread (NUMBA_NUM_THREADS=1) and with all of them."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    if numba_threads is not None:
+        env["NUMBA_NUM_THREADS"] = numba_threads
     res = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     grown, estimate = map(int, res.stdout.split()[-2:])
     assert 0 < grown <= estimate

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import os
 import re
 
 import numba
@@ -32,15 +33,19 @@ def num_threads() -> int:
 def check_threads(threads) -> int:
     """``threads`` validated against Numba's pool, or :func:`num_threads` when ``None``.
 
-    Numba sizes its pool once, at start-up (``NUMBA_NUM_THREADS``, default: the cores).
+    Numba sizes its pool once, at start-up: from ``NUMBA_NUM_THREADS`` when that is set, else
+    from the cores. The error says which, since the fix differs (unset or raise the variable).
     """
     if threads is None:
         return num_threads()
     cap = numba.config.NUMBA_NUM_THREADS
     if (isinstance(threads, bool) or not isinstance(threads, (int, np.integer))
             or not 1 <= threads <= cap):
-        raise ValueError(f"threads must be an integer from 1 to {cap} (the cores Numba started "
-                         f"with), got threads={threads}")
+        env = os.environ.get("NUMBA_NUM_THREADS")
+        origin = (f"the cap set by NUMBA_NUM_THREADS={env}" if env is not None
+                  else "the cores Numba started with")
+        raise ValueError(f"threads must be an integer from 1 to {cap} ({origin}), "
+                         f"got threads={threads}")
     return int(threads)
 
 

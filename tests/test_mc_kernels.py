@@ -49,10 +49,11 @@ def rel_err(a, b):
 
 
 def diagonal_problem(d, rng, sigma):
+    # c0 as Sampler.diagonal forms it (βᵀq, q = λβ): a driver run must match trial_kernel bitwise.
     lam = rng.uniform(0.5, 3.0, d)
     beta = rng.normal(size=d) / np.sqrt(d)
     return dict(kind=K.KIND_DIAGONAL, scale=np.sqrt(lam), mixing=E2, label_vec=beta,
-                sigma=sigma, c0=sigma**2 + lam @ beta**2, q=lam * beta, cov_diag=lam,
+                sigma=sigma, c0=sigma**2 + beta @ (lam * beta), q=lam * beta, cov_diag=lam,
                 cov=E2, Sigma=np.diag(lam), oracle=lam * beta**2, beta=beta)
 
 

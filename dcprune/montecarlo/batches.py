@@ -37,14 +37,16 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     (default: all of Numba's) is validated and the memory estimate of ``n`` samples, ``d``
     features (or latent inputs, the larger) and ``n_widths`` widths is checked
     (:func:`~dcprune.montecarlo.runtime.guard_memory`). Batches (:func:`trial_batches`) run with
-    BLAS on one thread and Ctrl-C deferred; ``progress(count)`` is called after each.
+    BLAS on one thread and Ctrl-C deferred; ``progress(count)`` is called after each. A part's
+    own set-up (reading the next item of ``parts``) runs outside that, with the caller's BLAS,
+    so the NumPy work of building a problem gives the same numbers as elsewhere in dcprune.
     """
     threads = check_threads(threads)
     guard_memory(n, d, n_widths, trials, threads)
     values = np.empty((trials, n_widths, len(MEASURED)))
     flags = np.zeros((trials, n_widths), np.int8)
-    with trial_threads(threads):
-        for start, stop, batch in parts:
+    for start, stop, batch in parts:  # a part's set-up runs with the caller's BLAS threads
+        with trial_threads(threads):
             for first, count in trial_batches(start, stop, threads):
                 values[first:first + count], flags[first:first + count] = batch(first, count)
                 if progress is not None:

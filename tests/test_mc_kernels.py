@@ -19,6 +19,8 @@ import numpy as np
 import pytest
 
 from dcprune.montecarlo import kernels as K
+from dcprune.montecarlo import runtime
+from dcprune.montecarlo.sampler import Sampler
 from dcprune.validate.naive import (
     lgp_risk,
     naive_fmix32,
@@ -47,10 +49,11 @@ def rel_err(a, b):
 
 
 def diagonal_problem(d, rng, sigma):
+    # c0 as Sampler.diagonal forms it (βᵀq, q = λβ): a driver run must match trial_kernel bitwise.
     lam = rng.uniform(0.5, 3.0, d)
     beta = rng.normal(size=d) / np.sqrt(d)
     return dict(kind=K.KIND_DIAGONAL, scale=np.sqrt(lam), mixing=E2, label_vec=beta,
-                sigma=sigma, c0=sigma**2 + lam @ beta**2, q=lam * beta, cov_diag=lam,
+                sigma=sigma, c0=sigma**2 + beta @ (lam * beta), q=lam * beta, cov_diag=lam,
                 cov=E2, Sigma=np.diag(lam), oracle=lam * beta**2, beta=beta)
 
 
@@ -327,12 +330,12 @@ def test_non_finite_data_give_nan_and_flag():
 # Driver, reproducibility, wrapper
 # --------------------------------------------------------------------------------------------
 
-RUN = dict(n=30, widths=[5, 12, 13, 30, 31, 70], s=12, trials=6, seed=2024, sigma=0.5)
+RUN = dict(n=30, widths=[5, 12, 13, 30, 31, 70], s=12, trials=6, seed=2024)
 
 
 def run_problem():
     prob = diagonal_problem(70, np.random.default_rng(13), 0.5)
-    return dict(RUN, lam=prob["cov_diag"], beta=prob["beta"])
+    return dict(RUN, sampler=Sampler.diagonal(prob["cov_diag"], prob["beta"], 0.5))
 
 
 def test_driver_equals_trial_kernel():
@@ -356,9 +359,10 @@ def test_batches_equal_one_run():
 def test_run_relu_features_matches_trial_kernel():
     prob = relu_problem(40, 10, np.random.default_rng(16), 0.1)
     widths, s = np.array([8, 20, 30, 40]), 10
-    values, flags = K.run(n=25, widths=widths, s=s, trials=3, seed=5, W=prob["mixing"],
-                          theta=prob["label_vec"], sigma=0.1, c0=prob["c0"], q=prob["q"],
-                          Sigma=prob["Sigma"], oracle_score=prob["oracle"])
+    sampler = Sampler.relu(prob["mixing"], prob["label_vec"], sigma=0.1, c0=prob["c0"], q=prob["q"],
+                           Sigma=prob["Sigma"])
+    values, flags = K.run(sampler, n=25, widths=widths, s=s, trials=3, seed=5,
+                          oracle_score=prob["oracle"])
     for t in range(3):
         X, y, X2, y2, keep = sample(prob, 5, t, 25, widths, s)
         out, f = kernel_trial(prob, X, y, X2, y2, keep, widths, s, 0.0)
@@ -394,8 +398,8 @@ def test_statistics_isotropic_dense_risk():
     n, d, sigma, trials = 40, 20, 0.8, 3000
     beta = np.random.default_rng(14).normal(size=d) / np.sqrt(d)
     widths = np.array([5, 10, 20])
-    values, flags = K.run(n=n, widths=widths, s=d, trials=trials, seed=7, sigma=sigma,
-                          lam=np.ones(d), beta=beta)
+    values, flags = K.run(Sampler.diagonal(np.ones(d), beta, sigma), n=n, widths=widths, s=d,
+                          trials=trials, seed=7)
     assert not flags.any()
     for wi, p in enumerate(widths):
         exact = (sigma**2 + beta[p:] @ beta[p:]) * (n - 1) / (n - p - 1)
@@ -404,8 +408,8 @@ def test_statistics_isotropic_dense_risk():
             assert abs(r.mean() - exact) < Z_STAT * r.std(ddof=1) / np.sqrt(trials)
     n, p = 12, 30
     beta = np.full(p, 1 / np.sqrt(p))
-    values, _ = K.run(n=n, widths=[p], s=p, trials=trials, seed=8, sigma=sigma,
-                      lam=np.ones(p), beta=beta)
+    values, _ = K.run(Sampler.diagonal(np.ones(p), beta, sigma), n=n, widths=[p], s=p,
+                      trials=trials, seed=8)
     exact = sigma**2 + beta @ beta * (1 - n / p) + sigma**2 * n / (p - n - 1)
     r = values[:, 0, 0]
     assert abs(r.mean() - exact) < Z_STAT * r.std(ddof=1) / np.sqrt(trials)
@@ -415,58 +419,102 @@ def test_run_factor_with_diagonal_L_equals_diagonal():
     """A factor L = diag(sqrt(λ)) is the diagonal problem: same risks (different draws)."""
     rng = np.random.default_rng(15)
     lam, beta = rng.uniform(0.5, 2, 15), rng.normal(size=15) / 4
-    common = dict(n=20, widths=[15], s=15, trials=400, seed=3, sigma=0.5, beta=beta)
-    a, _ = K.run(lam=lam, **common)
-    b, _ = K.run(L=np.diag(np.sqrt(lam)), Sigma=np.diag(lam), **common)
+    common = dict(n=20, widths=[15], s=15, trials=400, seed=3)
+    a, _ = K.run(Sampler.diagonal(lam, beta, 0.5), **common)
+    b, _ = K.run(Sampler.factor(np.diag(np.sqrt(lam)), beta, 0.5, Sigma=np.diag(lam)), **common)
     np.testing.assert_allclose(a, b, rtol=RTOL)  # x = L z with diagonal L is sqrt(λ) ⊙ z
 
 
 def test_run_validates_inputs():
     good = run_problem()
     bad = [dict(widths=[5, 5, 9]), dict(widths=[0, 3]), dict(widths=[3, 71]), dict(s=0),
-           dict(widths=[2.5, 7]), dict(beta=np.ones(70) * 1j), dict(q=np.ones(70)),
-           dict(Sigma=np.eye(70)),
-           dict(seed=-1), dict(first_trial=-1), dict(sigma=-1.0), dict(ridge=np.nan), dict(trials=1.5),
-           dict(beta=np.ones(5)), dict(L=np.eye(70)), dict(lam=np.full(70, np.nan))]
+           dict(widths=[2.5, 7]), dict(seed=-1), dict(seed=2**63), dict(first_trial=-1),
+           dict(ridge=np.nan), dict(ridge=-1.0), dict(trials=1.5), dict(trials=0), dict(n=0),
+           dict(oracle_score=np.ones(5)), dict(oracle_score=np.full(70, np.inf)), dict(threads=0),
+           dict(threads=10**4), dict(threads=True)]
     for change in bad:
         with pytest.raises(ValueError):
             K.run(**dict(good, **change))
-    with pytest.raises(ValueError):
-        K.run(**dict(good, lam=None, L=np.eye(70), Sigma=2 * np.eye(70)))
-    with pytest.raises(ValueError):
-        K.run(**dict(good, lam=None, W=np.ones((70, 3)), theta=np.ones(3)))
+    relu = Sampler.relu(np.ones((70, 3)), np.ones(3), c0=1.0, q=np.ones(70), Sigma=np.eye(70))
+    with pytest.raises(ValueError, match="oracle"):  # ReLU features have no default oracle
+        K.run(**dict(good, sampler=relu))
+
+
+def test_sampler_validates_inputs():
+    lam, beta, L = np.ones(70), np.ones(70) / 10, np.eye(70)
+    bad = [lambda: Sampler.diagonal(lam, beta * 1j), lambda: Sampler.diagonal(lam[:5], beta),
+           lambda: Sampler.diagonal(-lam, beta), lambda: Sampler.diagonal(np.full(70, np.nan), beta),
+           lambda: Sampler.diagonal(lam, beta, sigma=-1.0), lambda: Sampler.diagonal(lam, beta, np.nan),
+           lambda: Sampler.diagonal(np.full(70, 1e300), beta * 1e6),  # c0 overflows
+           lambda: Sampler.factor(L[:5], beta), lambda: Sampler.factor(L, beta, Sigma=2 * L),
+           lambda: Sampler.factor(L, beta, Sigma=np.eye(5)),
+           lambda: Sampler.relu(np.ones((70, 3)), np.ones(4), c0=1.0, q=beta, Sigma=L),
+           lambda: Sampler.relu(np.ones((70, 3)), np.ones(3), c0=np.inf, q=beta, Sigma=L),
+           lambda: Sampler.relu(np.ones((70, 3)), np.ones(3), c0=1.0, q=beta[:5], Sigma=L),
+           lambda: Sampler.relu(np.ones((70, 3)), np.ones(3), c0=1.0, q=beta, Sigma=L[:, :5])]
+    for make in bad:
+        with pytest.raises(ValueError), np.errstate(over="ignore"):
+            make()
+    d = Sampler.diagonal(lam, beta, 0.5)
+    assert d.d == 70 and d.c0 == 0.25 + lam @ beta**2
+    np.testing.assert_array_equal(d.oracle, lam * beta**2)
+    # A ReLU sampler may carry the moments of a wider draw: d counts W's rows.
+    assert Sampler.relu(np.ones((20, 3)), np.ones(3), c0=1.0, q=beta, Sigma=L).d == 20
+
+
+def test_thread_cap_error_names_its_origin():
+    """The cap on threads is Numba's pool: NUMBA_NUM_THREADS when set, else the cores."""
+    code = ("from dcprune.montecarlo import runtime\n"
+            "try:\n    runtime.check_threads(10**4)\nexcept ValueError as e:\n    print(e)")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    out = subprocess.run([sys.executable, "-c", code], env=dict(env, NUMBA_NUM_THREADS="1"),
+                         capture_output=True, text=True, check=True).stdout
+    assert "from 1 to 1 (the cap set by NUMBA_NUM_THREADS=1)" in out
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert "(the cores Numba started with)" in out and "NUMBA_NUM_THREADS" not in out
+    assert runtime.check_threads(None) == runtime.num_threads()
+    assert runtime.check_threads(np.int64(1)) == 1
 
 
 _MEMORY_SCRIPT = """
 import gc, numpy as np
-from dcprune.montecarlo import kernels as K
+from dcprune.montecarlo import kernels as K, runtime
+from dcprune.montecarlo.sampler import Sampler
 
 def status(key):  # kB fields of this process image; ru_maxrss would include the forked parent
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
 
-n, d, trials, threads = 100, 2500, 4, 2
+n, d, trials = 100, 2500, 4
+threads = runtime.num_threads()  # whatever NUMBA_NUM_THREADS allows, 1 included
 widths = np.array([50, 100, 150, 1000, 2500])
 lam, beta = np.ones(d), np.ones(d) / np.sqrt(d)
-K.run(n=n, widths=widths[:2], s=20, trials=1, seed=0, lam=lam[:100], beta=beta[:100])
+K.run(Sampler.diagonal(lam[:100], beta[:100]), n=n, widths=widths[:2], s=20, trials=1, seed=0)
 gc.collect()
+sampler = Sampler.diagonal(lam, beta)
 base = status("VmRSS:")
-K.run(n=n, widths=widths, s=60, trials=trials, seed=0, lam=lam, beta=beta, threads=threads)
-print(status("VmHWM:") - base, K.estimate_bytes(n, d, len(widths), trials, threads))
+K.run(sampler, n=n, widths=widths, s=60, trials=trials, seed=0, threads=threads)
+print(status("VmHWM:") - base, runtime.estimate_bytes(n, d, len(widths), trials, threads))
 """
 
 
 def test_estimate_bytes():
-    one = K.estimate_bytes(200, 600, 60, 50, 1)
+    one = runtime.estimate_bytes(200, 600, 60, 50, 1)
     assert one > 2 * 600 * 600 * 8 + 50 * 60 * 11 * 8  # at least the Grams and the outputs
-    assert K.estimate_bytes(200, 600, 60, 50, 2) > one
-    assert K.estimate_bytes(200, 600, 60, 500, 1) > one
+    assert runtime.estimate_bytes(200, 600, 60, 50, 2) > one
+    assert runtime.estimate_bytes(200, 600, 60, 500, 1) > one
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
-def test_estimate_bytes_bounds_measured_peak():
-    """Peak resident memory of a run with large Gram matrices stays below the estimate."""
+@pytest.mark.parametrize("numba_threads", ["1", None])
+def test_estimate_bytes_bounds_measured_peak(numba_threads):
+    """Peak resident memory of a run with large Gram matrices stays below the estimate, with
+    one thread (NUMBA_NUM_THREADS=1) and with all of them."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_NUM_THREADS"}
+    if numba_threads is not None:
+        env["NUMBA_NUM_THREADS"] = numba_threads
     res = subprocess.run([sys.executable, "-c", _MEMORY_SCRIPT], capture_output=True, text=True,
-                         check=True)
+                         check=True, env=env)
     grown, estimate = map(int, res.stdout.split()[-2:])
     assert 0 < grown <= estimate

@@ -138,7 +138,7 @@ def test_interrupt_waits_for_the_kernel_then_raises():
     process) and raised as KeyboardInterrupt once the kernel has returned."""
     import signal
 
-    from dcprune.montecarlo.simulate import deferred_interrupts
+    from dcprune.montecarlo.batches import deferred_interrupts
 
     reached = []
     with pytest.raises(KeyboardInterrupt):

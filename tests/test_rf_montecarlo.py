@@ -33,9 +33,10 @@ from dcprune.montecarlo.randomfeatures import (
     RandomFeaturesSimulation,
     simulate_random_features,
 )
+from dcprune.montecarlo.sampler import Sampler
 from dcprune.montecarlo.simulate import QUANTITIES
+from dcprune.covariance import CovarianceProblem
 from dcprune.randomfeatures import (
-    _equivalent,
     equivalent_problem,
     sweep_random_features,
 )
@@ -132,9 +133,10 @@ def test_uses_the_theory_draws_of_w(tiny):
     for k in range(2):
         rf = equivalent_problem(12, 50, "relu", seed=(3, k))
         for j, p in enumerate([10, 25, 50]):
-            sub = _equivalent(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
-            v, _ = kernels.run(n=30, widths=[p], s=10, trials=3, first_trial=3 * k, seed=3, W=rf.W[:p],
-                               theta=rf.theta, c0=rf.c0, q=rf.q[:p], Sigma=rf.Sigma[:p, :p],
+            sub = CovarianceProblem.from_moments(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
+            # The moments' leading blocks, copied: the runner passes the draw's whole moments.
+            sampler = Sampler.relu(rf.W[:p], rf.theta, c0=rf.c0, q=rf.q[:p], Sigma=rf.Sigma[:p, :p])
+            v, _ = kernels.run(sampler, n=30, widths=[p], s=10, trials=3, first_trial=3 * k, seed=3,
                                oracle_score=np.diag(sub.Sigma) * sub.beta**2)
             np.testing.assert_array_equal(tiny.values[3 * k:3 * k + 3, j], v[:, 0])
 

@@ -40,7 +40,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from dcprune.montecarlo import kernels as K
+from dcprune.montecarlo import kernels as K, linalg as KL, runtime
+from dcprune.montecarlo.sampler import Sampler
 from dcprune.output import write_json
 from dcprune.validate.naive import naive_features, naive_trial
 
@@ -65,7 +66,7 @@ def problem(n=N, d=D, s=S, n_widths=60):
 
 def blas_threads(one):
     """Context: BLAS on one thread if ``one``, else left at its default thread count."""
-    return K.single_threaded_blas() if one else contextlib.nullcontext()
+    return runtime.single_threaded_blas() if one else contextlib.nullcontext()
 
 
 @numba.njit
@@ -99,7 +100,7 @@ def fit_flops(n, widths, s, fits):
     of the largest width ``m ≤ n`` (m³/3) and per width ``p ≤ n`` the right side and two
     triangular solves (2np + 2p²); per width ``p > n`` either rank-one updates (3n² per added
     column) or Gram growth plus refactorization (2n²·added + n³/3), following
-    ``kernels._UPDATE_RATIO``, then a solve and ``b = Xᵀw`` (2n² + 2np); per refit on k
+    ``linalg.UPDATE_RATIO``, then a solve and ``b = Xᵀw`` (2n² + 2np); per refit on k
     columns :func:`_fit_cost`. ``fits`` is :func:`trial_kernel`'s count per width (dense + refits).
     Not counted: iterative refinement (only near p = n) and risk evaluation. Condition
     estimates (4·_COND_ITERS·m² per fit) are returned separately.
@@ -114,20 +115,20 @@ def fit_flops(n, widths, s, fits):
     for p in widths:
         if p <= n:
             useful += 2 * n * p + 2 * p**2
-            cond += 4 * K._COND_ITERS * p**2
+            cond += 4 * KL.COND_ITERS * p**2
             continue
-        if in_u > 0 and K._UPDATE_RATIO * (p - in_u) < n:
+        if in_u > 0 and KL.UPDATE_RATIO * (p - in_u) < n:
             useful += 3 * n**2 * (p - in_u)
         else:
             useful += 2 * n**2 * (p - in_k) + n**3 / 3
             in_k = p
         in_u = p
         useful += 2 * n**2 + 2 * n * p
-        cond += 4 * K._COND_ITERS * n**2
+        cond += 4 * KL.COND_ITERS * n**2
     for p, f in zip(widths, fits):
         k = min(p, s)
         useful += (f - 1) * _fit_cost(n, k)
-        cond += (f - 1) * 4 * K._COND_ITERS * min(k, n) ** 2
+        cond += (f - 1) * 4 * KL.COND_ITERS * min(k, n) ** 2
     return useful, cond
 
 
@@ -135,9 +136,8 @@ def numba_run(prob, trials, seed, threads, repeat):
     best = np.inf
     for _ in range(repeat):
         t = time.perf_counter()
-        values, flags = K.run(n=prob["n"], widths=prob["widths"], s=prob["s"], trials=trials,
-                              seed=seed,
-                              lam=prob["lam"], beta=prob["beta"], sigma=prob["sigma"],
+        values, flags = K.run(Sampler.diagonal(prob["lam"], prob["beta"], prob["sigma"]), n=prob["n"],
+                              widths=prob["widths"], s=prob["s"], trials=trials, seed=seed,
                               threads=threads)
         best = min(best, time.perf_counter() - t)
     return best, values, flags
@@ -154,7 +154,7 @@ def fit_phase(prob, trials, seed):
     n, s = prob["n"], prob["s"]
     nw, pmax = len(widths), widths[-1]
     seconds = useful = cond = 0.0
-    with K.single_threaded_blas():
+    with runtime.single_threaded_blas():
         for t in range(trials):
             X, y, X2, y2, _ = K.sample_trial(seed, t, *sample_args(prob))
             hdiag = (X[:, :pmax] ** 2).sum(axis=0) / n
@@ -203,7 +203,7 @@ def agreement(prob, seed):
     widths, s = prob["widths"], prob["s"]
     X, y, X2, y2, keep = K.sample_trial(seed, 0, *sample_args(prob))
     out, flags = np.empty((len(widths), 11)), np.zeros(len(widths), np.int8)
-    with K.single_threaded_blas():  # for the NumPy loop too: see compare_with_numpy
+    with runtime.single_threaded_blas():  # for the NumPy loop too: see compare_with_numpy
         K.trial_kernel(X, y, X2, y2, keep, widths, s, 0.0, prob["oracle"], prob["c0"],
                        prob["q"], prob["lam"], np.empty((0, 0)), out, flags)
         ref = naive_trial(X, y, X2, y2, keep, widths, s, 0.0, prob["oracle"], prob["c0"],
@@ -214,8 +214,8 @@ def agreement(prob, seed):
 def warm_up(prob):
     """Compile (or load from cache) the driver; returns the seconds it took."""
     start = time.perf_counter()
-    K.run(n=prob["n"], widths=prob["widths"], s=prob["s"], trials=1, seed=0, lam=prob["lam"],
-          beta=prob["beta"], sigma=prob["sigma"])
+    K.run(Sampler.diagonal(prob["lam"], prob["beta"], prob["sigma"]), n=prob["n"],
+          widths=prob["widths"], s=prob["s"], trials=1, seed=0)
     return time.perf_counter() - start
 
 
@@ -275,13 +275,13 @@ def fit_efficiency(prob, trials, seed, gemm_repeat=5, repeat=1):
     capability: load only lowers a measurement).
     """
     fit_phase(prob, 1, seed)  # compiles the stage signatures the replay uses
-    with K.single_threaded_blas():
+    with runtime.single_threaded_blas():
         gemms = [gemm_rate(repeat=gemm_repeat)]
     seconds = np.inf
     for _ in range(repeat):
         t, useful, cond = fit_phase(prob, trials, seed)
         seconds = min(seconds, t)
-        with K.single_threaded_blas():
+        with runtime.single_threaded_blas():
             gemms.append(gemm_rate(repeat=gemm_repeat))
     gemm = max(gemms)
     rate = useful / seconds

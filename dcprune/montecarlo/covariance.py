@@ -23,16 +23,12 @@ import numpy as np
 
 from ..checks import finite_number, whole_number
 from ..covariance import CovarianceProblem
+from ..quantities import MEASURED
+from ..results import RowsView
 from . import kernels
-from .simulate import (
-    RowsView,
-    SimulationRow,
-    _check_memory,
-    _flag_warnings,
-    _num_threads,
-    _summarize,
-    trial_batches,
-)
+from .batches import run_batches
+from .sampler import Sampler
+from .simulate import SimulationRow, flag_warnings, summarize
 
 __all__ = ["CovarianceSimulation", "simulate_covariance"]
 
@@ -84,29 +80,30 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
         raise ValueError(f"counts must be strictly increasing whole numbers in [1, {problem.p}], "
                          f"got counts={counts.tolist()}")
     counts = counts.astype(np.int64)
-    threads = threads or _num_threads()
-    _check_memory(n, problem.p, len(counts), trials, threads)
 
-    factor = problem.eigenvectors * np.sqrt(problem.eigenvalues)  # L with L Lᵀ = Σ
-    diag = np.diag(problem.Sigma)
-    scores = []
-    for p in counts:
-        score = np.zeros(problem.p)
-        score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
-        scores.append(score)
-    values = np.empty((trials, len(counts), len(kernels.QUANTITIES)))
-    flags = np.zeros((trials, len(counts)), np.int8)
-    for first, count in trial_batches(0, trials, threads):
-        for j, p in enumerate(counts):
-            v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                               L=factor, Sigma=problem.Sigma, beta=problem.beta,
-                               sigma=math.sqrt(problem.sigma2), ridge=ridge, oracle_score=scores[j],
-                               threads=threads)
-            values[first:first + count, j] = v[:, 0]
-            flags[first:first + count, j] = f[:, 0]
-        if progress is not None:
-            progress(count)
-    rows = _summarize(values, flags, counts, n)
+    def parts():  # built after run_batches' checks
+        factor = problem.eigenvectors * np.sqrt(problem.eigenvalues)  # L with L Lᵀ = Σ
+        sampler = Sampler.factor(factor, problem.beta, math.sqrt(problem.sigma2), Sigma=problem.Sigma)
+        diag = np.diag(problem.Sigma)
+        jobs = []
+        for p in counts:
+            score = np.zeros(problem.p)
+            score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
+            jobs.append(kernels.prepare(sampler, n=n, widths=[int(p)], s=s, seed=seed, ridge=ridge,
+                                        oracle_score=score))
+
+        def batch(first, count):  # every width on the same trials: one kernel call per width
+            values = np.empty((count, len(jobs), len(MEASURED)))
+            flags = np.empty((count, len(jobs)), np.int8)
+            for j, job in enumerate(jobs):
+                values[:, j], flags[:, j] = (a[:, 0] for a in job.trials(first, count))
+            return values, flags
+
+        yield 0, trials, batch
+
+    values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=problem.p,
+                                threads=threads, progress=progress)
+    rows = summarize(values, flags, counts, n)
     return CovarianceSimulation(n, s, trials, seed, ridge, rows, values, flags,
-                                tuple(_flag_warnings(rows, n, s, ridge,
-                                                     exact_width=problem.p if problem.sigma2 == 0 else None)))
+                                tuple(flag_warnings(rows, n, s, ridge,
+                                                    exact_width=problem.p if problem.sigma2 == 0 else None)))

@@ -26,7 +26,8 @@ a fresh independent sample :math:`(X', y')` of the same size, and then, for ever
 If :math:`p \le s` nothing is pruned: every pruned model and every same-data retrained model
 is the dense model, and the fresh retrained model is the dense fit on :math:`(X', y')`.
 
-Samplers (``kind``), all driven by latent standard normals :math:`Z` and label noise :math:`e`:
+Samplers (``kind``), all driven by latent standard normals :math:`Z` and label noise :math:`e`
+(validated descriptions: :class:`~dcprune.montecarlo.sampler.Sampler`):
 
 - ``KIND_DIAGONAL``: :math:`x_j = \sqrt{\lambda_j} z_j`, :math:`y = x^\top\beta + \sigma e`
   (``scale`` :math:`= \sqrt\lambda`, ``label_vec`` :math:`=\beta`);
@@ -37,43 +38,39 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
   :math:`=\theta`); the caller supplies :math:`c_0, q, \Sigma` of the equivalent problem
   (THEORY.md §7).
 
-Three layers, each testable on its own: ``@njit`` kernels on plain arrays
-(:func:`sample_trial`; the stages :func:`transpose_gram`, :func:`fit_widths`,
-:func:`prune_sets`, :func:`retrain`, built on :func:`fit_subset`, :func:`top_s`, :func:`risk`;
-and :func:`trial_kernel` composing them), the ``parallel=True`` driver
-:func:`simulate_trials` (``prange`` over trials, one output slot per trial), and the
-validating wrapper :func:`run`, which also pins BLAS to one thread while the trials run in
-parallel (:func:`single_threaded_blas`).
+Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, and a Python
+wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
+kernels on plain, already valid arrays (:func:`sample_trial`; the stages
+:func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`, built on
+:func:`fit_subset`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming from
+:mod:`~dcprune.montecarlo.linalg`; and :func:`trial_kernel` composing them), the
+``parallel=True`` driver :func:`simulate_trials` (``prange`` over trials, one output slot per
+trial), and the Python layer, which validates once (:func:`prepare`, returning a :class:`Job`
+that runs any range of trials) and runs with BLAS pinned to one thread while the trials run in
+parallel (:func:`run`, :func:`~dcprune.montecarlo.runtime.trial_threads`).
 
 Reproducibility: each trial reseeds Numba's generator with :func:`trial_seed`\ ``(seed,
 trial)`` before drawing anything, so a trial's numbers depend only on ``(seed, trial)`` and not
 on which thread runs it or how many threads there are.
 
-Numerics: fits solve the normal (or, for :math:`p > n`, the dual) equations by Cholesky on a
-Gram matrix, which squares the condition number, so every fit estimates
-:math:`\mathrm{cond}(M)` of its Gram matrix :math:`M`. Above ``_REFINE_FROM`` the solution is
-iteratively refined against :math:`X` itself (corrected semi-normal equations, Björck 1987),
-which restores the accuracy of a QR or SVD solver while :math:`\varepsilon\,\mathrm{cond}(M)
-\ll 1`. When :math:`\sqrt{\mathrm{cond}(M)} > ` ``COND_LIMIT`` (for :math:`\lambda = 0` this
-is :math:`\mathrm{cond}(X_S)`), when the factorization breaks down, or when refinement does
-not converge, the fit is redone by SVD and the width's flag is set.
+Numerics: fits solve normal or dual equations by Cholesky on a Gram matrix, check its
+condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.montecarlo.linalg`).
 """
 
-import contextlib
-import ctypes
-import functools
-import re
+from __future__ import annotations
 
-import numba
+from dataclasses import dataclass
+
 import numpy as np
-from numba import njit, prange, types
-from numba.np.linalg import _LAPACK  # private, but stable since Numba 0.2x; see _potrf
+from numba import njit, prange
 
-from ..predict import RISK_NAMES, SAME_DATA_NAMES
+from ..quantities import MEASURED
+from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
+from .runtime import check_threads, trial_threads
+from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
 
 __all__ = [
     "QUANTITIES",
-    "KINDS",
     "KIND_DIAGONAL",
     "KIND_FACTOR",
     "KIND_RELU",
@@ -92,44 +89,17 @@ __all__ = [
     "transpose_gram",
     "trial_kernel",
     "simulate_trials",
+    "Job",
+    "prepare",
     "run",
-    "estimate_bytes",
-    "single_threaded_blas",
 ]
 
-QUANTITIES = RISK_NAMES + SAME_DATA_NAMES  # the column order of every kernel's output
+QUANTITIES = MEASURED  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
 # ordered (magnitude, hessian, oracle).
 _DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8
 
-KIND_DIAGONAL, KIND_FACTOR, KIND_RELU = 0, 1, 2
-KINDS = {"diagonal": KIND_DIAGONAL, "factor": KIND_FACTOR, "relu features": KIND_RELU}
-
-COND_LIMIT = 1e6
-"""Condition number of the design (:math:`\\sqrt{\\mathrm{cond}(M)}`) above which a fit is
-flagged and solved by SVD. Refinement converges at the rate :math:`\\varepsilon\\,
-\\mathrm{cond}(M) \\approx 10^{-4}` here, so below the limit the Cholesky path is accurate."""
-
-# A Cholesky solve is accurate to about m * eps * cond(M). The estimate of cond(M) below is low
-# by up to ~3x (measured on Gaussian, spiked, ReLU and constructed Grams), so refining from an
-# estimate of 1e3 bounds an unrefined solution's error by ~m·eps·3e3 < 1e-9 for m <= 1e3.
-_REFINE_FROM = 1e3
-_REFINE_STEPS = 8
-# Stop once a correction is at rounding level; accept a stalled refinement whose last correction
-# is 10x below the 1e-8 agreement promised with lstsq, otherwise fall back to SVD.
-_REFINE_TOL = 1e-14
-_REFINE_ACCEPT = 1e-9
-# Power / inverse iterations of the condition estimate. Extreme eigenvalues of Gram matrices are
-# either clustered (any iterate is within a small factor) or, near singularity, well separated
-# (fast convergence). Two of each give cond(M) within a factor ~3 (cond(X) within ~1.7) at
-# 8m² flops; a third would tighten that to ~1.4 for 50% more, as much as the factorization.
-_COND_ITERS = 2
-# A rank-one update sweep costs ~3n² scalar flops per added column, a refactorization n³/3 at
-# LAPACK speed (~4x faster per flop here): update only while fewer than n/36 columns are added.
-_UPDATE_RATIO = 36
-
 _M32 = 0xFFFFFFFF
-_EPS = np.finfo(np.float64).eps
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,10 +166,10 @@ def features(kind, Z, e, scale, mixing, label_vec, sigma):
         X = np.maximum(np.dot(Z, mixing.T), 0.0)
     y = np.empty(Z.shape[0])
     if kind == KIND_RELU:
-        _mv(Z, label_vec, y)
+        mv(Z, label_vec, y)
         y *= y
     else:
-        _mv(X, label_vec, y)
+        mv(X, label_vec, y)
     return X, y + sigma * e
 
 
@@ -243,381 +213,6 @@ def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, 
     X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
     return X, y, X2, y2, random_subsets(widths, s)
 
-
-# --------------------------------------------------------------------------------------------
-# Dense kernels. Factors are upper triangular and row-major, M = UᵀU, so every inner loop runs
-# over contiguous memory (rows of U or of Xᵀ). Matrix-vector products are plain loops rather
-# than BLAS: at these sizes BLAS call and threading overhead (OpenBLAS threads competing with
-# the prange threads) costs more than the arithmetic. Reductions may be reassociated (``_FM``)
-# so that they vectorize; no flag assumes finite values, so NaN checks stay valid.
-# --------------------------------------------------------------------------------------------
-
-_FM = {"reassoc", "contract", "arcp", "nsz"}
-
-_xxpotrf = _LAPACK().numba_xxpotrf(types.float64)
-_LAPACK_DOUBLE, _LAPACK_LOWER = ord("d"), ord("L")
-
-
-@njit(cache=True, fastmath=_FM)
-def _dot(a, b):
-    acc = 0.0
-    for i in range(a.shape[0]):
-        acc += a[i] * b[i]
-    return acc
-
-
-@njit(cache=True, fastmath=_FM)
-def _mv(A, x, out):
-    """``out ← A x`` for a row-major ``A`` (k×n)."""
-    for a in range(A.shape[0]):
-        out[a] = _dot(A[a], x)
-
-
-@njit(cache=True, fastmath=_FM)
-def _mtv(A, x, out):
-    """``out ← Aᵀ x`` for a row-major ``A`` (k×n), accumulated row by row."""
-    out[:] = 0.0
-    for a in range(A.shape[0]):
-        xa = x[a]
-        row = A[a]
-        for j in range(out.shape[0]):
-            out[j] += xa * row[j]
-
-
-@njit(cache=True)
-def _potrf(A, m):
-    """LAPACK Cholesky of ``A[:m, :m]`` in place (upper triangle, ``A = UᵀU``); LAPACK's info.
-
-    LAPACK reads the row-major ``A`` as its transpose, so its column-major lower factor ``L``
-    lands in our upper triangle as ``U = Lᵀ``; the row stride is LAPACK's leading dimension.
-    Numba's own ``np.linalg.cholesky`` would raise on failure, which a prange body must not.
-    """
-    if m == 0:
-        return 0  # LAPACK rejects a leading dimension of 0
-    return _xxpotrf(_LAPACK_DOUBLE, _LAPACK_LOWER, m, A.ctypes, A.shape[1])
-
-
-if numba.config.DISABLE_JIT:  # pragma: no cover
-    # Coverage runs (NUMBA_DISABLE_JIT=1) execute the kernels as Python, where Numba's LAPACK
-    # binding cannot be called: the same contract through SciPy.
-    def _potrf(A, m):
-        if m == 0:
-            return 0
-        import scipy.linalg.lapack
-
-        U, info = scipy.linalg.lapack.dpotrf(A[:m, :m], lower=False, clean=False)
-        upper = np.triu_indices(m)
-        A[:m, :m][upper] = U[upper]
-        return info
-
-
-@njit(cache=True)
-def _chol_upper(A, m):
-    """Unblocked Cholesky of ``A[:m, :m]`` (upper triangle) in place; 0 or ``k+1`` at failure.
-
-    On failure at pivot ``k`` the factor of ``A[:k, :k]`` is complete (LAPACK's blocked
-    routine does not promise that), which tells which nested widths can still use it.
-    """
-    for k in range(m):
-        piv = A[k, k]
-        if not piv > 0.0:  # also catches NaN
-            return k + 1
-        ukk = np.sqrt(piv)
-        A[k, k] = ukk
-        inv = 1.0 / ukk
-        for j in range(k + 1, m):
-            A[k, j] *= inv
-        for i in range(k + 1, m):
-            uki = A[k, i]
-            for j in range(i, m):
-                A[i, j] -= uki * A[k, j]
-    return 0
-
-
-@njit(cache=True, fastmath=_FM)
-def _chol_update(U, m, x):
-    """Rank-one update to the factor of ``UᵀU + x xᵀ`` in place (``x`` is overwritten).
-
-    Each step rotates row ``k`` of ``U`` against ``x`` (LINPACK ``dchud``): 6m²/2 flops, stable.
-    """
-    for k in range(m):
-        ukk = U[k, k]
-        r = np.sqrt(ukk * ukk + x[k] * x[k])
-        c = r / ukk
-        sn = x[k] / ukk
-        U[k, k] = r
-        rc = 1.0 / c
-        for j in range(k + 1, m):
-            ukj = (U[k, j] + sn * x[j]) * rc
-            U[k, j] = ukj
-            x[j] = c * x[j] - sn * ukj
-
-
-@njit(cache=True, fastmath=_FM)
-def _solve_lower(U, m, b):
-    """``b ← U⁻ᵀ b`` (forward substitution, column-oriented over rows of ``U``)."""
-    for k in range(m):
-        bk = b[k] / U[k, k]
-        b[k] = bk
-        for j in range(k + 1, m):
-            b[j] -= bk * U[k, j]
-
-
-@njit(cache=True, fastmath=_FM)
-def _solve_upper(U, m, b):
-    """``b ← U⁻¹ b`` (back substitution)."""
-    for k in range(m - 1, -1, -1):
-        acc = 0.0
-        for j in range(k + 1, m):
-            acc += U[k, j] * b[j]
-        b[k] = (b[k] - acc) / U[k, k]
-
-
-@njit(cache=True)
-def _chol_solve(U, m, b):
-    """``b ← (UᵀU)⁻¹ b`` in place."""
-    _solve_lower(U, m, b)
-    _solve_upper(U, m, b)
-
-
-@njit(cache=True, fastmath=_FM)
-def _cond_est(U, m):
-    """Estimate of ``cond(M) = λmax/λmin`` for ``M = UᵀU``: a lower bound, usually within 3×.
-
-    ``_COND_ITERS`` power iterations for λmax (Rayleigh quotient ``‖Uv‖²``) and as many inverse
-    iterations for λmin (``vᵀM⁻¹v = ‖U⁻ᵀv‖²``): ``4·_COND_ITERS·m²`` flops against the
-    factor's ``m³/3``.
-    """
-    start = np.empty(m)
-    for i in range(m):
-        # Deterministic, equidistributed entries with a positive mean: not orthogonal to the
-        # constant vector (dominant for mean-positive features such as ReLU) nor to generic
-        # eigenvectors, and no draw from the random stream.
-        start[i] = 0.5 + ((i + 1) * 0.6180339887498949) % 1.0
-    start /= np.sqrt(_dot(start, start))
-    v = start.copy()
-    u = np.empty(m)
-    lam_max = 0.0
-    for _ in range(_COND_ITERS):
-        for k in range(m):  # u = U v
-            acc = 0.0
-            for j in range(k, m):
-                acc += U[k, j] * v[j]
-            u[k] = acc
-        lam_max = _dot(u, u)
-        v[:] = 0.0
-        for k in range(m):  # v = Uᵀ u
-            uk = u[k]
-            for j in range(k, m):
-                v[j] += uk * U[k, j]
-        v /= np.sqrt(_dot(v, v))
-    v[:] = start
-    inv_min = 0.0
-    for _ in range(_COND_ITERS):
-        _solve_lower(U, m, v)
-        inv_min = _dot(v, v)
-        _solve_upper(U, m, v)
-        v /= np.sqrt(_dot(v, v))
-    return lam_max * inv_min
-
-
-# --------------------------------------------------------------------------------------------
-# Least-squares fits
-# --------------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _all_finite(a):
-    for v in a.ravel():
-        if not np.isfinite(v):
-            return False
-    return True
-
-
-@njit(cache=True)
-def _svd_fit(XtS, y, rn, b):
-    r"""Stable fallback: ``b ← argmin (1/n)‖y − X_S b‖² + (rn/n)‖b‖²`` by SVD, min-norm.
-
-    ``XtS`` is :math:`X_S^\top` (k×n). With :math:`X_S^\top = A\,\mathrm{diag}(s)\,B^\top`,
-    :math:`b = A\, f(s) \odot (B^\top y)` with :math:`f(s) = s/(s^2 + rn)`; for ``rn = 0``,
-    :math:`f(s) = 1/s` above NumPy's ``lstsq`` cutoff :math:`\varepsilon \max(n, k) s_1` and 0
-    below it. Non-finite data give NaN coefficients rather than an exception.
-    """
-    if not (_all_finite(XtS) and _all_finite(y)):
-        b[:] = np.nan
-        return
-    A, sv, Bt = np.linalg.svd(XtS, full_matrices=False)
-    c = np.dot(Bt, y)
-    cutoff = _EPS * max(XtS.shape[0], XtS.shape[1]) * sv[0]
-    for i in range(sv.shape[0]):
-        if rn > 0.0:
-            c[i] *= sv[i] / (sv[i] * sv[i] + rn)
-        elif sv[i] > cutoff:
-            c[i] /= sv[i]
-        else:
-            c[i] = 0.0
-    b[:] = np.dot(A, c)
-
-
-@njit(cache=True)
-def _refine(XtS, y, rn, U, m, primal, b, w):
-    """Iterative refinement of a Gram-based solution against ``X_S`` itself; True if converged.
-
-    Primal (``M = X_SᵀX_S + rn I``): ``b += M⁻¹ (X_Sᵀ(y − X_S b) − rn b)``.
-    Dual (``M = X_S X_Sᵀ + rn I``, ``b = X_Sᵀ w``): ``w += M⁻¹ (y − X_S b − rn w)``.
-    Residuals are formed with ``X_S``, not with ``M``, which is what removes the squared
-    condition number. Stops at a rounding-level correction or when a correction fails to halve.
-    """
-    k = XtS.shape[0]
-    r = np.empty(XtS.shape[1])
-    delta = np.empty(k)
-    prev = np.inf
-    dn = np.inf
-    bn = 0.0
-    for _ in range(_REFINE_STEPS):
-        _mtv(XtS, b, r)
-        r[:] = y - r
-        if primal:
-            _mv(XtS, r, delta)
-            delta -= rn * b
-            _chol_solve(U, m, delta)
-        else:
-            r -= rn * w
-            _chol_solve(U, m, r)
-            w += r
-            _mv(XtS, r, delta)
-        b += delta
-        dn = np.sqrt(_dot(delta, delta))
-        bn = np.sqrt(_dot(b, b))
-        if dn <= _REFINE_TOL * bn:
-            return True
-        if dn > 0.5 * prev:
-            break
-        prev = dn
-    return dn <= _REFINE_ACCEPT * bn
-
-
-@njit(cache=True)
-def _solve(XtS, y, rn, U, m, primal, b):
-    """Fit ``b`` (length k) given the Cholesky factor ``U`` (m×m) of the Gram matrix; returns flag.
-
-    ``primal``: ``M = X_SᵀX_S + rn I`` (m = k ≤ n), ``b = M⁻¹X_Sᵀy``;
-    dual: ``M = X_S X_Sᵀ + rn I`` (m = n < k), ``b = X_Sᵀ M⁻¹ y`` (the min-norm solution).
-    Returns 1 (and an SVD solution) if ``M`` is too ill-conditioned or refinement fails.
-    """
-    cond_m = _cond_est(U, m)
-    if not cond_m <= COND_LIMIT * COND_LIMIT:  # also catches NaN
-        _svd_fit(XtS, y, rn, b)
-        return 1
-    if primal:
-        w = np.empty(0)
-        _mv(XtS, y, b)
-        _chol_solve(U, m, b)
-    else:
-        w = y.copy()
-        _chol_solve(U, m, w)
-        _mv(XtS, w, b)
-    if cond_m > _REFINE_FROM and not _refine(XtS, y, rn, U, m, primal, b, w):
-        _svd_fit(XtS, y, rn, b)
-        return 1
-    return 0
-
-
-@njit(cache=True)
-def _add_ridge(M, m, rn):
-    for i in range(m):
-        M[i, i] += rn
-
-
-@njit(cache=True)
-def fit_subset(Xt, idx, y, ridge, G, b):
-    """Fit on the columns ``idx`` of ``X`` (given as ``Xt = Xᵀ``, d×n); ``b`` (len(idx)) ← fit.
-
-    ``b = argmin (1/n)‖y − X_S b‖² + ridge ‖b‖²``, min-norm when ``ridge = 0``. For
-    ``k = len(idx) ≤ n`` the Gram block ``G[idx][:, idx]`` of ``G = XᵀX`` (at least
-    ``max(idx)+1`` square) is factored; for ``k > n`` the dual Gram ``X_S X_Sᵀ`` is formed
-    (``G`` unused). Returns 1 if the fit was ill-conditioned (solved by SVD), else 0.
-    """
-    n = Xt.shape[1]
-    k = idx.shape[0]
-    rn = n * ridge
-    XtS = np.empty((k, n))
-    for a in range(k):
-        XtS[a] = Xt[idx[a]]
-    if k <= n:
-        M = np.empty((k, k))
-        for a in range(k):
-            for c in range(a, k):
-                M[a, c] = G[idx[a], idx[c]]
-        m = k
-    else:
-        M = np.dot(XtS.T, XtS)
-        m = n
-    _add_ridge(M, m, rn)
-    if _potrf(M, m) != 0:
-        _svd_fit(XtS, y, rn, b)
-        return 1
-    return _solve(XtS, y, rn, M, m, k <= n, b)
-
-
-@njit(cache=True)
-def fit_widths(Xt, y, widths, ridge, G, B, flags):
-    """Dense fits of all nested widths: ``B[wi, :p] ← fit on columns 0..p-1``, ``p = widths[wi]``.
-
-    ``Xt = Xᵀ`` (d×n), ``G = XᵀX`` (at least the leading block of the widths ``≤ n``; may be
-    empty if there are none). Work is shared across widths: one Cholesky factor of ``G[:m, :m]``
-    (``m`` the largest width ``≤ n``) serves every width ``≤ n`` as a leading block. For widths
-    ``> n`` the dual matrix ``X_p X_pᵀ + n·ridge·I`` grows with the added columns, and its
-    factor is either updated by one rank-one rotation sweep per added column or, when that
-    would be slower, refactored. Sets ``flags[wi] = 1`` for ill-conditioned fits.
-    """
-    n = Xt.shape[1]
-    rn = n * ridge
-    nw = widths.shape[0]
-    m = 0
-    for wi in range(nw):
-        if widths[wi] <= n:
-            m = widths[wi]
-    U = G[:m, :m].copy()
-    _add_ridge(U, m, rn)
-    good = m
-    if _potrf(U, m) != 0:
-        # Rare: find exactly which leading blocks are positive definite.
-        U[:, :] = G[:m, :m]
-        _add_ridge(U, m, rn)
-        info = _chol_upper(U, m)
-        good = m if info == 0 else info - 1
-    nd = n if widths[-1] > n else 0  # dual work space only if some width exceeds n
-    K = np.zeros((nd, nd))  # X_q X_qᵀ + rn I for the first q = in_k columns
-    _add_ridge(K, nd, rn)
-    in_k = 0
-    Ud = np.empty((nd, nd))
-    in_u = 0  # columns in the dual factor Ud; 0 if it must be rebuilt
-    x = np.empty(n)
-    for wi in range(nw):
-        p = widths[wi]
-        primal = p <= n
-        if primal:
-            F, m_f, ok = U, p, p <= good
-        else:
-            if in_u > 0 and _UPDATE_RATIO * (p - in_u) < n:
-                for j in range(in_u, p):
-                    x[:] = Xt[j]
-                    _chol_update(Ud, n, x)
-                in_u = p
-            else:
-                K += np.dot(Xt[in_k:p].T, Xt[in_k:p])
-                in_k = p
-                Ud[:, :] = K
-                in_u = p if _potrf(Ud, n) == 0 else 0
-            F, m_f, ok = Ud, n, in_u > 0
-        if ok:
-            f = _solve(Xt[:p], y, rn, F, m_f, primal, B[wi, :p])
-        else:
-            _svd_fit(Xt[:p], y, rn, B[wi, :p])
-            f = 1
-        if f:
-            flags[wi] = 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -772,7 +367,7 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
     Xt2, G2 = transpose_gram(X2, pmax, gram)
     hdiag = np.empty(pmax)
     for j in range(pmax):
-        hdiag[j] = _dot(Xt[j], Xt[j]) / n
+        hdiag[j] = dot(Xt[j], Xt[j]) / n
     flags[:] = 0
     fits = np.ones(nw, np.int64)
     B = np.zeros((nw, pmax))
@@ -826,112 +421,76 @@ def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec
 
 
 # --------------------------------------------------------------------------------------------
-# Python layer
+# Python layer: validate once, then run any range of trials
 # --------------------------------------------------------------------------------------------
 
 
-def estimate_bytes(n, d, n_widths, trials, threads, *, latent=None):
-    """Upper estimate of the peak memory (bytes) :func:`run` needs beyond its inputs.
+def _integer(name, val, low):
+    if not isinstance(val, (int, np.integer)) or isinstance(val, bool):
+        raise ValueError(f"{name} must be an integer, got {val=}")
+    if val < low:
+        raise ValueError(f"{name} must be >= {low}, got {val=}")
+    return int(val)
 
-    Per running trial (one per thread), in float64 words: two samples with their latent normals
-    and transposes (``2·n·latent + 4·n·d``), two Gram matrices (``2·d²``), dense coefficients and
-    kept sets (``4·n_widths·d``), the dual Gram and factor (``2·n²``), one refit's gathered
-    design, Gram and SVD work (``4·n·d + 2·n²``); plus ``Σ = LLᵀ`` built by :func:`run`
-    (``d²``) and the outputs ``trials·n_widths·(11·8 + 1)`` bytes. ``latent`` is the latent
-    dimension of ReLU features (default ``d``). Measured peaks stay below this (tests).
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """A validated Monte Carlo job: a sampler and the models; :meth:`trials` runs any trials.
+
+    Build it with :func:`prepare`. Run :meth:`trials` inside
+    :func:`~dcprune.montecarlo.runtime.trial_threads` (BLAS pinned to one thread).
     """
-    latent = d if latent is None else latent
-    per_trial = 2 * n * latent + 8 * n * d + 2 * d * d + 4 * n_widths * d + 4 * n * n + 16 * d
-    return int(8 * (threads * per_trial + d * d) + trials * n_widths * (8 * len(QUANTITIES) + 1))
+
+    sampler: Sampler
+    n: int
+    widths: np.ndarray
+    s: int
+    seed: int
+    ridge: float
+    oracle_score: np.ndarray
+
+    def trials(self, first: int, count: int):
+        """``(values, flags)`` of trials ``first .. first + count − 1`` (:func:`simulate_trials`)."""
+        sp = self.sampler
+        return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
+                               sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov)
 
 
-@functools.cache
-def _openblas_thread_controls():
-    """``(set_num_threads, get_num_threads)`` of every OpenBLAS loaded in this process (Linux).
-
-    Numba's ``np.dot`` and Cholesky call SciPy's OpenBLAS. Left multi-threaded, its threads
-    compete with the prange threads, and its threaded small Cholesky is several times slower
-    than the serial one even without prange (measured: 0.44 ms vs 0.12 ms at 200×200).
-    """
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", f.read())))
-    except OSError:
-        return ()
-    controls = []
-    for path in paths:
-        lib = ctypes.CDLL(path)
-        for prefix, suffix in (("scipy_", ""), ("scipy_", "64_"), ("", ""), ("", "64_")):
-            setter = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-            getter = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-            if setter is not None and getter is not None:
-                controls.append((setter, getter))
-                break
-    return tuple(controls)
-
-
-@contextlib.contextmanager
-def single_threaded_blas():
-    """Run the block with BLAS limited to one thread (parallelism comes from the trials).
-
-    Uses ``threadpoolctl`` when installed, else OpenBLAS's own setter (found through
-    ``/proc/self/maps``); elsewhere it does nothing (then set ``OPENBLAS_NUM_THREADS=1``).
-    The limit is process-wide while the block runs, and restored afterwards.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        controls = _openblas_thread_controls()
-        saved = [get() for _, get in controls]
-        for setter, _ in controls:
-            setter(1)
-        try:
-            yield
-        finally:
-            for (setter, _), k in zip(controls, saved):
-                setter(k)
-    else:
-        with threadpool_limits(1, user_api="blas"):
-            yield
-
-
-def _array(name, a, ndim, length=None):
-    a = np.asarray(a)
-    if a.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be a real numeric array, got {a.dtype=}")
-    a = a.astype(np.float64, copy=False)
-    if a.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got {a.shape=}")
-    if length is not None and a.shape[0] != length:
-        raise ValueError(f"{name} must have leading length {length}, got {a.shape=}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite, got non-finite entries")
-    return np.ascontiguousarray(a)
-
-
-def run(*, n, widths, s, trials, seed, beta=None, lam=None, L=None, Sigma=None, W=None,
-        theta=None, sigma=0.0, ridge=0.0, c0=None, q=None, oracle_score=None, threads=None,
-        first_trial=0):
-    r"""Monte Carlo of fit → prune → retrain → exact risk; returns ``(values, flags)``.
-
-    Exactly one sampler:
-
-    - ``lam`` (d,) and ``beta`` (d,): diagonal :math:`\Sigma = \mathrm{diag}(\lambda)`;
-    - ``L`` (d×d) and ``beta``: :math:`x = Lz`, :math:`\Sigma = LL^\top` (``Sigma`` may be
-      passed to avoid recomputing it; it must equal :math:`LL^\top`);
-    - ``W`` (d×D), ``theta`` (D,), and ``c0``, ``q``, ``Sigma``, ``oracle_score``: ReLU random
-      features :math:`x = \max(Wg, 0)`, :math:`y = (\theta^\top g)^2 + \sigma e`, with the
-      second moments :math:`c_0 = E y^2` (including :math:`\sigma^2`), :math:`q = E[xy]`,
-      :math:`\Sigma = E[xx^\top]` of the equivalent problem (THEORY.md §7).
-
-    For the linear problems :math:`c_0 = \sigma^2 + \beta^\top\Sigma\beta` and
-    :math:`q = \Sigma\beta` are computed here, and the oracle score defaults to
-    :math:`\Sigma_{ii}\beta_i^2`.
+def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None) -> Job:
+    r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
     ``ridge``: :math:`\lambda` of :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`; ``seed``:
-    integer in ``[0, 2**63)``; ``threads``: Numba threads for this call (default: current);
-    ``first_trial``: number of the first trial, so that a run split into batches
+    integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``.
+    """
+    n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
+    if not seed < 2**63:
+        raise ValueError(f"seed must be in [0, 2**63), got {seed=}")
+    ridge = float(ridge)
+    if not (np.isfinite(ridge) and ridge >= 0):
+        raise ValueError(f"ridge must be finite and >= 0, got {ridge=}")
+    d = sampler.d
+    if oracle_score is None:
+        if sampler.oracle is None:
+            raise ValueError("this sampler has no default oracle score: pass oracle_score")
+        oracle_score = sampler.oracle
+    oracle_score = real_array("oracle_score", oracle_score, 1, d)
+    given = np.asarray(widths)
+    widths = np.ascontiguousarray(given.astype(np.int64))
+    if (given.dtype.kind not in "iuf" or np.any(widths != given) or widths.ndim != 1
+            or widths.size == 0 or widths[0] < 1 or widths[-1] > d or np.any(np.diff(widths) <= 0)):
+        raise ValueError(f"widths must be strictly increasing integers in [1, {d}], got {given=}")
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score)
+
+
+def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,
+        first_trial=0):
+    r"""Monte Carlo of fit → prune → retrain → exact risk; returns ``(values, flags)``.
+
+    ``sampler``: a :class:`~dcprune.montecarlo.sampler.Sampler`; ``n, widths, s, seed, ridge,
+    oracle_score`` as in :func:`prepare`; ``threads``: Numba threads for this call (default:
+    current); ``first_trial``: number of the first trial, so that a run split into batches
     (``first_trial = 0, b, 2b, ...``) gives the same trials as one run.
     Returns ``values`` float64 ``(trials, len(widths), 11)`` in the order of ``QUANTITIES``
     and ``flags`` int8 ``(trials, len(widths))``, 1 where a fit was ill-conditioned.
@@ -939,98 +498,15 @@ def run(*, n, widths, s, trials, seed, beta=None, lam=None, L=None, Sigma=None, 
 
     Example::
 
-        >>> v, f = run(n=50, widths=[10, 40, 80], s=20, trials=4, seed=1,
-        ...            lam=np.ones(80), beta=np.full(80, 0.1), sigma=0.5)
+        >>> from dcprune.montecarlo.sampler import Sampler
+        >>> sampler = Sampler.diagonal(np.ones(80), np.full(80, 0.1), sigma=0.5)
+        >>> v, f = run(sampler, n=50, widths=[10, 40, 80], s=20, trials=4, seed=1)
         >>> v.shape, f.shape
         ((4, 3, 11), (4, 3))
     """
-    for name, val in (("n", n), ("s", s), ("trials", trials), ("seed", seed),
-                      ("first_trial", first_trial)):
-        if not isinstance(val, (int, np.integer)) or isinstance(val, bool):
-            raise ValueError(f"{name} must be an integer, got {val=}")
-    if n < 1 or s < 1 or trials < 1 or first_trial < 0:
-        raise ValueError(f"n, s, trials must be >= 1 and first_trial >= 0, got {n=}, {s=}, "
-                         f"{trials=}, {first_trial=}")
-    if not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be in [0, 2**63), got {seed=}")
-    if threads is not None and not (isinstance(threads, (int, np.integer)) and not isinstance(threads, bool)
-                                    and 1 <= threads <= numba.config.NUMBA_NUM_THREADS):
-        # Numba's pool is sized at start-up (NUMBA_NUM_THREADS, default: the cores).
-        raise ValueError(f"threads must be an integer from 1 to {numba.config.NUMBA_NUM_THREADS} (the cores "
-                         f"Numba started with), got threads={threads}")
-    sigma, ridge = float(sigma), float(ridge)
-    if not (np.isfinite(sigma) and sigma >= 0 and np.isfinite(ridge) and ridge >= 0):
-        raise ValueError(f"sigma and ridge must be finite and >= 0, got {sigma=}, {ridge=}")
-    given = [name for name, a in (("lam", lam), ("L", L), ("W", W)) if a is not None]
-    if len(given) != 1:
-        raise ValueError(f"pass exactly one of lam, L, W, got {given=}")
-    empty1, empty2 = np.empty(0), np.empty((0, 0))
-
-    if W is not None:
-        kind = KIND_RELU
-        mixing = _array("W", W, 2)
-        d = mixing.shape[0]
-        if theta is None or c0 is None or q is None or Sigma is None or oracle_score is None:
-            raise ValueError("ReLU features need theta, c0, q, Sigma and oracle_score")
-        label_vec = _array("theta", theta, 1, mixing.shape[1])
-        scale, cov_diag = empty1, empty1
-        cov = _array("Sigma", Sigma, 2, d)
-        c0 = float(c0)
-        q = _array("q", q, 1, d)
-    else:
-        if beta is None:
-            raise ValueError("linear Gaussian problems need beta")
-        if c0 is not None or q is not None or theta is not None:
-            raise ValueError("c0, q and theta are for ReLU features; linear problems compute c0, q")
-        if lam is not None and Sigma is not None:
-            raise ValueError("with lam, Sigma is diag(lam); pass L and Sigma for a full Sigma")
-        label_vec = _array("beta", beta, 1)
-        d = label_vec.shape[0]
-        if lam is not None:
-            kind = KIND_DIAGONAL
-            cov_diag = _array("lam", lam, 1, d)
-            if np.any(cov_diag < 0):
-                raise ValueError("lam must be >= 0")
-            scale, mixing, cov = np.sqrt(cov_diag), empty2, empty2
-            q = cov_diag * label_vec
-            diag = cov_diag
-        else:
-            kind = KIND_FACTOR
-            mixing = _array("L", L, 2, d)
-            full = mixing @ mixing.T
-            if Sigma is None:
-                cov = full
-            else:
-                cov = _array("Sigma", Sigma, 2, d)
-                if cov.shape != full.shape or not np.allclose(cov, full, rtol=1e-10,
-                                                              atol=1e-12 * np.abs(full).max()):
-                    raise ValueError("Sigma must equal L @ L.T")
-            scale, cov_diag = empty1, empty1
-            q = cov @ label_vec
-            diag = np.diag(cov)
-        c0 = sigma**2 + float(label_vec @ q)
-        if oracle_score is None:
-            oracle_score = diag * label_vec**2
-    if cov.shape[0] and cov.shape != (d, d):
-        raise ValueError(f"Sigma must be {d}x{d}, got {cov.shape=}")
-    oracle_score = _array("oracle_score", oracle_score, 1, d)
-    given_widths = np.asarray(widths)
-    widths = np.ascontiguousarray(given_widths.astype(np.int64))
-    if (given_widths.dtype.kind not in "iuf" or np.any(widths != given_widths)
-            or widths.ndim != 1 or widths.size == 0 or widths[0] < 1 or widths[-1] > d
-            or np.any(np.diff(widths) <= 0)):
-        raise ValueError(f"widths must be strictly increasing integers in [1, {d}], "
-                         f"got {given_widths=}")
-    if not np.isfinite(c0):
-        raise ValueError(f"c0 must be finite, got {c0=}")
-
-    old = numba.get_num_threads()
-    if threads is not None:
-        numba.set_num_threads(int(threads))
-    try:
-        with single_threaded_blas():
-            return simulate_trials(int(seed), int(first_trial), int(trials), kind, int(n), scale,
-                                   mixing, label_vec, sigma, widths, int(s), ridge, oracle_score,
-                                   c0, q, cov_diag, cov)
-    finally:
-        numba.set_num_threads(old)
+    trials = _integer("trials", trials, 1)
+    first_trial = _integer("first_trial", first_trial, 0)
+    threads = check_threads(threads)
+    job = prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, oracle_score=oracle_score)
+    with trial_threads(threads):
+        return job.trials(first_trial, trials)

@@ -55,19 +55,15 @@ from typing import Callable
 
 import numpy as np
 
-from .. import randomfeatures as _rf
+from .. import randomfeatures as rf_theory
 from ..checks import finite_number, whole_number
+from ..covariance import CovarianceProblem
+from ..quantities import MEASURED as QUANTITIES
+from ..results import RowsView
 from . import kernels
-from .simulate import (
-    QUANTITIES,
-    RowsView,
-    SimulationRow,
-    _check_memory,
-    _flag_warnings,
-    _num_threads,
-    _summarize,
-    trial_batches,
-)
+from .batches import run_batches
+from .sampler import Sampler
+from .simulate import SimulationRow, flag_warnings, summarize
 
 __all__ = ["RandomFeaturesSimulation", "simulate_random_features", "MC_ACTIVATIONS"]
 
@@ -184,34 +180,37 @@ def simulate_random_features(
                          f"it has in the theory's average, got trials={trials}, draws={draws}")
     label_noise = finite_number("label_noise", label_noise, nonnegative=True)
     ridge = finite_number("ridge", ridge, nonnegative=True)
-    threads = threads or _num_threads()
     pmax = int(counts[-1])
-    # The latent inputs have D columns, the features pmax: bound the kernels' estimate by both.
-    _check_memory(n, max(pmax, input_dim), len(counts), trials, threads)
-
     per_draw = trials // draws
-    values = np.empty((trials, len(counts), len(QUANTITIES)))
-    flags = np.zeros((trials, len(counts)), np.int8)
     sigma = math.sqrt(label_noise)
-    for k in range(draws):
-        rf = _rf.equivalent_problem(input_dim, pmax, activation, seed=(seed, k), label_noise=label_noise)
-        # Each width's own oracle score, as in the theory: top s of Σ_ii β_i² of its equivalent problem.
-        scores = []
-        for p in counts:
-            sub = rf.problem if p == pmax else _rf._equivalent(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
-            scores.append(np.diag(sub.Sigma) * sub.beta**2)
-        for first, count in trial_batches(k * per_draw, (k + 1) * per_draw, threads):
-            for j, p in enumerate(counts):
-                v, f = kernels.run(n=n, widths=[int(p)], s=s, trials=count, first_trial=first, seed=seed,
-                                   W=rf.W[:p], theta=rf.theta, c0=rf.c0, q=rf.q[:p],
-                                   Sigma=rf.Sigma[:p, :p], oracle_score=scores[j], sigma=sigma,
-                                   ridge=ridge, threads=threads)
-                values[first:first + count, j] = v[:, 0]
-                flags[first:first + count, j] = f[:, 0]
-            if progress is not None:
-                progress(count)
 
-    rows = _summarize(values, flags, counts, n)
+    def parts():  # one per feature draw, built when reached (after run_batches' checks)
+        for k in range(draws):
+            rf = rf_theory.equivalent_problem(input_dim, pmax, activation, seed=(seed, k),
+                                              label_noise=label_noise)
+            jobs = []
+            for p in counts:
+                # Each width's own oracle score, as in the theory: top s of Σ_ii β_i² of its
+                # equivalent problem. The sampler uses the first p features of W; its moments
+                # are the leading blocks of the draw's (rf.q, rf.Sigma).
+                sub = rf.problem if p == pmax else CovarianceProblem.from_moments(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
+                sampler = Sampler.relu(rf.W[:p], rf.theta, c0=rf.c0, q=rf.q, Sigma=rf.Sigma, sigma=sigma)
+                jobs.append(kernels.prepare(sampler, n=n, widths=[int(p)], s=s, seed=seed, ridge=ridge,
+                                            oracle_score=np.diag(sub.Sigma) * sub.beta**2))
+
+            def batch(first, count, jobs=jobs):  # every width on the same trials
+                values = np.empty((count, len(jobs), len(QUANTITIES)))
+                flags = np.empty((count, len(jobs)), np.int8)
+                for j, job in enumerate(jobs):
+                    values[:, j], flags[:, j] = (a[:, 0] for a in job.trials(first, count))
+                return values, flags
+
+            yield k * per_draw, (k + 1) * per_draw, batch
+
+    # The latent inputs have D columns, the features pmax: bound the kernels' estimate by both.
+    values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=max(pmax, input_dim),
+                                threads=threads, progress=progress)
+    rows = summarize(values, flags, counts, n)
     return RandomFeaturesSimulation(input_dim, n, s, activation, draws, trials, seed, label_noise, ridge,
                                     rows, values, flags, np.repeat(np.arange(draws), per_draw),
-                                    tuple(_flag_warnings(rows, n, s, ridge)))
+                                    tuple(flag_warnings(rows, n, s, ridge)))

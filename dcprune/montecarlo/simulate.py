@@ -1,48 +1,40 @@
-"""Monte Carlo of the real regressions: validation, seeding and result objects.
+"""Monte Carlo of the real regressions: diagonal problems, and the result objects.
 
 The Python layer over :mod:`dcprune.montecarlo.kernels` (THEORY.md §1): it lays out the
-latent problem of a :class:`~dcprune.Setup` coordinate by coordinate, refuses runs that would
-not fit in memory, runs the trials in batches (so a progress callback can report), and returns
-per-trial values with mean ± standard error per quantity and width.
+latent problem of a :class:`~dcprune.Setup` coordinate by coordinate, runs the trials in
+batches (:func:`~dcprune.montecarlo.batches.run_batches`: memory check, Ctrl-C between batches,
+progress callback) and returns per-trial values with mean ± standard error per quantity and
+width. :func:`summarize` and :func:`flag_warnings` serve the other runners too.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
-import signal
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from ..checks import available_memory, check_memory, finite_number, whole_number
-from ..predict import Setup, _json_number
+from ..checks import available_memory, finite_number, whole_number
+from ..predict import Setup
 from ..problems import DiagonalProblem
+from ..quantities import MEASURED
+from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
+from .batches import run_batches
+from .sampler import Sampler
 
-__all__ = ["QUANTITIES", "Estimate", "SimulationRow", "Simulation", "simulate", "simulate_problem",
-           "available_memory"]
+__all__ = ["QUANTITIES", "SimulationRow", "Simulation", "simulate", "simulate_problem",
+           "summarize", "flag_warnings", "available_memory"]
 
-QUANTITIES = kernels.QUANTITIES
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A Monte Carlo mean and its standard error over trials."""
-
-    mean: float
-    se: float
-
-    def to_dict(self) -> dict:
-        return {"mean": _json_number(self.mean), "se": _json_number(self.se)}
+QUANTITIES = MEASURED
 
 
 @dataclass(frozen=True)
 class SimulationRow:
-    """Estimates at one width: ``risk[name]`` for every name of :data:`QUANTITIES`.
+    """Estimates at one width: ``risk[name]`` (a :class:`~dcprune.results.Risks`) for every
+    name of :data:`QUANTITIES`.
 
     ``flagged`` counts the trials in which a fit at this width was ill-conditioned (solved by
     SVD instead, THEORY.md §1; expected only near ``p = n``).
@@ -50,7 +42,7 @@ class SimulationRow:
 
     width: float
     p: int
-    risk: dict
+    risk: Risks
     flagged: int
 
     def to_dict(self) -> dict:
@@ -60,28 +52,6 @@ class SimulationRow:
             "flagged": self.flagged,
             "risk": {k: v.to_dict() for k, v in self.risk.items()},
         }
-
-
-class RowsView:
-    """Column views of a run's ``rows`` (:class:`SimulationRow`), shared by every result type."""
-
-    rows: tuple[SimulationRow, ...]
-
-    @property
-    def widths(self) -> np.ndarray:
-        """Model widths ``p/n``."""
-        return np.array([r.width for r in self.rows])
-
-    @property
-    def counts(self) -> np.ndarray:
-        """Model sizes ``p``."""
-        return np.array([r.p for r in self.rows])
-
-    def mean(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].mean for r in self.rows])
-
-    def se(self, name: str) -> np.ndarray:
-        return np.array([r.risk[name].se for r in self.rows])
 
 
 @dataclass(frozen=True)
@@ -123,96 +93,30 @@ class Simulation(RowsView):
         return out
 
 
-def _check_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> None:
-    check_memory(kernels.estimate_bytes(n, d, n_widths, trials, threads),
-                 "reduce --n (memory grows like n·d and d²), or --trials / --points "
-                 "(stored results grow like trials × widths)")
+def _run(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progress):
+    """Per-trial ``(values, flags)`` of a diagonal problem; trial ``t`` is seeded by ``(seed, t)``."""
+    sampler = Sampler.diagonal(lam, beta, math.sqrt(sigma2))
+    job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge)
+    return run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths), n=n,
+                       d=sampler.d, threads=threads, progress=progress)
 
 
-def _run(n, d, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progress):
-    """Run the kernels in batches of trials; the seed of trial ``t`` is fixed by ``(seed, t)``."""
-    threads = threads or _num_threads()
-    _check_memory(n, d, len(widths), trials, threads)
-    values, flags = [], []
-    for first, count in trial_batches(0, trials, threads):
-        v, f = kernels.run(n=n, widths=widths, s=s, trials=count, first_trial=first, seed=seed,
-                           lam=lam, beta=beta, sigma=math.sqrt(sigma2), ridge=ridge, threads=threads)
-        values.append(v)
-        flags.append(f)
-        if progress is not None:
-            progress(count)
-    return np.concatenate(values), np.concatenate(flags)
-
-
-def trial_batches(start: int, stop: int, threads: int, seconds: float = 3.0):
-    """``(first, count)`` of successive kernel calls covering trials ``start .. stop − 1``.
-
-    A Numba kernel cannot be interrupted, so Ctrl-C takes effect (and a progress bar moves)
-    between batches: the loop body, the batch's kernel calls, runs under
-    :func:`deferred_interrupts`, and each batch is sized, from the time per trial of the one
-    before, to take about ``seconds``. Counts are multiples of ``threads`` so that ``prange``
-    stays balanced (5 trials on 2 threads cost as much as 6), and grow at most 4× per batch,
-    since the first one's time includes compiling or loading the kernels. Per-trial seeds
-    make the numbers independent of the batching.
-    """
-    first, count = start, threads
-    while first < stop:
-        count = min(count, stop - first)
-        began = time.perf_counter()
-        with deferred_interrupts():
-            yield first, count
-        per_trial = max((time.perf_counter() - began) / count, 1e-9)
-        first += count
-        count = max(threads, min(int(seconds / per_trial) // threads * threads, 4 * count))
-
-
-@contextmanager
-def deferred_interrupts():
-    """Hold Ctrl-C while a Numba kernel runs and act on it once the kernel has returned.
-
-    The kernel cannot stop for a signal anyway, and a ``KeyboardInterrupt`` raised while
-    Numba boxes the kernel's result tuple leaves a corrupt tuple behind (SIGSEGV when it is
-    unpacked; seen here). So the handler only records the signal; the previous handler (for
-    the CLI, "Error: interrupted") runs after the kernel, between batches.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread receives Python-level signals
-        return
-    caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
-
-
-def _num_threads() -> int:
-    import numba
-
-    return numba.get_num_threads()
-
-
-def _summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
-    trials = values.shape[0]
-    mean = values.mean(axis=0)
-    se = values.std(axis=0, ddof=1) / math.sqrt(trials) if trials > 1 else np.full_like(mean, np.nan)
+def summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
+    """One :class:`SimulationRow` per width from per-trial ``values`` ``(trials, widths, 11)``
+    and ``flags``: mean ± standard error over trials; ``counts`` are the widths' sizes ``p``."""
+    mean, se = mean_se(values)
     return tuple(
         SimulationRow(
             width=float(counts[i] / n),
             p=int(counts[i]),
-            risk={q: Estimate(float(mean[i, k]), float(se[i, k])) for k, q in enumerate(QUANTITIES)},
+            risk=Risks({q: Estimate(float(mean[i, k]), float(se[i, k])) for k, q in enumerate(QUANTITIES)}),
             flagged=int(flags[:, i].sum()),
         )
         for i in range(len(counts))
     )
 
 
-def _flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = None) -> list[str]:
+def flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = None) -> list[str]:
     """Warnings for a run: ill-conditioned fits, and models at the interpolation peak.
 
     Without ridge a least-squares fit of ``p`` Gaussian columns on ``n`` samples has infinite
@@ -270,15 +174,13 @@ def simulate(
     if points is None:
         counts = setup.count(setup.kappa if width is None else width)
     else:
-        from ..predict import _curve_counts
-
         counts = _curve_counts(setup, points, width_min)
     lam, beta = setup.spectrum.coordinates(setup.d)
-    values, flags = _run(setup.n, setup.d, counts.astype(np.int64), int(setup.s), trials, seed,
-                         setup.ridge, setup.sigma2, lam, beta, threads, progress)
-    rows = _summarize(values, flags, counts, setup.n)
+    values, flags = _run(setup.n, counts.astype(np.int64), int(setup.s), trials, seed, setup.ridge,
+                         setup.sigma2, lam, beta, threads, progress)
+    rows = summarize(values, flags, counts, setup.n)
     return Simulation(setup, int(setup.s), trials, seed, rows, values, flags,
-                      tuple(_flag_warnings(rows, setup.n, int(setup.s), setup.ridge,
+                      tuple(flag_warnings(rows, setup.n, int(setup.s), setup.ridge,
                                            exact_width=setup.d if setup.sigma2 == 0 else None)))
 
 
@@ -298,6 +200,16 @@ def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 
     counts = problem.mult.astype(np.int64)
     lam, beta = np.repeat(problem.lam, counts), np.repeat(problem.beta, counts)
     d = int(counts.sum())
-    values, flags = _run(n, d, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
+    values, flags = _run(n, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
                          threads, None)
-    return _summarize(values, flags, np.array([d]), n)[0]
+    return summarize(values, flags, np.array([d]), n)[0]
+
+
+def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndarray:
+    """The width grid of :func:`dcprune.curve`, so that a simulation lines up with its curve.
+
+    :mod:`dcprune.predict` has no public function for it yet; use it once there is one.
+    """
+    predict = importlib.import_module("dcprune.predict")  # the module; dcprune.predict is a function
+    grid = getattr(predict, "curve_counts", None) or getattr(predict, "_curve_counts")
+    return grid(setup, points, width_min)

@@ -1,0 +1,101 @@
+"""The one loop that runs a Monte Carlo in batches of trials.
+
+A Numba kernel cannot be interrupted and reports nothing while it runs, so every runner
+(diagonal, covariance, random features) calls its kernels on successive batches of trials:
+:func:`run_batches` checks the thread count and the memory once, then runs a runner's
+``batch(first, count)`` over :func:`trial_batches` with Ctrl-C deferred to the end of each batch
+(:func:`deferred_interrupts`) and a progress callback after it. Trials are seeded by their own
+number, so the batching changes nothing in the results.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterable
+
+import numpy as np
+
+from ..quantities import MEASURED
+from .runtime import check_threads, guard_memory, trial_threads
+
+__all__ = ["run_batches", "trial_batches", "deferred_interrupts"]
+
+
+def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_widths: int, n: int,
+                d: int, threads: int | None = None, progress: Callable[[int], None] | None = None):
+    """Per-trial ``(values, flags)`` of trials ``0 .. trials − 1``, run in batches.
+
+    ``parts`` yields ``(start, stop, batch)``, consecutive ranges covering the trials (one
+    range for most runs; one per feature draw for random features); it is read lazily, after
+    the checks, so a part may build its inputs when it is reached. ``batch(first, count)``
+    returns ``values`` ``(count, n_widths, 11)`` (columns in the order of
+    :data:`dcprune.quantities.MEASURED`) and ``flags`` ``(count, n_widths)`` for trials
+    ``first .. first + count − 1``, filled in trial order. Before any part: ``threads``
+    (default: all of Numba's) is validated and the memory estimate of ``n`` samples, ``d``
+    features (or latent inputs, the larger) and ``n_widths`` widths is checked
+    (:func:`~dcprune.montecarlo.runtime.guard_memory`). Batches (:func:`trial_batches`) run with
+    BLAS on one thread and Ctrl-C deferred; ``progress(count)`` is called after each. A part's
+    own set-up (reading the next item of ``parts``) runs outside that, with the caller's BLAS,
+    so the NumPy work of building a problem gives the same numbers as elsewhere in dcprune.
+    """
+    threads = check_threads(threads)
+    guard_memory(n, d, n_widths, trials, threads)
+    values = np.empty((trials, n_widths, len(MEASURED)))
+    flags = np.zeros((trials, n_widths), np.int8)
+    for start, stop, batch in parts:  # a part's set-up runs with the caller's BLAS threads
+        with trial_threads(threads):
+            for first, count in trial_batches(start, stop, threads):
+                values[first:first + count], flags[first:first + count] = batch(first, count)
+                if progress is not None:
+                    progress(count)
+    return values, flags
+
+
+def trial_batches(start: int, stop: int, threads: int, seconds: float = 3.0):
+    """``(first, count)`` of successive kernel calls covering trials ``start .. stop − 1``.
+
+    A Numba kernel cannot be interrupted, so Ctrl-C takes effect (and a progress bar moves)
+    between batches: the loop body, the batch's kernel calls, runs under
+    :func:`deferred_interrupts`, and each batch is sized, from the time per trial of the one
+    before, to take about ``seconds``. Counts are multiples of ``threads`` so that ``prange``
+    stays balanced (5 trials on 2 threads cost as much as 6), and grow at most 4× per batch,
+    since the first one's time includes compiling or loading the kernels. Per-trial seeds
+    make the numbers independent of the batching.
+    """
+    first, count = start, threads
+    while first < stop:
+        count = min(count, stop - first)
+        began = time.perf_counter()
+        with deferred_interrupts():
+            yield first, count
+        per_trial = max((time.perf_counter() - began) / count, 1e-9)
+        first += count
+        count = max(threads, min(int(seconds / per_trial) // threads * threads, 4 * count))
+
+
+@contextmanager
+def deferred_interrupts():
+    """Hold Ctrl-C while a Numba kernel runs and act on it once the kernel has returned.
+
+    The kernel cannot stop for a signal anyway, and a ``KeyboardInterrupt`` raised while
+    Numba boxes the kernel's result tuple leaves a corrupt tuple behind (SIGSEGV when it is
+    unpacked; seen here). So the handler only records the signal; the previous handler (for
+    the CLI, "Error: interrupted") runs after the kernel, between batches.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread receives Python-level signals
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            if callable(previous):
+                previous(signal.SIGINT, None)
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)

@@ -56,13 +56,12 @@ def kept_moments(mu, sd, b, threshold):
 class RootResult:
     """Roots of a batch of scalar equations, with per-element status (like scipy's)."""
 
-    __slots__ = ("x", "converged", "residual", "iterations")
+    __slots__ = ("x", "converged", "residual")
 
-    def __init__(self, x, converged, residual, iterations):
+    def __init__(self, x, converged, residual):
         self.x = x
         self.converged = converged
         self.residual = residual
-        self.iterations = iterations
 
 
 def solve_monotone(
@@ -99,8 +98,7 @@ def solve_monotone(
     # from the root, e.g. ζ·g(ζ) − λ in log ζ moves by ~1 per step), so bisect instead.
     step_before = hi - lo
     last_step = step_before.copy()
-    iterations = 0
-    for iterations in range(1, maxiter + 1):
+    for _ in range(maxiter):
         f, df = fun(x)
         below = (f < 0) == increasing  # root lies above x
         lo = np.where(below & ~done, x, lo)
@@ -118,4 +116,4 @@ def solve_monotone(
         if done.all():
             break
     residual = np.abs(f) / scale
-    return RootResult(x, done & np.isfinite(x), residual, iterations)
+    return RootResult(x, done & np.isfinite(x), residual)

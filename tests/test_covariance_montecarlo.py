@@ -1,4 +1,4 @@
-"""Correlated features (THEORY.md §6): the sampled DC against Monte Carlo of the real regressions.
+"""Correlated features (docs/theory.rst §6): the sampled DC against Monte Carlo of the real regressions.
 
 Claims checked (``|MC − theory| <= Z_MAX·sqrt(se_MC² + se_theory²)``): dense, magnitude,
 Hessian, oracle and random pruning and fresh retraining, on widths below, above and at the
@@ -10,9 +10,12 @@ sizes the difference is inside the sampling error.
 import numpy as np
 import pytest
 
-from dcprune import RISK_NAMES, sweep_covariance
-from dcprune.covariance import CovarianceProblem
-from dcprune.montecarlo import simulate_covariance
+import dcprune
+from dcprune.quantities import PREDICTED as RISK_NAMES
+from dcprune.families.covariance import sweep_covariance
+from dcprune.families.covariance import CovarianceProblem
+from dcprune.montecarlo import simulate
+from dcprune.montecarlo.covariance import covariance_trials
 
 Z_MAX = 4.0
 
@@ -28,7 +31,8 @@ def correlated(d, seed, sigma2):
 def test_sampled_dc_matches_monte_carlo(sigma2, seed):
     problem = correlated(100, seed, sigma2)
     n, counts, s = 50, [40, 75, 100], 20
-    sim = simulate_covariance(problem, n, counts, s, trials=600, seed=seed)
+    sim = simulate(dcprune.Correlated(problem, alpha=s / problem.p, n=n), widths=np.array(counts) / n,
+                   trials=600, seed=seed)
     theory = sweep_covariance(problem, n, counts, s, samples=4000, seed=seed)
     for row, pred in zip(sim.rows, theory):
         assert row.p == pred.p
@@ -40,11 +44,11 @@ def test_sampled_dc_matches_monte_carlo(sigma2, seed):
 
 def test_same_seed_same_numbers_and_bad_input():
     problem = correlated(30, 2, 0.1)
-    a = simulate_covariance(problem, 20, [10, 30], 5, trials=8, seed=4)
-    b = simulate_covariance(problem, 20, [10, 30], 5, trials=8, seed=4)
+    a = covariance_trials(problem, 20, [10, 30], 5, trials=8, seed=4)
+    b = covariance_trials(problem, 20, [10, 30], 5, trials=8, seed=4)
     np.testing.assert_array_equal(a.values, b.values)
     for counts in ([30, 10], [0, 5], [31], []):
         with pytest.raises(ValueError, match="counts must be strictly increasing"):
-            simulate_covariance(problem, 20, counts, 5, trials=4)
+            covariance_trials(problem, 20, counts, 5, trials=4)
     with pytest.raises(ValueError, match="CovarianceProblem"):
-        simulate_covariance("Sigma", 20, [10], 5, trials=4)
+        covariance_trials("Sigma", 20, [10], 5, trials=4)

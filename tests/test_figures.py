@@ -29,7 +29,7 @@ def simulate():
     """The Monte Carlo ``simulate``, checked on a tiny run (which also compiles the kernels)."""
     from dcprune.montecarlo import simulate as fn
 
-    tiny = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, sigma2=0.1, n=10)
+    tiny = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, sigma2=0.1, n=10)
     fn(tiny, points=2, trials=2, seed=0)
     return fn
 
@@ -72,8 +72,8 @@ def _check_files(paths, name):
 def _check_theory(rows, figure, mode):
     """Theory cells equal dcprune.curve on the grid each row names, bit for bit."""
     setup = figure.setup
-    grids = {"theory": dcprune.curve(setup, points=mode.theory_points),
-             "mc": dcprune.curve(setup, points=mode.mc_points)}
+    grids = {"theory": dcprune.sweep(setup, points=mode.theory_points),
+             "mc": dcprune.sweep(setup, points=mode.mc_points)}
     by_p = {key: {r.p: r for r in c.rows} for key, c in grids.items()}
     assert {float(r["p"]) for r in rows if "theory" in r["grid"]} == set(by_p["theory"])
     for row in rows:
@@ -84,7 +84,7 @@ def _check_theory(rows, figure, mode):
         assert row["converged"] == str(int(expected.converged))
         for name in figure.names:
             value = float(row[name])
-            want = getattr(expected.risk, name)
+            want = expected.risk[name].mean
             assert value == want or (math.isinf(value) and math.isinf(want)), (name, p)
 
 
@@ -149,8 +149,8 @@ def test_build_script_runs(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_curve():
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=3, alpha=1 / 6, sigma2=0.05, n=60)
-    return dcprune.curve(setup, points=40)
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=3, alpha=1 / 6, sigma2=0.05, n=60)
+    return dcprune.sweep(setup, points=40)
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", PNG_SIGNATURE), (".pdf", b"%PDF-"), (".svg", b"<?xml")])
@@ -166,8 +166,8 @@ def test_plot_curve_formats(small_curve, tmp_path, suffix, magic):
 def test_plot_curve_asymptotic(tmp_path):
     from dcprune.plotting import plot_curve
 
-    setup = dcprune.Setup(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, sigma2=0.1)
-    path = plot_curve(dcprune.curve(setup, points=50), tmp_path / "asym.png", title="custom")
+    setup = dcprune.Diagonal(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, sigma2=0.1)
+    path = plot_curve(dcprune.sweep(setup, points=50), tmp_path / "asym.png", title="custom")
     assert path.read_bytes()[:8] == PNG_SIGNATURE
 
 
@@ -245,11 +245,11 @@ def test_gallery_is_current(name):
     comments, rows = _read_csv(path)
     figure = _figure(name)
     assert f"trials={common.FULL.trials}" in comments[0]
-    theory = {r.p: r for r in dcprune.curve(figure.setup, points=common.FULL.theory_points).rows}
+    theory = {r.p: r for r in dcprune.sweep(figure.setup, points=common.FULL.theory_points).rows}
     on_theory = [r for r in rows if "theory" in r["grid"].split("+")]
     assert {float(r["p"]) for r in on_theory} == set(theory)
     for row in on_theory:
         expected = theory[float(row["p"])]
         for name_ in figure.names:
-            want = getattr(expected.risk, name_)
+            want = expected.risk[name_].mean
             assert float(row[name_]) == pytest.approx(want, rel=1e-10), (name_, row["p"])

@@ -66,9 +66,9 @@ def test_files_valid(name, quick_mc, quick_theory):
 
 @pytest.mark.parametrize("figure", [fig2.FIGURE, fig4.FIGURE], ids=["fig2", "fig4"])
 def test_random_features_csv(figure, quick_mc, quick_theory):
-    from dcprune.montecarlo.randomfeatures import simulate_random_features
-    from dcprune.montecarlo.simulate import QUANTITIES
-    from dcprune.randomfeatures import sweep_random_features
+    from dcprune.montecarlo import simulate
+    from dcprune.quantities import MEASURED as QUANTITIES
+    from dcprune.families.randomfeatures import sweep_random_features
 
     run = common.RF_QUICK
     comments, rows = _read_csv(quick_mc[figure.name][2])
@@ -85,11 +85,13 @@ def test_random_features_csv(figure, quick_mc, quick_theory):
         assert [int(r["p"]) for r in mine] == list(run.theory_widths)
         for r, row in zip(mine, theory.rows):
             assert float(r["width"]) == row.p / common.RF_N
-            for name in dcprune.RISK_NAMES:
+            for name in dcprune.PREDICTED:
                 mean, se = row.risk[name]
                 assert _same(r[name], mean) and _same(r[f"{name}_theory_se"], se), (s, row.p, name)
-        sim = simulate_random_features(common.RF_INPUT_DIM, common.RF_N, run.mc_widths, s, draws=run.draws,
-                                       trials=run.trials, seed=common.SEED)
+        d = max(run.mc_widths)
+        problem = dcprune.RandomFeatures(kappa=d / common.RF_N, alpha=s / d, n=common.RF_N,
+                                         input_dim=common.RF_INPUT_DIM, draws=run.draws, sigma2=0.0, seed=common.SEED)
+        sim = simulate(problem, widths=np.array(run.mc_widths) / common.RF_N, trials=run.trials, seed=common.SEED)
         on_mc = [r for r in mine if r["grid"] == "theory+mc"]
         assert [int(r["p"]) for r in on_mc] == list(run.mc_widths)
         for r, srow in zip(on_mc, sim.rows):
@@ -106,7 +108,10 @@ def test_random_features_csv(figure, quick_mc, quick_theory):
 
 
 def test_lemma1_csv(quick_mc, quick_theory):
-    from dcprune.lemma1 import LEMMA1_NAMES, lemma1_risk, simulate_lemma1
+    from dataclasses import replace
+
+    from dcprune.families.rankone import rank_one_risk, simulate_rank_one
+    from dcprune.quantities import MEASURED as LEMMA1_NAMES
 
     run, pr = lemma1.QUICK, lemma1.problem()
     comments, rows = _read_csv(quick_mc["lemma1"][2])
@@ -115,15 +120,15 @@ def test_lemma1_csv(quick_mc, quick_theory):
     assert [int(r["n"]) for r in rows] == list(lemma1.theory_grid(run.mc_n))
     for r in rows:
         n = int(r["n"])
-        want = lemma1_risk(pr, n, lemma1.S)
-        assert _same(r["rho"], want.rho)
+        want = rank_one_risk(replace(pr, n=n))
+        assert _same(r["rho"], pr.rho)
         for q in LEMMA1_NAMES:
-            assert _same(r[q], getattr(want, q)), (n, q)
+            assert _same(r[q], want[q].mean), (n, q)
     on_mc = [r for r in rows if r["grid"] == "theory+mc"]
     assert [int(r["n"]) for r in on_mc] == list(run.mc_n)
     for r in on_mc:
         n = int(r["n"])
-        sim = simulate_lemma1(pr, n, lemma1.S, trials=run.trials, seed=common.SEED + n)
+        sim = simulate_rank_one(replace(pr, n=n), trials=run.trials, seed=common.SEED + n)
         for q in LEMMA1_NAMES:
             assert _same(r[f"{q}_mc_mean"], sim[q][0]) and _same(r[f"{q}_mc_se"], sim[q][1])
     comments_t, rows_t = _read_csv(quick_theory["lemma1"][2])
@@ -131,13 +136,13 @@ def test_lemma1_csv(quick_mc, quick_theory):
 
 
 def test_problem_of_lemma1():
-    from dcprune.lemma1 import lemma1_risk
+    from dcprune.families.rankone import rank_one_risk
 
-    pr = lemma1.problem()
-    assert pr.a == pytest.approx(1.0, abs=1e-14)
-    r = lemma1_risk(pr, 100, lemma1.S)
-    assert r.dense == pytest.approx(lemma1.SIGMA2 * (1 + 1 / 98), rel=1e-14)
-    assert r.magnitude > r.magnitude_retrain  # pruning without retraining keeps a bias
+    pr = lemma1.problem(n=100)
+    assert pr.a == pytest.approx(1.0, abs=1e-14) and pr.s == lemma1.S
+    r = rank_one_risk(pr)
+    assert r.dense.mean == pytest.approx(lemma1.SIGMA2 * (1 + 1 / 98), rel=1e-14)
+    assert r.magnitude.mean > r.magnitude_retrain.mean  # pruning without retraining keeps a bias
 
 
 def test_rf_mode_grids():

@@ -18,7 +18,7 @@ import pytest
 
 import dcprune
 from dcprune.montecarlo import simulate, simulate_problem
-from dcprune.problems import DiagonalProblem
+from dcprune.families.spectra import DiagonalProblem
 
 Z_MAX = 4.0
 CLAIMED = ("dense", "magnitude", "hessian", "oracle", "random", "magnitude_retrain", "hessian_retrain",
@@ -29,7 +29,7 @@ def assert_agrees(theory, row, n, names=CLAIMED):
     bias = 1.0 / n
     report = []
     for name in names:
-        t = getattr(theory, name)
+        t = theory[name].mean
         est = row.risk[name]
         z = (est.mean - t) / est.se
         report.append(f"{name}: theory {t:.4f} MC {est.mean:.4f} ± {est.se:.4f} (z={z:+.2f})")
@@ -49,7 +49,7 @@ def test_worked_example_against_monte_carlo():
     row = simulate_problem(problem, 200, 120, trials=200, seed=1)
     assert_agrees(theory, row, 200)
     # Same-data retraining is not the fresh prediction (THEORY §10: 1.620 vs 2.06).
-    assert row.risk["magnitude_retrain_same"].mean < theory.magnitude_retrain - 10 * row.risk[
+    assert row.risk["magnitude_retrain_same"].mean < theory.magnitude_retrain.mean - 10 * row.risk[
         "magnitude_retrain_same"].se
 
 
@@ -65,7 +65,7 @@ CONFIGS = [
 
 @pytest.mark.parametrize("spec,kappa,alpha,sigma2,n,ridge", CONFIGS)
 def test_full_width_against_monte_carlo(spec, kappa, alpha, sigma2, n, ridge):
-    setup = dcprune.Setup(spec, kappa=kappa, alpha=alpha, sigma2=sigma2, n=n, ridge=ridge)
+    setup = dcprune.Diagonal(spec, kappa=kappa, alpha=alpha, sigma2=sigma2, n=n, ridge=ridge)
     theory = dcprune.predict(setup)
     sim = simulate(setup, trials=200, seed=3)
     assert_agrees(theory.risk, sim.rows[0], n)
@@ -75,8 +75,8 @@ def test_full_width_against_monte_carlo(spec, kappa, alpha, sigma2, n, ridge):
 @pytest.mark.parametrize("spec", [dcprune.SpikedCovariance(), dcprune.SpikedIdentity()])
 def test_figure3_sweep_against_monte_carlo(spec):
     """A Figure 3-style sweep away from the peak, every width within tolerance."""
-    setup = dcprune.Setup(spec, kappa=3, alpha=1 / 6, sigma2=0.05, n=200)
-    curve = dcprune.curve(setup, points=30)
+    setup = dcprune.Diagonal(spec, kappa=3, alpha=1 / 6, sigma2=0.05, n=200)
+    curve = dcprune.sweep(setup, points=30)
     sim = simulate(setup, points=30, trials=100, seed=5)
     for row, theory in zip(sim.rows, curve.rows):
         if abs(row.width - 1) < 0.1:
@@ -85,7 +85,7 @@ def test_figure3_sweep_against_monte_carlo(spec):
 
 
 def test_same_seed_same_numbers():
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=60)
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=60)
     a = simulate(setup, points=5, trials=8, seed=11)
     b = simulate(setup, points=5, trials=8, seed=11, progress=lambda k: None)
     c = simulate(setup, points=5, trials=8, seed=12)
@@ -96,7 +96,7 @@ def test_same_seed_same_numbers():
 def test_thread_count_does_not_change_results():
     code = (
         "import dcprune, json; from dcprune.montecarlo import simulate;"
-        "s = dcprune.Setup(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, n=50);"
+        "s = dcprune.Diagonal(dcprune.SpikedIdentity(), kappa=2, alpha=0.3, n=50);"
         "print(json.dumps(simulate(s, points=4, trials=6, seed=2).values.tolist()))"
     )
     outs = []
@@ -107,15 +107,15 @@ def test_thread_count_does_not_change_results():
 
 
 def test_bad_input():
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=50)
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=50)
     with pytest.raises(ValueError, match="trials"):
         simulate(setup, trials=0)
     with pytest.raises(ValueError, match="seed"):
         simulate(setup, seed=-1)
     with pytest.raises(ValueError, match="n is required"):
-        simulate(dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
+        simulate(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3))
     with pytest.raises(ValueError, match="GiB"):
-        simulate(dcprune.Setup(dcprune.Isotropic(), kappa=2, alpha=0.3, n=10**6))
+        simulate(dcprune.Diagonal(dcprune.Isotropic(), kappa=2, alpha=0.3, n=10**6))
     with pytest.raises(ValueError, match="threads must be an integer from 1 to"):
         simulate(setup, trials=2, threads=10**4)
 
@@ -123,13 +123,13 @@ def test_bad_input():
 def test_peak_widths_are_flagged_in_warnings():
     # Without ridge the expected risk is infinite for |p − n| <= 1 (and for retraining when
     # |s − n| <= 1): a sample mean there estimates nothing, so the run must say so.
-    at_peak = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40)  # d = 80, s = 40
+    at_peak = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40)  # d = 80, s = 40
     warnings = simulate(at_peak, width=41 / 40, trials=3, seed=0).warnings
     assert any("width 1.025 (p=41) is at the interpolation peak" in w for w in warnings)
     assert any("s=40 is at the interpolation peak of retraining" in w for w in warnings)
-    away = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.25, n=40)  # s = 20
+    away = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.25, n=40)  # s = 20
     assert not simulate(away, width=1.5, trials=3, seed=0).warnings
-    ridge = dcprune.Setup(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40, ridge=0.1)
+    ridge = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.5, n=40, ridge=0.1)
     assert not simulate(ridge, width=1.0, trials=3, seed=0).warnings
 
 
@@ -169,9 +169,9 @@ def test_ctrl_c_stops_simulate_with_one_line():
 def test_noiseless_full_fit_is_exact_and_not_flagged():
     """σ² = 0 and p = d = n: least squares interpolates β exactly, so the risk is 0 (the
     theory says so too) and no interpolation-peak warning applies."""
-    setup = dcprune.Setup(dcprune.SpikedCovariance(), kappa=1, alpha=0.5, n=50, sigma2=0.0)
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=1, alpha=0.5, n=50, sigma2=0.0)
     sim = simulate(setup, width=1, trials=8, seed=0)
     dense = sim.rows[0].risk["dense"]
     assert 0.0 <= dense.mean < 1e-12
     assert not any("interpolation peak (|p - n|" in w for w in sim.warnings)
-    assert dcprune.predict(setup).risk.dense == 0.0
+    assert dcprune.predict(setup).risk.dense.mean == 0.0

@@ -1,4 +1,4 @@
-"""Random features (THEORY.md §7): the Monte Carlo of the real ReLU regression, and the
+"""Random features (docs/theory.rst §7): the Monte Carlo of the real ReLU regression, and the
 acceptance experiment, theory of the equivalent LGP vs that Monte Carlo on the same draws of W.
 
 Claims checked (``|MC − theory| <= Z_MAX·SE + allowance``): dense, magnitude pruning (MP) and
@@ -29,14 +29,13 @@ import numpy as np
 import pytest
 
 from dcprune.montecarlo import kernels
-from dcprune.montecarlo.randomfeatures import (
-    RandomFeaturesSimulation,
-    simulate_random_features,
-)
+import dcprune
+from dcprune.montecarlo import Simulation, simulate
+from dcprune.montecarlo.randomfeatures import random_feature_trials
 from dcprune.montecarlo.sampler import Sampler
 from dcprune.montecarlo.simulate import QUANTITIES
-from dcprune.covariance import CovarianceProblem
-from dcprune.randomfeatures import (
+from dcprune.families.covariance import CovarianceProblem
+from dcprune.families.randomfeatures import (
     equivalent_problem,
     sweep_random_features,
 )
@@ -52,6 +51,17 @@ CLAIMED = ("dense", "magnitude", "magnitude_retrain")
 # MP is claimed up to this width (p/n) for s >= n/4; beyond it the departure above starts
 # (2n: −2.8% at s = n/4; at s = n/8 it starts near 1.2n: −8% at 1.15n, full fig4).
 MP_MAX_WIDTH = 1.5
+
+
+def simulate_random_features(input_dim, n, widths, s, *, draws=5, trials=100, seed=0, label_noise=0.0, ridge=0.0,
+                             threads=None, progress=None):
+    """The RandomFeatures family's Monte Carlo through the one entry point, at feature counts ``widths``."""
+    widths = np.asarray(widths)
+    d = int(widths.max())
+    problem = dcprune.RandomFeatures(kappa=d / n, alpha=s / d, n=n, input_dim=input_dim, draws=draws,
+                                     sigma2=label_noise, ridge=ridge, seed=seed)
+    assert (problem.d, problem.s) == (d, s)
+    return simulate(problem, widths=widths / n, trials=trials, seed=seed, threads=threads, progress=progress)
 
 
 def _theory_se(row, name):
@@ -70,7 +80,7 @@ def _compare(theory, sim, allowance=0.0):
             se = math.hypot(est.se, _theory_se(row, name.removesuffix("_same")))
             z = (est.mean - t) / se
             ok = abs(est.mean - t) <= Z_MAX * se + allowance * t
-            claimed = name in CLAIMED and (name != "magnitude" or row.p <= MP_MAX_WIDTH * sim.n)
+            claimed = name in CLAIMED and (name != "magnitude" or row.p <= MP_MAX_WIDTH * sim.problem.n)
             out.append((row.p, name, t, est.mean, est.se, z, ok, claimed))
     return out
 
@@ -103,7 +113,7 @@ def tiny():
 
 
 def test_result_shape_and_summaries(tiny):
-    assert isinstance(tiny, RandomFeaturesSimulation)
+    assert isinstance(tiny, Simulation)
     assert tiny.values.shape == (6, 3, len(QUANTITIES)) and tiny.flags.shape == (6, 3)
     assert [r.p for r in tiny.rows] == [10, 25, 50]
     np.testing.assert_allclose(tiny.widths, [10 / 30, 25 / 30, 50 / 30])
@@ -184,13 +194,13 @@ def test_bad_arguments(kwargs, message):
     args = dict(input_dim=5, n=20, widths=[5, 10], s=3, draws=2, trials=4)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        simulate_random_features(**args)
+        random_feature_trials(**args)
 
 
 def test_memory_guard(monkeypatch):
     monkeypatch.setattr(importlib.import_module("dcprune.checks"), "available_memory", lambda: 10_000)
     with pytest.raises(ValueError, match="GiB"):
-        simulate_random_features(50, 200, [100, 400], 50, draws=1, trials=10)
+        random_feature_trials(50, 200, [100, 400], 50, draws=1, trials=10)
 
 
 # --------------------------------------------------------------------------------------------

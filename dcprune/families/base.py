@@ -10,7 +10,7 @@ A family (:class:`Family`) answers three questions about a problem, and :func:`d
 - :meth:`Family.theory`: for a batch of sizes, the DC law of the trained coefficients mapped
   through every rule of :mod:`dcprune.rules` to risks (:class:`ModelRow` per size), the
   reference line where the family has one, and warnings;
-- :meth:`Family.sampler`: the Monte Carlo of the real procedure.
+- :meth:`Family.monte_carlo`: the Monte Carlo of the real procedure.
 
 Families: :class:`~dcprune.families.diagonal.Diagonal` (diagonal Σ, closed forms),
 :class:`~dcprune.families.correlated.Correlated` (any Σ, sampled DC),
@@ -99,6 +99,9 @@ class Family:
 
     name: str = "problem"
     sampled: bool = False
+    #: Whether the label is linear in the features plus independent noise (then a noiseless
+    #: full-width fit is exact, and its risk 0 is no interpolation-peak artefact).
+    linear: bool = True
     alpha: float
     n: int | None
     sigma2: float
@@ -168,8 +171,10 @@ class Family:
         """Comment lines (``# ...``) that head a table of this problem's numbers."""
         raise NotImplementedError
 
-    def sampler(self):
-        """The Monte Carlo of the real procedure (:class:`dcprune.montecarlo.Sampler`)."""
+    def monte_carlo(self, counts: np.ndarray, *, trials: int, seed: int, threads=None, progress=None):
+        """The Monte Carlo of the real procedure on the models of sizes ``counts``: a
+        :class:`dcprune.montecarlo.Trials` of per-trial values (run it through
+        :func:`dcprune.montecarlo.simulate`, which checks the arguments and summarizes)."""
         raise NotImplementedError(f"{self.name} has no Monte Carlo sampler")
 
 

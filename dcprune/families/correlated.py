@@ -102,10 +102,11 @@ class Correlated(Family):
             f"# DC in the eigenbasis; pruned risks sampled (seed {self.seed}); widths use the first p columns",
         ]
 
-    def sampler(self):
-        from ..montecarlo.samplers import correlated_sampler  # Numba loads only when simulating
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+        from ..montecarlo.covariance import covariance_trials  # Numba loads only when simulating
 
-        return correlated_sampler(self)
+        return covariance_trials(self.covariance, self.n, counts, self.s, trials=trials, seed=seed,
+                                 ridge=self.ridge, threads=threads, progress=progress)
 
 
 def load_covariance(path, sigma2: float) -> CovarianceProblem:

@@ -142,10 +142,12 @@ class Diagonal(Family):
         )
         return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
 
-    def sampler(self):
-        from ..montecarlo.samplers import diagonal_sampler  # Numba loads only when simulating
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+        from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 
-        return diagonal_sampler(self)
+        lam, beta = self.spectrum.coordinates(self.d)
+        return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
+                               threads, progress)
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,7 @@ class RandomFeatures(Family):
 
     name = RF_PROBLEM
     sampled = True
+    linear = False
 
     def __post_init__(self):
         object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
@@ -313,7 +314,11 @@ class RandomFeatures(Family):
             f"# theory of the equivalent linear problem, averaged over {self.draws} draws of W (seed {self.seed})",
         ]
 
-    def sampler(self):
-        from ..montecarlo.samplers import random_features_sampler  # Numba loads only when simulating
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+        from ..montecarlo.randomfeatures import random_feature_trials  # Numba loads only when simulating
 
-        return random_features_sampler(self)
+        # The feature matrices are the theory's (from the problem's seed); trials use ``seed``.
+        return random_feature_trials(self.input_dim, self.n, counts, self.s, activation=self.activation,
+                                     draws=self.draws, trials=trials, seed=seed, label_noise=self.sigma2,
+                                     ridge=self.ridge, threads=threads, progress=progress,
+                                     feature_seed=self.seed)

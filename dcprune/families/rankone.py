@@ -61,7 +61,7 @@ from ..results import Estimate, Risks, estimate
 from ..rules import top_s
 from .base import Family, ModelRow, Theory
 
-__all__ = ["RankOne", "rank_one_risk", "simulate_rank_one", "min_norm"]
+__all__ = ["RankOne", "rank_one_risk", "simulate_rank_one", "rank_one_trials", "min_norm"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +130,17 @@ class RankOne(Family):
         gamma = risk.dense.mean
         row = ModelRow(width=self.kappa, p=self.p, zeta=0.0, gamma=gamma, converged=True, residual=0.0, risk=risk)
         return Theory((row,), None, ())
+
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+        """:func:`rank_one_trials` (NumPy: the rank-one fits need SVD's rank cut, not the kernels)."""
+        from ..montecarlo.simulate import Trials
+
+        self.theory(counts)  # the same width check
+        out = rank_one_trials(self, trials=trials, seed=seed)
+        if progress is not None:
+            progress(trials)
+        values = np.stack([out[name] for name in MEASURED], axis=-1)[:, None, :]
+        return Trials(values, np.zeros((trials, 1), np.int8))
 
     def header(self) -> dict:
         return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": 0.0,
@@ -228,8 +239,13 @@ def min_norm(X, y):
 
 
 def simulate_rank_one(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> Risks:
-    r"""Monte Carlo of the real min-norm regressions of docs/theory.rst §8: an
-    :class:`~dcprune.results.Estimate` per quantity of :data:`~dcprune.quantities.MEASURED`.
+    """The mean and standard error of every quantity over :func:`rank_one_trials`."""
+    return Risks({name: estimate(v) for name, v in rank_one_trials(problem, trials=trials, seed=seed).items()})
+
+
+def rank_one_trials(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> dict:
+    r"""Monte Carlo of the real min-norm regressions of docs/theory.rst §8: per-trial risks of
+    every quantity of :data:`~dcprune.quantities.MEASURED` (arrays of length ``trials``).
 
     Each trial draws training and fresh samples :math:`(g, z)`, :math:`(g', z')`, fits
     :math:`\hat\beta = X^+y` (SVD with ``lstsq``'s rank cut), prunes it to ``s`` nonzeros by
@@ -276,4 +292,4 @@ def simulate_rank_one(problem: RankOne, *, trials: int = 20000, seed: int = 0) -
                 b = np.zeros_like(beta_hat)
                 np.put_along_axis(b, idx, b_s, axis=1)
                 out[f"{rule}_retrain{suffix}"][sl] = risk(b)
-    return Risks({name: estimate(v) for name, v in out.items()})
+    return out

@@ -260,7 +260,7 @@ def check_layout_size(elements: int) -> None:
         )
 
 
-def _spike_atoms(spike_fraction, spike, d, finite):
+def _spike_atoms(spike_fraction, d, finite):
     if finite:
         k = int(round(spike_fraction * d))
         return np.array([k, d - k], dtype=float)
@@ -292,7 +292,7 @@ class _Spiked(AtomSpectrum):
         raise NotImplementedError
 
     def atoms(self, d, finite):
-        counts = _spike_atoms(self.spike_fraction, self.spike, d, finite)
+        counts = _spike_atoms(self.spike_fraction, d, finite)
         lam, big_b = self._lam_b()
         keep = counts > 0  # a finite d may round the spike away
         lam, big_b, counts = lam[keep], big_b[keep], counts[keep]

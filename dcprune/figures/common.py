@@ -9,7 +9,7 @@ A :class:`CurveFigure` draws the theory of :func:`dcprune.sweep` with Monte Carl
 Random features (docs/theory.rst §7, figures 2 and 4): ReLU features of ``D = 100`` Gaussian inputs,
 label ``(θᵀx)²``, ``n = 200``; a :class:`RandomFeaturesFigure` draws the theory of
 :func:`dcprune.families.randomfeatures.sweep_random_features` with Monte Carlo markers from
-:func:`dcprune.montecarlo.randomfeatures.simulate_random_features` on the same draws of W.
+:func:`dcprune.montecarlo.simulate` of :class:`dcprune.RandomFeatures` on the same draws of W.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+import numpy as np
 
 import dcprune
 from dcprune.output import write_csv
@@ -249,13 +251,21 @@ def rf_theory(s: int, run: RFMode):
                                  samples=run.samples, retrain_samples=run.retrain_samples)
 
 
-def rf_simulate(s: int, run: RFMode):
-    """The markers: :func:`dcprune.montecarlo.randomfeatures.simulate_random_features` on the
-    same feature draws as :func:`rf_theory`."""
-    from dcprune.montecarlo.randomfeatures import simulate_random_features
+def rf_problem(s: int, run: RFMode) -> dcprune.RandomFeatures:
+    """The §9 random-feature problem: ``max(mc_widths)`` features at full width, ``s`` kept."""
+    d = max(run.mc_widths)
+    problem = dcprune.RandomFeatures(kappa=d / RF_N, alpha=s / d, n=RF_N, input_dim=RF_INPUT_DIM, draws=run.draws,
+                                     sigma2=0.0, seed=SEED)
+    assert (problem.d, problem.s) == (d, s)
+    return problem
 
-    return simulate_random_features(RF_INPUT_DIM, RF_N, run.mc_widths, s, draws=run.draws, trials=run.trials,
-                                    seed=SEED)
+
+def rf_simulate(s: int, run: RFMode):
+    """The markers: :func:`dcprune.montecarlo.simulate` of :func:`rf_problem`, on the same
+    feature draws as :func:`rf_theory`."""
+    from dcprune.montecarlo import simulate
+
+    return simulate(rf_problem(s, run), widths=np.array(run.mc_widths) / RF_N, trials=run.trials, seed=SEED)
 
 
 @dataclass(frozen=True)
@@ -314,7 +324,7 @@ class RandomFeaturesFigure:
             f"theory: dcprune.families.randomfeatures.sweep_random_features(input_dim={RF_INPUT_DIM}, n={RF_N}, widths, s, "
             f"'relu', draws={run.draws}, seed={SEED}, samples={run.samples}, retrain_samples={run.retrain_samples}); "
             "NAME = mean over draws, NAME_theory_se = its standard error across draws",
-            "monte carlo: dcprune.montecarlo.randomfeatures.simulate_random_features on the same draws of W; "
+            "monte carlo: dcprune.montecarlo.simulate(dcprune.RandomFeatures(...)) on the same draws of W; "
             "*_mc_mean, *_mc_se: mean and standard error over all trials; *_retrain_same: same-data "
             "retraining (no theory); *_retrain: fresh retraining",
             "grid: theory = on the line grid only, theory+mc = with Monte Carlo markers; p = n has infinite "

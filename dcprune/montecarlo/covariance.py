@@ -1,6 +1,6 @@
-r"""Monte Carlo of least squares on correlated Gaussian features (THEORY.md §1, §6).
+r"""Monte Carlo of least squares on correlated Gaussian features (docs/theory.rst §1, §6).
 
-The check of :func:`dcprune.covariance.sweep_covariance`: inputs :math:`x = Lz` with
+The check of :func:`dcprune.families.covariance.sweep_covariance`: inputs :math:`x = Lz` with
 :math:`LL^\top = \Sigma` (``L = U\,\mathrm{diag}(\sqrt\lambda)`` from the eigendecomposition, so
 a singular Σ is fine), labels :math:`y = x^\top\beta + \sigma e`, and the width-``p`` model fits
 the first ``p`` columns. Everything else (min-norm fit or ridge, magnitude / empirical-Hessian /
@@ -16,56 +16,29 @@ every call (it is seeded by ``(seed, t)``), so the nested models of one trial sh
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from ..checks import finite_number, whole_number
-from ..covariance import CovarianceProblem
+from ..families.covariance import CovarianceProblem
 from ..quantities import MEASURED
-from ..results import RowsView
 from . import kernels
 from .batches import run_batches
 from .sampler import Sampler
-from .simulate import SimulationRow, flag_warnings, summarize
+from .simulate import Trials
 
-__all__ = ["CovarianceSimulation", "simulate_covariance"]
-
-
-@dataclass(frozen=True)
-class CovarianceSimulation(RowsView):
-    """A Monte Carlo width sweep of a correlated problem; ``rows`` as in
-    :class:`~dcprune.montecarlo.Simulation`, per-trial ``values`` ``(trials, widths, 11)``."""
-
-    n: int
-    s: int
-    trials: int
-    seed: int
-    ridge: float
-    rows: tuple[SimulationRow, ...]
-    values: np.ndarray = field(repr=False)
-    flags: np.ndarray = field(repr=False)
-    warnings: tuple[str, ...] = ()
-
-    def to_dict(self, single: bool = False) -> dict:
-        out = {"n": self.n, "s": self.s, "trials": self.trials, "seed": self.seed,
-               "warnings": list(self.warnings)}
-        if single:
-            row = self.rows[0].to_dict()
-            out.update(width=row["width"], p=row["p"], flagged=row["flagged"], risk=row["risk"])
-        else:
-            out["rows"] = [r.to_dict() for r in self.rows]
-        return out
+__all__ = ["covariance_trials"]
 
 
-def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, trials: int = 100,
-                        seed: int = 0, ridge: float = 0.0, threads: int | None = None,
-                        progress: Callable[[int], None] | None = None) -> CovarianceSimulation:
-    """Monte Carlo of the models using the first ``p`` features of ``problem``, ``p`` in ``counts``.
+def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, trials: int = 100,
+                      seed: int = 0, ridge: float = 0.0, threads: int | None = None,
+                      progress: Callable[[int], None] | None = None) -> Trials:
+    """Per-trial values of the models using the first ``p`` features of ``problem``, ``p`` in ``counts``.
 
     ``counts``: strictly increasing feature counts in ``[1, problem.p]``; ``s`` kept nonzeros;
-    ``progress(k)`` is called after each batch of ``k`` trials (all widths).
+    ``progress(k)`` is called after each batch of ``k`` trials (all widths). The sampler of
+    :class:`dcprune.Correlated` problems (run them with :func:`dcprune.montecarlo.simulate`).
     """
     if not isinstance(problem, CovarianceProblem):
         raise ValueError(f"problem must be a CovarianceProblem, got {type(problem).__name__}")
@@ -101,9 +74,5 @@ def simulate_covariance(problem: CovarianceProblem, n: int, counts, s: int, *, t
 
         yield 0, trials, batch
 
-    values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=problem.p,
-                                threads=threads, progress=progress)
-    rows = summarize(values, flags, counts, n)
-    return CovarianceSimulation(n, s, trials, seed, ridge, rows, values, flags,
-                                tuple(flag_warnings(rows, n, s, ridge,
-                                                    exact_width=problem.p if problem.sigma2 == 0 else None)))
+    return Trials(*run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=problem.p,
+                               threads=threads, progress=progress))

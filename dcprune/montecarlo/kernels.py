@@ -76,6 +76,7 @@ __all__ = [
     "KIND_RELU",
     "COND_LIMIT",
     "trial_seed",
+    "fmix32",
     "draw_latent",
     "features",
     "random_subsets",
@@ -117,7 +118,7 @@ def _mul32(h, c):
 
 
 @njit(cache=True)
-def _fmix32(h):
+def fmix32(h):
     # MurmurHash3's finalizer: a bijection of [0, 2^32) with full avalanche.
     h &= _M32
     h ^= h >> 16
@@ -138,8 +139,8 @@ def trial_seed(seed, trial):
     seeds, so two runs with different seeds can share a trial stream with probability about
     ``2 * trials / 2**32``.
     """
-    base = _fmix32(_fmix32(seed & _M32) ^ ((seed >> 32) & _M32))
-    return _fmix32(base + trial)
+    base = fmix32(fmix32(seed & _M32) ^ ((seed >> 32) & _M32))
+    return fmix32(base + trial)
 
 
 @njit(cache=True)

@@ -1,9 +1,9 @@
-r"""Monte Carlo of the real random-feature regression (THEORY.md §7), the check of its theory.
+r"""Monte Carlo of the real random-feature regression (docs/theory.rst §7), the check of its theory.
 
-The theory (:func:`dcprune.randomfeatures.sweep_random_features`) replaces ReLU random features
+The theory (:func:`dcprune.families.randomfeatures.sweep_random_features`) replaces ReLU random features
 by the equivalent linear Gaussian problem and averages its predictions over ``draws`` feature
 matrices ``W``. This module runs the real thing on the *same* feature matrices: draw ``k`` uses
-exactly the ``W`` and θ of :func:`dcprune.randomfeatures.equivalent_problem`\ ``(input_dim,
+exactly the ``W`` and θ of :func:`dcprune.families.randomfeatures.equivalent_problem`\ ``(input_dim,
 max(widths), activation, seed=(seed, k))``, and the width-``p`` model uses its first ``p`` rows
 (nested widths, as in the theory's sweep). Each trial draws inputs :math:`g \sim N(0, I_D)`,
 features :math:`x = \max(Wg, 0)` and labels :math:`y = (\theta^\top g)^2 + \sigma_e e`, fits
@@ -50,73 +50,23 @@ s = 100), but 5% below it at D = 50, n = 400, s = 200, p = 3n.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from .. import randomfeatures as rf_theory
+from ..families import randomfeatures as rf_theory
 from ..checks import finite_number, whole_number
-from ..covariance import CovarianceProblem
+from ..families.covariance import CovarianceProblem
 from ..quantities import MEASURED as QUANTITIES
-from ..results import RowsView
 from . import kernels
 from .batches import run_batches
 from .sampler import Sampler
-from .simulate import SimulationRow, flag_warnings, summarize
+from .simulate import Trials
 
-__all__ = ["RandomFeaturesSimulation", "simulate_random_features", "MC_ACTIVATIONS"]
+__all__ = ["random_feature_trials", "MC_ACTIVATIONS"]
 
 #: Activations the Monte Carlo sampler implements (the kernels' ``KIND_RELU``).
 MC_ACTIVATIONS = ("relu",)
-
-
-@dataclass(frozen=True)
-class RandomFeaturesSimulation(RowsView):
-    """A Monte Carlo width sweep of ReLU random features; duck-compatible with
-    :class:`~dcprune.montecarlo.Simulation` (``rows``, ``widths``, ``mean``, ``se``, ``trials``,
-    ``seed``, ``values``, ``flags``, ``warnings``).
-
-    ``rows[i]`` is a :class:`~dcprune.montecarlo.SimulationRow` with ``width = p/n``, ``p``,
-    ``risk[name] = Estimate(mean, se)`` for every name of :data:`QUANTITIES` (SE over all
-    trials, between-draw variation included) and ``flagged`` (trials with an ill-conditioned
-    fit at that width). ``values`` ``(trials, widths, 11)`` and ``flags`` ``(trials, widths)``
-    are per trial; ``draw[t]`` is the feature draw of trial ``t``.
-    """
-
-    input_dim: int
-    n: int
-    s: int
-    activation: str
-    draws: int
-    trials: int
-    seed: int
-    label_noise: float
-    ridge: float
-    rows: tuple[SimulationRow, ...]
-    values: np.ndarray = field(repr=False)
-    flags: np.ndarray = field(repr=False)
-    draw: np.ndarray = field(repr=False)
-    warnings: tuple[str, ...] = ()
-
-    def draw_means(self, name: str) -> np.ndarray:
-        """Per-draw Monte Carlo means of ``name``, shape ``(draws, widths)``."""
-        k = QUANTITIES.index(name)
-        return np.array([self.values[self.draw == d, :, k].mean(axis=0) for d in range(self.draws)])
-
-    def to_dict(self, single: bool = False) -> dict:
-        """JSON-ready; ``single``: one width's ``width, p, flagged, risk`` at top level."""
-        out = {
-            "input_dim": self.input_dim, "n": self.n, "s": self.s, "activation": self.activation,
-            "draws": self.draws, "trials": self.trials, "seed": self.seed,
-            "label_noise": self.label_noise, "ridge": self.ridge, "warnings": list(self.warnings),
-        }
-        if single:
-            row = self.rows[0].to_dict()
-            out.update(width=row["width"], p=row["p"], flagged=row["flagged"], risk=row["risk"])
-        else:
-            out["rows"] = [r.to_dict() for r in self.rows]
-        return out
 
 
 def _check_widths(widths) -> np.ndarray:
@@ -129,7 +79,7 @@ def _check_widths(widths) -> np.ndarray:
     return counts
 
 
-def simulate_random_features(
+def random_feature_trials(
     input_dim: int,
     n: int,
     widths,
@@ -143,30 +93,32 @@ def simulate_random_features(
     ridge: float = 0.0,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
-) -> RandomFeaturesSimulation:
-    r"""Monte Carlo of ReLU random-feature regression over nested ``widths`` (THEORY.md §7).
+    feature_seed: int | None = None,
+) -> Trials:
+    r"""Per-trial values of ReLU random-feature regression over nested ``widths`` (docs/theory.rst §7).
 
     ``input_dim`` = D, ``n`` samples, ``widths`` strictly increasing feature counts ``p``,
     ``s`` kept nonzeros, ``label_noise`` = :math:`\sigma_e^2`, ``ridge`` = λ of
     :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`. ``trials`` (a multiple of ``draws``) are
     split evenly over ``draws`` feature matrices, draw ``k`` being that of
-    :func:`dcprune.randomfeatures.equivalent_problem`\ ``(input_dim, max(widths), activation,
-    seed=(seed, k))``, the same as :func:`dcprune.randomfeatures.sweep_random_features` with
+    :func:`dcprune.families.randomfeatures.equivalent_problem`\ ``(input_dim, max(widths), activation,
+    seed=(feature_seed, k))`` (``feature_seed`` defaults to ``seed``), the same as :func:`dcprune.families.randomfeatures.sweep_random_features` with
     the same ``draws`` and ``seed``. Means and standard errors are over all trials, so the
     spread includes the variation across draws (module docstring). ``progress(k)`` is called
-    after each batch of ``k`` trials. Only ``activation="relu"`` has a sampler.
+    after each batch of ``k`` trials. Only ``activation="relu"`` has a sampler. The sampler of
+    :class:`dcprune.RandomFeatures` problems (run them with :func:`dcprune.montecarlo.simulate`).
 
     Example::
 
-        >>> sim = simulate_random_features(20, 40, [20, 60], 10, draws=2, trials=4, seed=1)
-        >>> sim.values.shape, [r.p for r in sim.rows]
-        ((4, 2, 11), [20, 60])
+        >>> run = random_feature_trials(20, 40, [20, 60], 10, draws=2, trials=4, seed=1)
+        >>> run.values.shape, run.draw.tolist()
+        ((4, 2, 11), [0, 0, 1, 1])
     """
     if activation not in MC_ACTIVATIONS:
         raise ValueError(
             f"the Monte Carlo sampler supports activation='relu' only (features max(Wg, 0)), got "
             f"activation={activation!r}; the theory for other activations is "
-            f"dcprune.randomfeatures.sweep_random_features"
+            f"dcprune.families.randomfeatures.sweep_random_features"
         )
     input_dim = whole_number("input_dim", input_dim, 1)
     n = whole_number("n", n, 2)
@@ -175,6 +127,7 @@ def simulate_random_features(
     draws = whole_number("draws", draws, 1)
     trials = whole_number("trials", trials, 2)
     seed = whole_number("seed", seed, 0)
+    feature_seed = seed if feature_seed is None else whole_number("feature_seed", feature_seed, 0)
     if trials % draws:
         raise ValueError(f"trials must be a multiple of draws, so that every feature draw has the weight "
                          f"it has in the theory's average, got trials={trials}, draws={draws}")
@@ -186,7 +139,7 @@ def simulate_random_features(
 
     def parts():  # one per feature draw, built when reached (after run_batches' checks)
         for k in range(draws):
-            rf = rf_theory.equivalent_problem(input_dim, pmax, activation, seed=(seed, k),
+            rf = rf_theory.equivalent_problem(input_dim, pmax, activation, seed=(feature_seed, k),
                                               label_noise=label_noise)
             jobs = []
             for p in counts:
@@ -210,7 +163,4 @@ def simulate_random_features(
     # The latent inputs have D columns, the features pmax: bound the kernels' estimate by both.
     values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=max(pmax, input_dim),
                                 threads=threads, progress=progress)
-    rows = summarize(values, flags, counts, n)
-    return RandomFeaturesSimulation(input_dim, n, s, activation, draws, trials, seed, label_noise, ridge,
-                                    rows, values, flags, np.repeat(np.arange(draws), per_draw),
-                                    tuple(flag_warnings(rows, n, s, ridge)))
+    return Trials(values, flags, np.repeat(np.arange(draws), per_draw))

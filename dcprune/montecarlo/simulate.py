@@ -1,34 +1,43 @@
-"""Monte Carlo of the real regressions: diagonal problems, and the result objects.
+"""One Monte Carlo of the real regressions for every problem family, and its result.
 
-The Python layer over :mod:`dcprune.montecarlo.kernels` (THEORY.md §1): it lays out the
-latent problem of a :class:`~dcprune.Setup` coordinate by coordinate, runs the trials in
-batches (:func:`~dcprune.montecarlo.batches.run_batches`: memory check, Ctrl-C between batches,
-progress callback) and returns per-trial values with mean ± standard error per quantity and
-width. :func:`summarize` and :func:`flag_warnings` serve the other runners too.
+:func:`simulate` asks the problem's family for its sampler
+(:meth:`dcprune.families.Family.monte_carlo`; for diagonal problems :func:`diagonal_trials`,
+which lays the latent problem out coordinate by coordinate), which runs the trials in batches
+(:func:`~dcprune.montecarlo.batches.run_batches`: memory check, Ctrl-C between batches,
+progress callback); the per-trial values become one :class:`Simulation`, with mean ± standard
+error per quantity and width (:func:`summarize`) and warnings (:func:`flag_warnings`).
 """
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from ..checks import available_memory, finite_number, whole_number
-from ..predict import Setup
-from ..problems import DiagonalProblem
+from ..families.base import Family
+from ..families.spectra import DiagonalProblem
 from ..quantities import MEASURED
 from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
 from .batches import run_batches
 from .sampler import Sampler
 
-__all__ = ["QUANTITIES", "SimulationRow", "Simulation", "simulate", "simulate_problem",
-           "summarize", "flag_warnings", "available_memory"]
+__all__ = ["QUANTITIES", "SimulationRow", "Simulation", "Trials", "simulate", "simulate_problem",
+           "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
 
 QUANTITIES = MEASURED
+
+
+class Trials(NamedTuple):
+    """What a family's Monte Carlo returns: per-trial ``values`` ``(trials, widths, 11)``,
+    ``flags`` ``(trials, widths)`` and, for families that average feature draws, ``draw``."""
+
+    values: np.ndarray
+    flags: np.ndarray
+    draw: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -37,7 +46,7 @@ class SimulationRow:
     name of :data:`QUANTITIES`.
 
     ``flagged`` counts the trials in which a fit at this width was ill-conditioned (solved by
-    SVD instead, THEORY.md §1; expected only near ``p = n``).
+    SVD instead, docs/theory.rst §1; expected only near ``p = n``).
     """
 
     width: float
@@ -56,35 +65,46 @@ class SimulationRow:
 
 @dataclass(frozen=True)
 class Simulation(RowsView):
-    """A Monte Carlo run: per-trial ``values`` ``(trials, widths, quantities)`` and summaries."""
+    """A Monte Carlo run of ``problem``: per-trial ``values`` ``(trials, widths, quantities)``
+    and ``flags`` ``(trials, widths)``, and per-width summaries ``rows``.
 
-    setup: Setup
-    s: int
+    ``draw[t]`` is the feature draw of trial ``t`` for families that average over draws
+    (random features), else ``None``.
+    """
+
+    problem: Family
     trials: int
     seed: int
     rows: tuple[SimulationRow, ...]
     values: np.ndarray = field(repr=False)
     flags: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
+    draw: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def s(self) -> int:
+        return int(self.problem.s)
+
+    def draw_means(self, name: str) -> np.ndarray:
+        """Per-draw means of ``name``, shape ``(draws, widths)`` (families with draws only)."""
+        if self.draw is None:
+            raise ValueError(f"a {self.problem.name} run has no feature draws")
+        k = QUANTITIES.index(name)
+        return np.array([self.values[self.draw == d, :, k].mean(axis=0) for d in np.unique(self.draw)])
+
+    def title(self) -> list[str]:
+        """Comment lines that head a table of the run."""
+        return self.problem.title()[:1] + [
+            f"# Monte Carlo: n={self.problem.n}, s={self.s}, trials={self.trials}, seed={self.seed}; "
+            f"mean ± standard error"]
 
     def to_dict(self, single: bool = False) -> dict:
-        """The JSON contract of ``dcprune simulate``: the ``risk`` header plus trials and seed;
+        """The JSON contract of ``dcprune simulate``: the problem's header plus trials and seed;
         one model's ``risk`` at top level when ``single``, else ``rows``."""
-        head = self.setup.header()
-        out = {
-            "kappa": head["kappa"],
-            "alpha": head["alpha"],
-            "width": self.rows[0].width if single else None,
-            "n": head["n"],
-            "sigma2": head["sigma2"],
-            "ridge": head["ridge"],
-            "problem": head["problem"],
-            "d": self.setup.d,
-            "s": self.s,
-            "trials": self.trials,
-            "seed": self.seed,
-            "warnings": list(self.warnings),
-        }
+        head = self.problem.header()
+        out = {"kappa": head.pop("kappa"), "alpha": head.pop("alpha"),
+               "width": self.rows[0].width if single else None, **head,
+               "s": self.s, "trials": self.trials, "seed": self.seed, "warnings": list(self.warnings)}
         if single:
             row = self.rows[0].to_dict()
             out.update(p=row["p"], flagged=row["flagged"], risk=row["risk"])
@@ -93,12 +113,13 @@ class Simulation(RowsView):
         return out
 
 
-def _run(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads, progress):
-    """Per-trial ``(values, flags)`` of a diagonal problem; trial ``t`` is seeded by ``(seed, t)``."""
+def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None):
+    """Per-trial ``(values, flags)`` of the diagonal problem with per-coordinate variances
+    ``lam`` and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``."""
     sampler = Sampler.diagonal(lam, beta, math.sqrt(sigma2))
     job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge)
-    return run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths), n=n,
-                       d=sampler.d, threads=threads, progress=progress)
+    return Trials(*run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths), n=n,
+                               d=sampler.d, threads=threads, progress=progress))
 
 
 def summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
@@ -120,7 +141,7 @@ def flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = 
     """Warnings for a run: ill-conditioned fits, and models at the interpolation peak.
 
     Without ridge a least-squares fit of ``p`` Gaussian columns on ``n`` samples has infinite
-    expected risk when ``|p − n| ≤ 1`` (E tr W⁻¹ of a Wishart diverges there, THEORY.md §2),
+    expected risk when ``|p − n| ≤ 1`` (E tr W⁻¹ of a Wishart diverges there, docs/theory.rst §2),
     so the mean of its trials estimates nothing however many there are; the same holds for
     retraining when ``|s − n| ≤ 1``. The exception is ``exact_width``: a noiseless linear
     problem fitted with every feature has nothing to amplify, and its risk is exactly 0.
@@ -146,42 +167,49 @@ def flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = 
 
 
 def simulate(
-    setup: Setup,
+    problem: Family,
     *,
     width: float | None = None,
     points: int | None = None,
     width_min: float | None = None,
+    widths=None,
     trials: int = 100,
     seed: int = 0,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Simulation:
-    """Monte Carlo of the real procedure for the latent problem of ``setup`` (THEORY.md §1).
+    """Monte Carlo of the real procedure for ``problem``, of any family (docs/theory.rst §1).
 
-    ``setup.n`` is required. Either one model of width ``width`` (default ``κ``) or the
-    ``points``-width grid of :func:`dcprune.curve`. Every trial draws a training and a fresh
-    sample, fits min-norm least squares (or ridge) at every width, prunes to ``s`` by
-    magnitude, empirical Hessian, oracle and random, retrains on fresh and on the same data,
-    and evaluates each model's population risk exactly. ``progress(k)`` is called after each
-    batch of ``k`` trials.
+    ``problem.n`` is required. One model of width ``width`` (default ``κ``), the
+    ``points``-width grid of :func:`dcprune.sweep`, or the given ``widths``. Every trial draws
+    a training and a fresh sample, fits min-norm least squares (or ridge) at every width,
+    prunes to ``s`` by magnitude, empirical Hessian, oracle and random, retrains on fresh and
+    on the same data, and evaluates each model's population risk exactly; the family supplies
+    the sampler (:meth:`dcprune.families.Family.monte_carlo`). ``progress(k)`` is called after
+    each batch of ``k`` trials. Trial ``t`` is seeded by ``(seed, t)``: the same seed gives the
+    same numbers whatever the thread count or batching.
     """
-    if not setup.finite:
+    if not isinstance(problem, Family):
+        raise ValueError(f"problem must be a dcprune problem, got problem={problem!r}")
+    if not problem.finite:
         raise ValueError("n is required for Monte Carlo (the experiments have a finite sample size)")
     trials = whole_number("trials", trials, 2)  # a standard error needs two
     seed = whole_number("seed", seed, 0)
-    if width is not None and points is not None:
-        raise ValueError("give either width or points, not both")
-    if points is None:
-        counts = setup.count(setup.kappa if width is None else width)
+    if sum(x is not None for x in (width, points, widths)) > 1:
+        raise ValueError("give one of width, points or widths")
+    if points is not None:
+        counts = problem.grid(points, width_min)
+    elif widths is not None:
+        counts = np.unique(problem.count(widths))
     else:
-        counts = _curve_counts(setup, points, width_min)
-    lam, beta = setup.spectrum.coordinates(setup.d)
-    values, flags = _run(setup.n, counts.astype(np.int64), int(setup.s), trials, seed, setup.ridge,
-                         setup.sigma2, lam, beta, threads, progress)
-    rows = summarize(values, flags, counts, setup.n)
-    return Simulation(setup, int(setup.s), trials, seed, rows, values, flags,
-                      tuple(flag_warnings(rows, setup.n, int(setup.s), setup.ridge,
-                                           exact_width=setup.d if setup.sigma2 == 0 else None)))
+        counts = problem.count(problem.kappa if width is None else width)
+    counts = counts.astype(np.int64)
+    run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
+    rows = summarize(run.values, run.flags, counts, problem.n)
+    exact = problem.d if problem.sigma2 == 0 and problem.linear else None
+    return Simulation(problem, trials, seed, rows, run.values, run.flags,
+                      tuple(flag_warnings(rows, problem.n, int(problem.s), problem.ridge, exact_width=exact)),
+                      run.draw)
 
 
 def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 100, seed: int = 0,
@@ -200,16 +228,6 @@ def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 
     counts = problem.mult.astype(np.int64)
     lam, beta = np.repeat(problem.lam, counts), np.repeat(problem.beta, counts)
     d = int(counts.sum())
-    values, flags = _run(n, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
-                         threads, None)
+    values, flags, _ = diagonal_trials(n, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
+                                    threads)
     return summarize(values, flags, np.array([d]), n)[0]
-
-
-def _curve_counts(setup: Setup, points: int, width_min: float | None) -> np.ndarray:
-    """The width grid of :func:`dcprune.curve`, so that a simulation lines up with its curve.
-
-    :mod:`dcprune.predict` has no public function for it yet; use it once there is one.
-    """
-    predict = importlib.import_module("dcprune.predict")  # the module; dcprune.predict is a function
-    grid = getattr(predict, "curve_counts", None) or getattr(predict, "_curve_counts")
-    return grid(setup, points, width_min)

@@ -25,8 +25,8 @@ from importlib.metadata import PackageNotFoundError, version
 from .families import (
     PROBLEMS,
     ArraySpectrum,
-    CovarianceProblem,
     Correlated,
+    CovarianceProblem,
     Diagonal,
     DiagonalProblem,
     Family,

@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from numbers import Integral, Real
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import mpmath
 import sympy
@@ -96,7 +97,7 @@ class ExactSolution:
             out |= getattr(self, name).free_symbols
         return out
 
-    def subs(self, *args, **kwargs) -> "ExactSolution":
+    def subs(self, *args, **kwargs) -> ExactSolution:
         """Substitute into all three expressions (arguments as for ``sympy.Expr.subs``)."""
         return ExactSolution(
             *(getattr(self, name).subs(*args, **kwargs) for name in self._FIELDS)

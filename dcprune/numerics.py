@@ -7,7 +7,7 @@ monotone equations of the DC (docs/theory.rst §2) and of the pruning thresholds
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import ndtr

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from scipy.special import ndtr
 
 from .numerics import kept_moments, normal_pdf, solve_monotone

@@ -206,7 +206,7 @@ def test_heavy_submodules_load_on_attribute_access():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["dcprune.exact", "dcprune.montecarlo.simulate"]
     with pytest.raises(AttributeError):
-        dcprune.no_such_thing
+        _ = dcprune.no_such_thing
 
 
 def test_public_names():

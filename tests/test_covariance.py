@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 import dcprune
-from dcprune.families.covariance import CovarianceProblem, sweep_covariance, predict_covariance, retrain_risk, solve_covariance_dc
-from dcprune.quantities import PREDICTED as RISK_NAMES
+from dcprune.families.covariance import (
+    CovarianceProblem,
+    predict_covariance,
+    retrain_risk,
+    solve_covariance_dc,
+    sweep_covariance,
+)
 from dcprune.families.spectra import DiagonalProblem
+from dcprune.quantities import PREDICTED as RISK_NAMES
 
 # Tolerances, in one place.
 REL_ROTATION = 1e-10  # the DC is rotation invariant: only eigh's rounding separates the answers

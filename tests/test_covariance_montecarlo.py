@@ -11,11 +11,10 @@ import numpy as np
 import pytest
 
 import dcprune
-from dcprune.quantities import PREDICTED as RISK_NAMES
-from dcprune.families.covariance import sweep_covariance
-from dcprune.families.covariance import CovarianceProblem
+from dcprune.families.covariance import CovarianceProblem, sweep_covariance
 from dcprune.montecarlo import simulate
 from dcprune.montecarlo.covariance import covariance_trials
+from dcprune.quantities import PREDICTED as RISK_NAMES
 
 Z_MAX = 4.0
 

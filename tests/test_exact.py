@@ -1,6 +1,7 @@
 """Tests for dcprune.exact: exact sympy special cases of the DC (docs/theory.rst §2)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -37,7 +38,9 @@ def reference(kappa, weights, lams, bs, sigma2):
     if kappa < 1:
         zeta = 0.0
     else:
-        f = lambda z: kappa * np.sum(weights * lams / (lams + z)) - 1.0
+        def f(z):
+            return kappa * np.sum(weights * lams / (lams + z)) - 1.0
+
         hi = 1.0
         while f(hi) > 0:
             hi *= 2.0
@@ -353,7 +356,7 @@ def test_latex_with_symbols():
 def test_solution_is_frozen_and_exact():
     sol = isotropic(2, 0.1)
     assert isinstance(sol, ExactSolution)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         sol.gamma = 1  # type: ignore[misc]
     assert sol.gamma == sp.Rational(7, 10)  # 0.1 -> 1/10 exactly
     assert isotropic(np.float64(2.0), np.float64(0.1)).gamma == sp.Rational(7, 10)

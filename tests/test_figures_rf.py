@@ -66,9 +66,9 @@ def test_files_valid(name, quick_mc, quick_theory):
 
 @pytest.mark.parametrize("figure", [fig2.FIGURE, fig4.FIGURE], ids=["fig2", "fig4"])
 def test_random_features_csv(figure, quick_mc, quick_theory):
+    from dcprune.families.randomfeatures import sweep_random_features
     from dcprune.montecarlo import simulate
     from dcprune.quantities import MEASURED as QUANTITIES
-    from dcprune.families.randomfeatures import sweep_random_features
 
     run = common.RF_QUICK
     comments, rows = _read_csv(quick_mc[figure.name][2])

@@ -3,13 +3,12 @@ against the correlated-feature DC path, and against exhaustive enumeration."""
 
 import itertools
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from dcprune.families.covariance import CovarianceProblem, predict_covariance
-from dataclasses import replace
-
 from dcprune.families.rankone import RankOne, min_norm, rank_one_risk, simulate_rank_one
 from dcprune.quantities import MEASURED as LEMMA1_NAMES
 

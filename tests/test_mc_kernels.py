@@ -23,9 +23,9 @@ from dcprune.montecarlo import runtime
 from dcprune.montecarlo.sampler import Sampler
 from dcprune.validate.naive import (
     lgp_risk,
-    naive_fmix32,
     naive_features,
     naive_fit,
+    naive_fmix32,
     naive_risk,
     naive_top,
     naive_trial,

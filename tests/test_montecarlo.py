@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import dcprune
-from dcprune.montecarlo import simulate, simulate_problem
 from dcprune.families.spectra import DiagonalProblem
+from dcprune.montecarlo import simulate, simulate_problem
 
 Z_MAX = 4.0
 CLAIMED = ("dense", "magnitude", "hessian", "oracle", "random", "magnitude_retrain", "hessian_retrain",

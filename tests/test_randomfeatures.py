@@ -6,7 +6,6 @@ import math
 import numpy as np
 import pytest
 
-from dcprune.families.covariance import predict_covariance
 from dcprune.families.activations import (
     ACTIVATIONS,
     activation_kernel,
@@ -15,6 +14,7 @@ from dcprune.families.activations import (
     feature_moments,
     relu_kernel,
 )
+from dcprune.families.covariance import predict_covariance
 from dcprune.families.randomfeatures import equivalent_problem, predict_random_features, sweep_random_features
 
 # Tolerances, in one place.

@@ -28,17 +28,16 @@ import math
 import numpy as np
 import pytest
 
-from dcprune.montecarlo import kernels
 import dcprune
-from dcprune.montecarlo import Simulation, simulate
-from dcprune.montecarlo.randomfeatures import random_feature_trials
-from dcprune.montecarlo.sampler import Sampler
-from dcprune.montecarlo.simulate import QUANTITIES
 from dcprune.families.covariance import CovarianceProblem
 from dcprune.families.randomfeatures import (
     equivalent_problem,
     sweep_random_features,
 )
+from dcprune.montecarlo import Simulation, kernels, simulate
+from dcprune.montecarlo.randomfeatures import random_feature_trials
+from dcprune.montecarlo.sampler import Sampler
+from dcprune.montecarlo.simulate import QUANTITIES
 
 # Tolerances, in one place.
 Z_MAX = 4.0  # |MC − theory| <= Z_MAX standard errors (MC SE over all trials and theory's own DC-sampling SE)

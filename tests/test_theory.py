@@ -9,8 +9,8 @@ from scipy import integrate, optimize, stats
 
 import dcprune
 from dcprune import exact
-from dcprune.quantities import PREDICTED as RISK_NAMES
 from dcprune.families.spectra import DiagonalProblem
+from dcprune.quantities import PREDICTED as RISK_NAMES
 
 # Tolerances, in one place.
 REL_EXACT = 1e-12  # closed forms against exact/symbolic answers: only rounding separates them

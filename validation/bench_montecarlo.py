@@ -40,7 +40,9 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from dcprune.montecarlo import kernels as K, linalg as KL, runtime
+from dcprune.montecarlo import kernels as K
+from dcprune.montecarlo import linalg as KL
+from dcprune.montecarlo import runtime
 from dcprune.montecarlo.sampler import Sampler
 from dcprune.output import write_json
 from dcprune.validate.naive import naive_features, naive_trial

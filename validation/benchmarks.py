@@ -45,6 +45,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# The two measurement scripts beside this one: Python puts a script's directory first on
+# sys.path, so they import as top-level modules when this file is run as a script.
+import bench_montecarlo as BM
+import bench_theory as BT
 import numba
 import numpy as np
 import scipy
@@ -52,11 +56,6 @@ from scipy.special import ndtr
 
 import dcprune
 from dcprune.output import atomic_write, write_json
-
-# The two measurement scripts beside this one: Python puts a script's directory first on
-# sys.path, so they import as top-level modules when this file is run as a script.
-import bench_montecarlo as BM
-import bench_theory as BT
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = 20210201

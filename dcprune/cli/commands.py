@@ -184,7 +184,8 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
     """Theory vs Monte Carlo over a grid of problems; non-zero exit if any claimed |z| > threshold."""
     from pathlib import Path
 
-    from ..validate import grid, validate as run_validation, write_outputs
+    from ..validate import grid, write_outputs
+    from ..validate import validate as run_validation
 
     if not (math.isfinite(threshold) and threshold > 0):
         raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")

@@ -61,7 +61,8 @@ def problem_options(func):
                      help="relu-features: independent feature matrices W the theory averages over."),
         click.option("--n", "n", type=int, default=None,
                      help="Sample size: finite-size predictions (absent: asymptotic; simulate needs it)."),
-        click.option("--ridge", type=float, default=0.0, show_default=True, help="Ridge penalty λ of (1/n)‖y−Xb‖² + λ‖b‖²."),
+        click.option("--ridge", type=float, default=0.0, show_default=True,
+                     help="Ridge penalty λ of (1/n)‖y−Xb‖² + λ‖b‖²."),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                      show_default=True, help="Output format."),
     ]

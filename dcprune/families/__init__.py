@@ -10,7 +10,15 @@ from .diagonal import PROBLEMS, DCSolution, Diagonal, predict_problem, solve_dc,
 from .powerlaw import PowerLaw
 from .randomfeatures import RF_PROBLEM, RandomFeatures
 from .rankone import RankOne
-from .spectra import ArraySpectrum, DiagonalProblem, Isotropic, Spectrum, SpikedCovariance, SpikedIdentity, load_spectrum
+from .spectra import (
+    ArraySpectrum,
+    DiagonalProblem,
+    Isotropic,
+    Spectrum,
+    SpikedCovariance,
+    SpikedIdentity,
+    load_spectrum,
+)
 
 __all__ = [
     "Family", "ModelRow", "Reference", "Theory",

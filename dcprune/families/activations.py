@@ -36,8 +36,8 @@ The 1-D moments use Gauss–Legendre panels on ``[−12, 0]`` and ``[0, 12]``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.polynomial import Chebyshev

@@ -50,13 +50,13 @@ class Correlated(Family):
 
     @classmethod
     def from_arrays(cls, Sigma, beta, sigma2: float, *, alpha: float, n: int, ridge: float = 0.0,
-                    seed: int = 0) -> "Correlated":
+                    seed: int = 0) -> Correlated:
         """The problem ``x ~ N(0, Σ)``, ``y = xᵀβ + σ z``."""
         return cls(CovarianceProblem(Sigma, beta, sigma2), alpha, n, ridge, seed)
 
     @classmethod
     def load(cls, path, *, sigma2: float, alpha: float, n: int, ridge: float = 0.0, seed: int = 0,
-             kappa: float | None = None) -> "Correlated":
+             kappa: float | None = None) -> Correlated:
         """The problem of a ``.npz`` file (:func:`load_covariance`); ``kappa``, if given, must be ``d/n``."""
         sigma2 = finite_number("sigma2", sigma2, nonnegative=True)
         problem = cls(load_covariance(path, sigma2), alpha, n, ridge, seed, str(path))

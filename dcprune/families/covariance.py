@@ -134,7 +134,7 @@ class CovarianceProblem:
         object.__setattr__(self, "eigenvalues", lam)
         object.__setattr__(self, "eigenvectors", vec)
 
-    def with_beta(self, beta, sigma2: float) -> "CovarianceProblem":
+    def with_beta(self, beta, sigma2: float) -> CovarianceProblem:
         """The same Σ (and its eigendecomposition, not recomputed) with another ``β, σ²``."""
         beta = np.array(beta, dtype=float, copy=True)
         if beta.shape != (self.p,):
@@ -150,7 +150,7 @@ class CovarianceProblem:
         return new
 
     @classmethod
-    def from_moments(cls, Sigma, q, c0: float) -> "CovarianceProblem":
+    def from_moments(cls, Sigma, q, c0: float) -> CovarianceProblem:
         r"""The linear problem with second moments :math:`\Sigma = E[xx^\top]`, :math:`q = E[xy]`,
         :math:`c_0 = E[y^2]`: :math:`\beta = \Sigma^+ q` (the best linear predictor) and
         :math:`\sigma^2 = c_0 - \beta^\top\Sigma\beta` (docs/theory.rst §7, and §6 for a kept block)."""
@@ -162,7 +162,7 @@ class CovarianceProblem:
             raise ValueError(f"the moments are inconsistent: c0 - betaᵀΣbeta = {noise:.3g} < 0")
         return base.with_beta(beta, max(noise, 0.0))
 
-    def leading(self, p: int) -> "CovarianceProblem":
+    def leading(self, p: int) -> CovarianceProblem:
         r"""The model that uses the first ``p`` features only, the rest acting as noise:
         :math:`\Sigma_{PP}`, :math:`\beta_P = \Sigma_{PP}^+\Sigma_{P\cdot}\beta` and
         :math:`\sigma_P^2 = \sigma^2 + \beta^\top\Sigma\beta - \beta_P^\top\Sigma_{PP}\beta_P`."""
@@ -181,7 +181,7 @@ class CovarianceProblem:
         return vec @ ((vec.T @ np.asarray(q, dtype=float)) / self.eigenvalues[keep])
 
     @classmethod
-    def from_diagonal(cls, problem: DiagonalProblem) -> "CovarianceProblem":
+    def from_diagonal(cls, problem: DiagonalProblem) -> CovarianceProblem:
         """The diagonal problem written out coordinate by coordinate (integer multiplicities)."""
         counts = np.round(problem.mult).astype(np.int64)
         if not np.allclose(counts, problem.mult):
@@ -328,8 +328,9 @@ class CovariancePrediction:
     """Risks of a correlated-feature problem (docs/theory.rst §6), estimated by sampling the DC.
 
     ``risk[name]`` is an :class:`~dcprune.results.Estimate` for every name of
-    :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian and its standard error (``dense`` is exact,
-    se 0; ``*_retrain`` average fresh retraining over the supports of the first
+    :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian
+    and its standard error (``dense`` is exact, se 0; ``*_retrain`` average fresh retraining
+    over the supports of the first
     ``retrain_samples`` draws, oracle's support being fixed). ``warnings`` explains infinite
     values and failed solves.
     """

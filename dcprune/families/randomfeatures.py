@@ -103,8 +103,8 @@ def equivalent_problem(input_dim: int, width_count: int, activation="relu", seed
 class RandomFeaturesPrediction:
     """Risks averaged over ``draws`` feature matrices W (the paper's theory lines).
 
-    ``risk[name]`` is an :class:`~dcprune.results.Estimate`: the mean over draws of each draw's estimate, and its standard
-    error from the spread across draws (which includes each draw's sampling error); with one
+    ``risk[name]`` is an :class:`~dcprune.results.Estimate`: the mean over draws of each draw's
+    estimate, and its standard error from the spread across draws (which includes each draw's sampling error); with one
     draw, that draw's own sampling error. ``per_draw`` keeps each draw's
     :class:`~dcprune.families.covariance.CovariancePrediction`.
     """

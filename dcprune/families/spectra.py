@@ -135,7 +135,7 @@ class DiagonalProblem:
         object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
 
     @classmethod
-    def from_arrays(cls, lam, beta, sigma2: float) -> "DiagonalProblem":
+    def from_arrays(cls, lam, beta, sigma2: float) -> DiagonalProblem:
         lam, beta = _validate_spectrum_arrays(lam, beta, "DiagonalProblem")
         return cls(*group_atoms(lam, beta), sigma2=sigma2)
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from dcprune.output import prepare_directory
+
 from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
 
 __all__ = ["FIGURES", "build", "main"]

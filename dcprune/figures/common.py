@@ -14,9 +14,9 @@ label ``(θᵀx)²``, ``n = 200``; a :class:`RandomFeaturesFigure` draws the the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -321,7 +321,8 @@ class RandomFeaturesFigure:
         return [
             f"{self.label} ({self.name}): input_dim={RF_INPUT_DIM}, n={RF_N}, s={list(self.targets)}, "
             f"activation=relu, label=(theta^T x)^2, label_noise=0, draws={run.draws}, {mc_text}",
-            f"theory: dcprune.families.randomfeatures.sweep_random_features(input_dim={RF_INPUT_DIM}, n={RF_N}, widths, s, "
+            f"theory: dcprune.families.randomfeatures.sweep_random_features(input_dim={RF_INPUT_DIM}, n={RF_N}, "
+            "widths, s, "
             f"'relu', draws={run.draws}, seed={SEED}, samples={run.samples}, retrain_samples={run.retrain_samples}); "
             "NAME = mean over draws, NAME_theory_se = its standard error across draws",
             "monte carlo: dcprune.montecarlo.simulate(dcprune.RandomFeatures(...)) on the same draws of W; "

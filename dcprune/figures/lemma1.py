@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from dcprune.families.rankone import RankOne, rank_one_risk, simulate_rank_one
-from dcprune.quantities import MEASURED as LEMMA1_NAMES
 from dcprune.output import write_csv
 from dcprune.plotting import Panel, check_plot_path, plot_panels
+from dcprune.quantities import MEASURED as LEMMA1_NAMES
 
 from .common import SEED
 
@@ -102,7 +102,8 @@ def build(out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
         th = theory[n]
         cells = [n, "theory+mc" if n in sims else "theory", rho, *(th[q].mean for q in LEMMA1_NAMES)]
         if sims:
-            cells += [None, None] * len(LEMMA1_NAMES) if n not in sims else [x for q in LEMMA1_NAMES for x in sims[n][q]]
+            cells += ([None, None] * len(LEMMA1_NAMES) if n not in sims
+                      else [x for q in LEMMA1_NAMES for x in sims[n][q]])
         rows.append(cells)
     comments = [
         f"Lemma 1 (lemma1): p={P}, s={S}, sigma2={SIGMA2}, c_i=1/i, beta_i=sqrt(c_i)/sum(c), a={pr.a!r}, "

@@ -16,7 +16,7 @@ every call (it is seeded by ``(seed, t)``), so the nested models of one trial sh
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -39,8 +39,9 @@ and D = 50, n = 400, 600–1000 trials): dense and fresh-retrained risks agree t
 (a Gaussian-equivalence bias that shrinks with n: dense OLS at p = n/4, D = n/2 is +1.95%,
 +1.11%, +0.41%, +0.19% at n = 100, 200, 400, 800); magnitude pruning agrees up to p ≈ 1.5 n
 for s = n/4 and n/2 but departs by 3–10% beyond (−7.1% at D = 100, n = 200, p = 3n, s = 50,
-z = −13; from p ≈ 1.2 n already at s = n/8), a gap that does not shrink with size. Gaussian features with the same Σ, β, σ² reproduce the theory
-there, and so do the real ReLU features with a linear label plus independent noise: the
+z = −13; from p ≈ 1.2 n already at s = n/8), a gap that does not shrink with size. Gaussian
+features with the same Σ, β, σ² reproduce the theory there, and so do the real ReLU features
+with a linear label plus independent noise: the
 departure comes from the residual of y = (θᵀx)², uncorrelated with the features but not
 independent of them. Same-data retraining is not what the theory predicts: mostly far above
 the fresh prediction (+23% to +41% at D = 100, n = 200, s = 50; up to +120% near the peak at
@@ -50,12 +51,12 @@ s = 100), but 5% below it at D = 50, n = 400, s = 200, p = 3n.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..families import randomfeatures as rf_theory
 from ..checks import finite_number, whole_number
+from ..families import randomfeatures as rf_theory
 from ..families.covariance import CovarianceProblem
 from ..quantities import MEASURED as QUANTITIES
 from . import kernels
@@ -102,8 +103,9 @@ def random_feature_trials(
     :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`. ``trials`` (a multiple of ``draws``) are
     split evenly over ``draws`` feature matrices, draw ``k`` being that of
     :func:`dcprune.families.randomfeatures.equivalent_problem`\ ``(input_dim, max(widths), activation,
-    seed=(feature_seed, k))`` (``feature_seed`` defaults to ``seed``), the same as :func:`dcprune.families.randomfeatures.sweep_random_features` with
-    the same ``draws`` and ``seed``. Means and standard errors are over all trials, so the
+    seed=(feature_seed, k))`` (``feature_seed`` defaults to ``seed``), the same as
+    :func:`dcprune.families.randomfeatures.sweep_random_features` with the same ``draws`` and
+    ``seed``. Means and standard errors are over all trials, so the
     spread includes the variation across draws (module docstring). ``progress(k)`` is called
     after each batch of ``k`` trials. Only ``activation="relu"`` has a sampler. The sampler of
     :class:`dcprune.RandomFeatures` problems (run them with :func:`dcprune.montecarlo.simulate`).

@@ -11,8 +11,9 @@ error per quantity and width (:func:`summarize`) and warnings (:func:`flag_warni
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 

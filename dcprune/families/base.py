@@ -86,6 +86,14 @@ class Theory:
     reference: Reference | None
     warnings: tuple[str, ...]
 
+    @classmethod
+    def sampled(cls, predictions, n: int) -> Theory:
+        """The theory of sampled-DC predictions (one per size, with ``p``, ``zeta``, ``gamma``,
+        ``converged``, ``risk`` and ``warnings``), each kept as its row's ``detail``."""
+        rows = tuple(ModelRow(width=pr.p / n, p=pr.p, zeta=pr.zeta, gamma=pr.gamma, converged=pr.converged,
+                              residual=0.0, risk=pr.risk, detail=pr) for pr in predictions)
+        return cls(rows, None, tuple(dict.fromkeys(w for pr in predictions for w in pr.warnings)))
+
 
 class Family:
     """A problem of one family; subclasses are frozen dataclasses with at least ``kappa``
@@ -161,6 +169,10 @@ class Family:
     def theory(self, counts: np.ndarray) -> Theory:
         """The DC's risks of the models of sizes ``counts`` (see the module docstring)."""
         raise NotImplementedError
+
+    def sizes(self) -> dict:
+        """The sizes every JSON head starts with: ``kappa``, ``alpha``, ``n``, ``sigma2``, ``ridge``."""
+        return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge}
 
     def header(self) -> dict:
         """The JSON head of every output: ``kappa``, ``alpha``, ``n``, ``sigma2``, ``ridge``,

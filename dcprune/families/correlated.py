@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
-from .base import Family, ModelRow, Theory, check_alpha, check_n
+from .base import Family, Theory, check_alpha, check_n
 from .covariance import CovarianceProblem, sweep_covariance
 
 __all__ = ["Correlated", "load_covariance"]
@@ -84,13 +84,11 @@ class Correlated(Family):
     def theory(self, counts) -> Theory:
         counts = np.asarray(counts).astype(int)
         preds = sweep_covariance(self.covariance, self.n, counts, self.s, ridge=self.ridge, seed=self.seed)
-        rows = tuple(ModelRow(width=pr.p / self.n, p=pr.p, zeta=pr.zeta, gamma=pr.gamma, converged=pr.converged,
-                              residual=0.0, risk=pr.risk, detail=pr) for pr in preds)
-        return Theory(rows, None, tuple(dict.fromkeys(w for pr in preds for w in pr.warnings)))
+        return Theory.sampled(preds, self.n)
 
     def header(self) -> dict:
         return {
-            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+            **self.sizes(),
             "problem": {"name": "covariance", "file": self.source, "d": self.d, "signal": self.covariance.signal,
                         "seed": self.seed},
         }

@@ -105,15 +105,7 @@ class Diagonal(Family):
         return self.spectrum.name
 
     def header(self) -> dict:
-        return {
-            "kappa": self.kappa,
-            "alpha": self.alpha,
-            "n": self.n,
-            "sigma2": self.sigma2,
-            "ridge": self.ridge,
-            "problem": self.spectrum.describe(),
-            "d": self.d,
-        }
+        return {**self.sizes(), "problem": self.spectrum.describe(), "d": self.d}
 
     def title(self) -> list[str]:
         problem = self.spectrum.describe()

@@ -30,7 +30,7 @@ from ..checks import ParameterError, check_memory, finite_number, shown, whole_n
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks
 from .activations import ACTIVATIONS, activation_function, draw_features, feature_moments
-from .base import Family, ModelRow, Theory, check_alpha, check_n
+from .base import Family, Theory, check_alpha, check_n
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
 
 __all__ = [
@@ -296,13 +296,11 @@ class RandomFeatures(Family):
                      "reduce --n or --kappa (the random-feature theory stores p × p matrices)")
         preds = sweep_random_features(self.input_dim, self.n, counts, self.s, self.activation, draws=self.draws,
                                       seed=self.seed, ridge=self.ridge, label_noise=self.sigma2).rows
-        rows = tuple(ModelRow(width=pr.p / self.n, p=pr.p, zeta=pr.zeta, gamma=pr.gamma, converged=pr.converged,
-                              residual=0.0, risk=pr.risk, detail=pr) for pr in preds)
-        return Theory(rows, None, tuple(dict.fromkeys(w for pr in preds for w in pr.warnings)))
+        return Theory.sampled(preds, self.n)
 
     def header(self) -> dict:
         return {
-            "kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+            **self.sizes(),
             "problem": {"name": RF_PROBLEM, "input_dim": self.input_dim, "activation": self.activation,
                         "draws": self.draws, "seed": self.seed, "features": self.d},
         }

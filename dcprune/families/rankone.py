@@ -143,8 +143,7 @@ class RankOne(Family):
         return Trials(values, np.zeros((trials, 1), np.int8))
 
     def header(self) -> dict:
-        return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": 0.0,
-                "problem": {"name": self.name, "features": self.p, "a": self.a}}
+        return {**self.sizes(), "problem": {"name": self.name, "features": self.p, "a": self.a}}
 
     def title(self) -> list[str]:
         return [f"# rank-one: p={self.p}, n={self.n}, s={self.s}, a={self.a:.4g}, sigma2={self.sigma2:g}",

@@ -1,9 +1,9 @@
 """Theory against Monte Carlo of the real regressions, with tolerances from the simulation.
 
 Each check asserts |theory − MC mean| <= Z_MAX·SE + BIAS·|theory|. BIAS is the finite-size
-allowance: the finite-n DC of THEORY §2 is exact for the dense risk where it is known, but
+allowance: the finite-n DC of docs/theory.rst §2 is exact for the dense risk where it is known, but
 pruning thresholds and the Hessian's empirical diagonal carry effects of order 1/n that the
-theory does not model (THEORY §2 reports one of 1.2% right next to the peak). We allow 1/n
+theory does not model (docs/theory.rst §2 reports one of 1.2% right next to the peak). We allow 1/n
 relative (0.5% at n = 200), far below the differences between strategies the tool reports.
 Same-data retraining is not a prediction of the theory and is only reported.
 """
@@ -48,7 +48,7 @@ def test_worked_example_against_monte_carlo():
     theory = dcprune.predict_problem(problem, 200, 120, finite=True)
     row = simulate_problem(problem, 200, 120, trials=200, seed=1)
     assert_agrees(theory, row, 200)
-    # Same-data retraining is not the fresh prediction (THEORY §10: 1.620 vs 2.06).
+    # Same-data retraining is not the fresh prediction (docs/theory.rst §10: 1.620 vs 2.06).
     assert row.risk["magnitude_retrain_same"].mean < theory.magnitude_retrain.mean - 10 * row.risk[
         "magnitude_retrain_same"].se
 

@@ -1,6 +1,6 @@
 """Benchmark the Monte Carlo kernels against a plain NumPy loop on the Figure-3-style sweep.
 
-Problem (THEORY.md §9): spiked identity, n = 200, d = 600, s = 100, σ² = 0.05, spike
+Problem (docs/theory.rst §9): spiked identity, n = 200, d = 600, s = 100, σ² = 0.05, spike
 fraction 0.1 with saliency 10, 60 widths (linspace(1, 600, 60) rounded, unique); every width
 gets all 11 quantities (dense, 4 prunings, 3 fresh and 3 same-data refits).
 

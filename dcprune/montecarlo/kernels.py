@@ -36,7 +36,7 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
 - ``KIND_RELU``: random features :math:`x = \mathrm{ReLU}(W g)`, :math:`g\sim N(0, I_D)`,
   :math:`y = (\theta^\top g)^2 + \sigma e` (``mixing`` :math:`= W`, ``label_vec``
   :math:`=\theta`); the caller supplies :math:`c_0, q, \Sigma` of the equivalent problem
-  (THEORY.md §7).
+  (docs/theory.rst §7).
 
 Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, and a Python
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``

@@ -12,7 +12,7 @@ every batch: how features and labels are drawn (``kind``, ``scale``, ``mixing``,
 - :meth:`Sampler.factor`: :math:`x = L z`, :math:`\Sigma = LL^\top`, :math:`y = x^\top\beta +
   \sigma e`;
 - :meth:`Sampler.relu`: :math:`x = \max(Wg, 0)`, :math:`y = (\theta^\top g)^2 + \sigma e`, with
-  the moments of the equivalent problem supplied by the caller (THEORY.md §7).
+  the moments of the equivalent problem supplied by the caller (docs/theory.rst §7).
 
 For the linear problems :math:`c_0 = \sigma^2 + \beta^\top\Sigma\beta` and
 :math:`q = \Sigma\beta` are computed here, and :attr:`Sampler.oracle` is the default oracle

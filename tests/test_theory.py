@@ -399,12 +399,13 @@ def test_reference_line():
 
 
 def _brute_force_best_small_dense(setup):
-    """min over every integer p <= min(d, n-2) of (σ² + omitted energy)·(n−1)/(n−p−1)."""
+    """min over every integer p <= min(d, n-2) of (σ² + omitted energy)·(n−1)/(n−p−1), p = 0
+    (the null model, risk σ² + βᵀΣβ) included; ties go to the smaller p."""
     lam, beta = setup.spectrum.coordinates(setup.d)
     energy = lam * beta**2
     n = setup.n
-    p = np.arange(1, min(setup.d, n - 2) + 1)
-    omitted = energy.sum() - np.cumsum(energy)[p - 1]
+    p = np.arange(0, min(setup.d, n - 2) + 1)
+    omitted = energy.sum() - np.r_[0.0, np.cumsum(energy)][p]
     risks = (setup.sigma2 + omitted) * (n - 1) / (n - p - 1)
     return risks.min(), p[np.argmin(risks)] / n
 
@@ -476,10 +477,19 @@ def test_bad_problems_raise():
         dcprune.Diagonal(spec, kappa=2, alpha=0.3, n=10)
 
 
+@pytest.mark.parametrize("n", [None, 50, 2])
+def test_reference_includes_the_null_model(n):
+    """A weak signal spread thin (isotropic, κ = 3): no fitted model with p <= n beats b = 0,
+    whose risk is exactly σ² + βᵀΣβ; at n = 2 no fitted model even has a finite risk."""
+    pred = dcprune.predict(dcprune.Diagonal(dcprune.Isotropic(), kappa=3, alpha=0.1, sigma2=0.1, n=n))
+    assert pred.reference.best_width == 0.0
+    assert pred.reference.best_small_dense == 0.1 + 1.0  # exactly: σ² + signal
+    assert not any(w.startswith("reference.best_small_dense") for w in pred.warnings)
+    strong = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=n and 200))
+    assert strong.reference.best_width > 0 and strong.reference.best_small_dense < 0.1 + 1.0
+
+
 def test_infinite_reference_comes_with_a_reason():
-    pred = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=2))
-    assert math.isinf(pred.reference.best_small_dense)
-    assert any(w.startswith("reference.best_small_dense is infinite") for w in pred.warnings)
     asym = dcprune.predict(dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.5), width=0.5)
     assert math.isinf(asym.reference.oracle_retrain) and math.isfinite(asym.risk.oracle_retrain.mean)
     assert any(w.startswith("reference.oracle_retrain is infinite") for w in asym.warnings)

@@ -221,9 +221,15 @@ def _dense(setup: Diagonal, counts: np.ndarray) -> np.ndarray:
 
 
 def _reference(setup: Diagonal) -> Reference:
-    """Best dense model over widths ``p <= n``, and oracle + retraining (docs/theory.rst §4)."""
+    """Best dense model with at most ``n`` weights, and oracle + retraining (docs/theory.rst §4).
+
+    The dense models searched are the widths ``0 <= p <= n``; ``p = 0`` is the null model
+    ``b = 0``, whose risk is exactly ``σ² + βᵀΣβ`` (when the signal is weak or ``n`` small,
+    no fitted model beats predicting nothing).
+    """
     n, d, spec = setup.scale, setup.d, setup.spectrum
     oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    null = float(setup.sigma2 + spec.tail(d, np.zeros(1), setup.finite)[0])
     top = min(d, n)
     if setup.ridge == 0:
         # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).
@@ -253,8 +259,8 @@ def _reference(setup: Diagonal) -> Reference:
         def risk(p):
             return _dense(setup, np.asarray(p, dtype=float))
 
-    if candidates.size == 0:  # n so small that no model with p < n − 1 exists
-        return Reference(math.inf, math.nan, float(oracle))
+    if candidates.size == 0:  # n so small that no fitted model with p < n − 1 exists
+        return Reference(null, 0.0, float(oracle))
     values = risk(candidates)
     best = int(np.nanargmin(values))
     p_best, r_best = float(candidates[best]), float(values[best])
@@ -267,6 +273,8 @@ def _reference(setup: Diagonal) -> Reference:
                               options={"xatol": 1e-12 * top})
         if res.fun < r_best:
             p_best, r_best = float(res.x), float(res.fun)
+    if not null > r_best:  # ties go to the simpler model
+        p_best, r_best = 0.0, null
     return Reference(r_best, p_best / n, float(oracle))
 
 
@@ -309,12 +317,6 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
                 f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
                 f"sits at the retrained model's interpolation peak"
             )
-    if not math.isfinite(ref.best_small_dense):
-        out.append(
-            f"reference.best_small_dense is infinite: at n = {n:g} no width has finite risk "
-            f"(finite-n least squares needs 1 <= p <= n - 2)"
-            if setup.finite else "reference.best_small_dense is infinite: no width p < n has finite risk"
-        )
     if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
         out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
                    f"model's interpolation peak")

@@ -231,8 +231,24 @@ def covariance_file(tmp_path):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((40, 40))
     path = tmp_path / "cov.npz"
-    np.savez(path, Sigma=a @ a.T / 40 + 0.3 * np.eye(40), beta=rng.standard_normal(40) / 6.0)
+    np.savez(path, Sigma=a @ a.T / 40 + 0.3 * np.eye(40), beta=rng.standard_normal(40) / 6.0, sigma2=0.1)
     return path
+
+
+def test_covariance_noise_comes_from_the_file_or_the_option(covariance_file, tmp_path):
+    import numpy as np
+
+    args = ["risk", "--covariance", "--alpha", "0.25", "--n", "20", "--format", "json"]
+    with_file = json.loads(run(*args[:2], str(covariance_file), *args[2:]).stdout)
+    assert with_file["sigma2"] == 0.1
+    given = json.loads(run(*args[:2], str(covariance_file), *args[2:], "--sigma2", "0.4").stdout)
+    assert given["sigma2"] == 0.4 and given["risk"]["dense"] > with_file["risk"]["dense"]
+    bare = tmp_path / "bare.npz"
+    with np.load(covariance_file) as data:
+        np.savez(bare, Sigma=data["Sigma"], beta=data["beta"])
+    res = run(*args[:2], str(bare), *args[2:])
+    assert res.exit_code == 2 and res.output.count("\n") == 1
+    assert res.output.startswith("Error: --sigma2 must be given: ") and "stores no sigma2" in res.output
 
 
 def test_covariance_risk_is_the_library_sweep(covariance_file):
@@ -301,7 +317,7 @@ def test_random_features_simulate_prints_every_format(fmt):
     assert res.exit_code == 0, res.output
     if fmt == "json":
         out = json.loads(res.stdout)
-        assert out["problem"]["name"] == "relu-features" and out["p"] == 45 and "dense" in out["risk"]
+        assert out["problem"]["name"] == "random-features" and out["p"] == 45 and "dense" in out["risk"]
 
 
 def test_bare_command_prints_the_help():
@@ -390,3 +406,21 @@ def test_rounded_sizes_are_announced():
     assert pred.s == 1 and pred.p == 1
     assert any("rounds to no coordinate" in w for w in pred.warnings)
     assert any("rounds to no feature" in w for w in pred.warnings)
+
+
+def test_random_features_defaults_are_the_gallery_theory():
+    """With its defaults (draws, label noise, seed) the CLI reproduces Figure 2's committed
+    theory at p = 300, s = 50 (the figure draws W for 600 features; widths nest)."""
+    from pathlib import Path
+
+    res = run("risk", "--problem", "random-features", "--input-dim", "100", "--n", "200", "--kappa", "1.5",
+              "--alpha", str(1 / 6), "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert (out["p"], out["s"], out["sigma2"], out["problem"]["draws"]) == (300, 50, 0.0, 10)
+    path = Path(__file__).resolve().parents[1] / "paper_figures" / "gallery" / "fig2.csv"
+    rows = list(csv.DictReader(line for line in path.open() if not line.startswith("#")))
+    (row,) = [r for r in rows if r["s"] == "50" and r["p"] == "300"]
+    for name in ("dense", "magnitude", "magnitude_retrain"):
+        assert out["risk"][name] == pytest.approx(float(row[name]), rel=1e-12), name
+        assert out["risk_se"][name] == pytest.approx(float(row[f"{name}_theory_se"]), rel=1e-12), name

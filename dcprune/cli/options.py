@@ -16,6 +16,11 @@ from ..families.randomfeatures import ACTIVATIONS
 __all__ = ["problem_options", "problem_from", "given"]
 
 _SPIKED = ("spiked-covariance", "spiked-identity")
+#: Old names of problems, still accepted.
+_ALIASES = {"relu-features": RF_PROBLEM}
+#: The label noise when --sigma2 is not given; a covariance file carries its own (or is refused).
+_DEFAULT_SIGMA2 = {RF_PROBLEM: 0.0}
+_SIGMA2 = 0.1
 # Problem options and the problems they describe; elsewhere they would be silently ignored.
 _ONLY_WITH = {
     "spike_fraction": _SPIKED,
@@ -34,14 +39,16 @@ def problem_options(func):
     """The options shared by every command that describes a problem and its sizes."""
     options = [
         click.option("--kappa", type=float, default=None,
-                     help="Latent dimension over samples, d/n (required, except with --covariance)."),
+                     help="Full width d/n: latent dimension over samples (diagonal problems), features over "
+                          "samples (random features); with --covariance it follows from the file."),
         click.option("--alpha", type=float, required=True,
                      help="Target nonzeros over latent dimension, s/d, in (0, 1]."),
-        click.option("--sigma2", type=float, default=0.1, show_default=True, help="Label noise variance σ²."),
-        click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM]), default=None,
+        click.option("--sigma2", type=float, default=None,
+                     help="Label noise variance σ² (the test risk includes it)  [default: 0.1; random features 0; "
+                          "--covariance: the file's sigma2]."),
+        click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM, *_ALIASES]), default=None,
                      metavar="NAME",
-                     help=f"{', '.join(sorted(PROBLEMS))}, or random features ({RF_PROBLEM})  "
-                          f"[default: spiked-covariance]."),
+                     help=f"{', '.join(sorted(PROBLEMS))}, or {RF_PROBLEM}  [default: spiked-covariance]."),
         click.option("--spike-fraction", type=float, default=None,
                      help="Fraction of spiked coordinates (spiked problems)  [default: 0.1]."),
         click.option("--spike", type=float, default=None, help="Spike value C (spiked problems)  [default: 10]."),
@@ -54,11 +61,12 @@ def problem_options(func):
         click.option("--covariance", type=click.Path(dir_okay=False), default=None,
                      help="Correlated problem: .npz with arrays Sigma (d×d) and beta (d); needs --n; "
                           "replaces --problem."),
-        click.option("--input-dim", type=int, default=None, help="Input dimension D of relu-features (x ~ N(0, I_D))."),
+        click.option("--input-dim", type=int, default=None,
+                     help=f"{RF_PROBLEM}: input dimension D (inputs x ~ N(0, I_D))."),
         click.option("--activation", type=click.Choice(sorted(ACTIVATIONS)), default="relu", show_default=True,
-                     help="Activation of relu-features (Monte Carlo supports relu)."),
-        click.option("--draws", type=int, default=5, show_default=True,
-                     help="relu-features: independent feature matrices W the theory averages over."),
+                     help=f"{RF_PROBLEM}: the features' activation (Monte Carlo supports relu)."),
+        click.option("--draws", type=int, default=RandomFeatures.draws, show_default=True,
+                     help=f"{RF_PROBLEM}: independent feature matrices W the theory averages over."),
         click.option("--n", "n", type=int, default=None,
                      help="Sample size: finite-size predictions (absent: asymptotic; simulate needs it)."),
         click.option("--ridge", type=float, default=0.0, show_default=True,
@@ -82,7 +90,7 @@ def given(name: str) -> bool:
 
 def is_sampled(kwargs) -> bool:
     """Whether the options describe a family whose theory samples the DC (before building it)."""
-    return kwargs["problem"] == RF_PROBLEM or kwargs["covariance"] is not None
+    return _ALIASES.get(kwargs["problem"], kwargs["problem"]) == RF_PROBLEM or kwargs["covariance"] is not None
 
 
 def problem_from(kwargs, seed: int = 0):
@@ -91,6 +99,7 @@ def problem_from(kwargs, seed: int = 0):
     ``seed`` seeds what the theory samples (random features: ``W``; covariance: the DC).
     """
     args = {k: kwargs.pop(k) for k in _PROBLEM_KEYS}
+    args["problem"] = _ALIASES.get(args["problem"], args["problem"])
     kind = ("--covariance" if args["covariance"] is not None else "--spectrum" if args["spectrum"] is not None
             else args["problem"] or "spiked-covariance")
     for name, kinds in _ONLY_WITH.items():
@@ -105,6 +114,8 @@ def problem_from(kwargs, seed: int = 0):
             raise click.UsageError("--covariance needs --n (the covariance theory is at finite size)")
         return Correlated.load(args["covariance"], sigma2=args["sigma2"], alpha=args["alpha"], n=args["n"],
                                ridge=args["ridge"], seed=seed, kappa=args["kappa"])
+    if args["sigma2"] is None:
+        args["sigma2"] = _DEFAULT_SIGMA2.get(args["problem"], _SIGMA2)
     if args["kappa"] is None:
         raise click.UsageError("Missing option '--kappa' (latent dimension over samples, d/n).")
     if args["problem"] is not None and args["spectrum"] is not None:

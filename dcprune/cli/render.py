@@ -27,7 +27,8 @@ def _fmt(x: float, width: int = 8) -> str:
 
 
 def _pm(mean: float, se: float) -> str:
-    return " " + f"{mean:.4g}±{se:.2g}".rjust(13)
+    text = "inf" if math.isinf(mean) else f"{mean:.4g}±{se:.2g}"
+    return " " + text.rjust(13)
 
 
 def _csv(header, rows) -> str:
@@ -68,10 +69,13 @@ def emit_prediction(result, fmt: str) -> None:
         lines.append(
             f"# reference: best dense p<=n {_fmt(ref.best_small_dense, 0).strip()} (width {ref.best_width:.3g}), "
             f"oracle+retrain {_fmt(ref.oracle_retrain, 0).strip()}")
-    lines.append(" ".join(c.rjust(7) for c in ["width", "zeta", *(QUANTITIES[k].label for k in PREDICTED)]))
-    for r in result.rows:
-        cells = [f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
-        lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
+    if problem.sampled:  # sampled theories: mean ± standard error of the DC sampling
+        lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
+    else:
+        lines.append(" ".join(c.rjust(7) for c in ["width", "zeta", *(QUANTITIES[k].label for k in PREDICTED)]))
+        for r in result.rows:
+            cells = [f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
+            lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
     click.echo("\n".join(lines))
 
 
@@ -87,12 +91,20 @@ def emit_simulation(result, fmt: str, single: bool) -> None:
                 for r in result.rows]
         click.echo(_csv(["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se"))], rows), nl=False)
         return
-    lines = list(result.title())
+    lines = result.title() + _blocks(result.rows, names, lambda r: f"  ({r.flagged} flagged)" if r.flagged else "")
+    click.echo("\n".join(lines))
+
+
+def _blocks(rows, names, note) -> list[str]:
+    """Mean ± SE cells, one block of columns per group of :data:`BLOCKS` (each fits 80 columns)."""
+    lines = []
     for block, block_names in BLOCKS:
         block_names = [k for k in block_names if k in names]
+        if not block_names:
+            continue
         lines.append(f"# {block}")
         lines.append("  width" + "".join(QUANTITIES[k].label.rjust(14) for k in block_names))
-        for r in result.rows:
+        for r in rows:
             cells = "".join(_pm(r.risk[k].mean, r.risk[k].se) for k in block_names)
-            lines.append(f"{r.width:7.4g}" + cells + (f"  ({r.flagged} flagged)" if r.flagged else ""))
-    click.echo("\n".join(lines))
+            lines.append(f"{r.width:7.4g}" + cells + note(r))
+    return lines

@@ -55,10 +55,12 @@ class Correlated(Family):
         return cls(CovarianceProblem(Sigma, beta, sigma2), alpha, n, ridge, seed)
 
     @classmethod
-    def load(cls, path, *, sigma2: float, alpha: float, n: int, ridge: float = 0.0, seed: int = 0,
+    def load(cls, path, *, alpha: float, n: int, sigma2: float | None = None, ridge: float = 0.0, seed: int = 0,
              kappa: float | None = None) -> Correlated:
-        """The problem of a ``.npz`` file (:func:`load_covariance`); ``kappa``, if given, must be ``d/n``."""
-        sigma2 = finite_number("sigma2", sigma2, nonnegative=True)
+        """The problem of a ``.npz`` file (:func:`load_covariance`: ``sigma2=None`` takes the
+        file's own); ``kappa``, if given, must be ``d/n``."""
+        if sigma2 is not None:
+            sigma2 = finite_number("sigma2", sigma2, nonnegative=True)
         problem = cls(load_covariance(path, sigma2), alpha, n, ridge, seed, str(path))
         if kappa is not None and round(finite_number("kappa", kappa, positive=True) * problem.n) != problem.d:
             raise ParameterError("kappa", f"must be d/n = {problem.d / problem.n:g}, since {path} has "
@@ -107,11 +109,14 @@ class Correlated(Family):
                                  ridge=self.ridge, threads=threads, progress=progress)
 
 
-def load_covariance(path, sigma2: float) -> CovarianceProblem:
+def load_covariance(path, sigma2: float | None = None) -> CovarianceProblem:
     """Read a correlated problem from a ``.npz`` file with arrays ``Sigma`` (d×d) and ``beta`` (d).
 
-    ``sigma2`` is the label noise. The column order is the feature order: a model of width
-    ``p`` uses the first ``p`` columns (:meth:`CovarianceProblem.leading`). Errors name the file.
+    ``sigma2`` is the label noise; ``None`` takes the file's scalar ``sigma2`` array, and a file
+    without one is refused (no default noise level fits every dataset: the test risk includes
+    σ², so a guess would be a silently wrong answer). The column order is the feature order: a
+    model of width ``p`` uses the first ``p`` columns (:meth:`CovarianceProblem.leading`).
+    Errors name the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -126,6 +131,7 @@ def load_covariance(path, sigma2: float) -> CovarianceProblem:
                 raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
                                  f"(has {', '.join(data.files) or 'none'})")
             sigma, beta = data["Sigma"], data["beta"]
+            stored = data["sigma2"] if "sigma2" in data.files else None
     except ValueError as exc:
         if str(exc).startswith(f"{path}:"):
             raise
@@ -135,7 +141,16 @@ def load_covariance(path, sigma2: float) -> CovarianceProblem:
     for name, arr in (("Sigma", sigma), ("beta", beta)):
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
             raise ValueError(f"{path}: {name} must hold real numbers, got dtype {arr.dtype}")
+    if sigma2 is None and stored is not None:
+        if stored.shape != () or not np.issubdtype(stored.dtype, np.number):
+            raise ValueError(f"{path}: sigma2 must be a scalar number, got shape {stored.shape} "
+                             f"of dtype {stored.dtype}")
+        sigma2 = float(stored)
     try:
-        return CovarianceProblem(sigma, beta, sigma2)
+        problem = CovarianceProblem(sigma, beta, 0.0 if sigma2 is None else sigma2)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
+    if sigma2 is None:
+        raise ParameterError("sigma2", f"must be given: {path} stores no sigma2 (the label-noise variance, "
+                             f"which the test risk includes)", None)
+    return problem

@@ -239,8 +239,8 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
     return RandomFeaturesSweep(widths, rows)
 
 
-#: The command-line name of the random-feature family.
-RF_PROBLEM = "relu-features"
+#: The command-line name of the random-feature family (``relu-features`` is its old alias).
+RF_PROBLEM = "random-features"
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,7 @@ class RandomFeatures(Family):
     n: int
     input_dim: int
     activation: str = "relu"
-    draws: int = 5
+    draws: int = 10
     sigma2: float = 0.0
     ridge: float = 0.0
     seed: int = 0
@@ -307,7 +307,7 @@ class RandomFeatures(Family):
 
     def title(self) -> list[str]:
         return [
-            f"# relu-features: input dim {self.input_dim}, {self.activation}, n={self.n}, "
+            f"# {RF_PROBLEM}: input dim {self.input_dim}, {self.activation}, n={self.n}, "
             f"features={self.d}, s={self.s}, sigma2={self.sigma2:g}, ridge={self.ridge:g}",
             f"# theory of the equivalent linear problem, averaged over {self.draws} draws of W (seed {self.seed})",
         ]

@@ -3,6 +3,7 @@
 Build from the repository root with dcprune importable (installed, or ``PYTHONPATH=.``)::
 
     python -m sphinx -W --keep-going -b html docs /tmp/docs_html
+    python -m sphinx -W --keep-going -b doctest docs /tmp/docs_doctest   # run the tutorial
 
 Nothing is added to ``sys.path`` here: autodoc documents whichever ``dcprune`` the build's
 Python imports.
@@ -20,7 +21,18 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx.ext.doctest",
 ]
+
+# ``python -m sphinx -b doctest docs OUT`` runs the ``.. doctest::`` blocks of the tutorial
+# (tests/test_docs.py does). Docstring examples are run by pytest (--doctest-modules), not here.
+doctest_test_doctest_blocks = ""
+# DCPRUNE_DOCS_QUICK=1 skips the blocks that run Monte Carlo (``:skipif: quick_docs``), which
+# compile Numba kernels on first use.
+doctest_global_setup = """
+import os
+quick_docs = os.environ.get("DCPRUNE_DOCS_QUICK") == "1"
+"""
 
 # Docstrings are prose with numpy-style sections where they have sections at all.
 napoleon_google_docstring = False

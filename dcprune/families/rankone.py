@@ -114,7 +114,7 @@ class RankOne(Family):
 
     @property
     def rho(self) -> float:
-        """The kept share :math:`\rho_S` of magnitude and Hessian pruning."""
+        r"""The kept share :math:`\rho_S` of magnitude and Hessian pruning."""
         return self.share(self.magnitude_set(min(self.s, self.p)))
 
     @property

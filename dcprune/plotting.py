@@ -114,7 +114,7 @@ def plot_curve(
     Theory lines for ``names`` (default :data:`BASE_NAMES`, plus :data:`RETRAIN_NAMES` when
     ``retrain``) against the width ``p/n``; a vertical line at ``p = s`` and a dashed
     horizontal line at the paper's reference ``curve.reference.line`` (the better of the best
-    small dense model and oracle pruning + retraining, docs/theory.rst §4). With a Monte Carlo
+    dense model with at most ``n`` weights and oracle pruning + retraining, docs/theory.rst §4). With a Monte Carlo
     ``simulation`` (:func:`dcprune.montecarlo.simulate` on the same setup), its means ± one
     standard error are markers in the colour of their line; for each drawn ``*_retrain`` line
     the same-data retraining estimate ``*_retrain_same`` is added as unfilled markers unless
@@ -276,7 +276,7 @@ def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
     ref = curve.reference
     if math.isfinite(ref.line):
         handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2,
-                              label="min(best small dense,\n      OP + retrain)"))
+                              label="best dense ≤ n weights\nor OP + retrain"))
     handles.append(Line2D([], [], color="0.55", linestyle=":", linewidth=1.2, label="p = s"))
     if simulation is not None:
         title = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {simulation.trials} trials"

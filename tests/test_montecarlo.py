@@ -8,6 +8,8 @@ relative (0.5% at n = 200), far below the differences between strategies the too
 Same-data retraining is not a prediction of the theory and is only reported.
 """
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -149,21 +151,34 @@ def test_interrupt_waits_for_the_kernel_then_raises():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_stops_simulate_with_one_line():
-    """Ctrl-C mid-run: exit 130 with "Error: interrupted" within a batch, no crash, no traceback."""
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_ctrl_c_stops_simulate_and_keeps_what_finished(fmt):
+    """Ctrl-C mid-run: exit 130 within a batch with one stderr line, no crash, no traceback,
+    and stdout holds a complete, valid result of the trials done so far, marked interrupted."""
     import signal
     import time
 
+    simulate(dcprune.Diagonal(dcprune.Isotropic(), kappa=2, alpha=0.5, n=10), trials=2)  # kernels cached
+    trials = 40000
     args = [sys.executable, "-m", "dcprune", "simulate", "--kappa", "2", "--alpha", "0.3", "--n", "100",
-            "--trials", "40000", "--points", "3"]  # ~1 min of work in batches of ~3 s
+            "--trials", str(trials), "--points", "3", "--format", fmt]  # ~1 min of work in batches of ~3 s
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # past imports and Numba's cache load: the kernels are running
+    time.sleep(8)  # past imports, Numba's cache load and the first batches
     proc.send_signal(signal.SIGINT)
     start = time.monotonic()
     out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130, err
-    assert err.strip().splitlines() == ["Error: interrupted"] and out == ""
     assert time.monotonic() - start < 30  # one batch, not the rest of the run
+    assert proc.returncode == 130, err
+    (line,) = err.strip().splitlines()
+    done = int(line.removeprefix("Error: interrupted after ").split()[0])
+    assert line == f"Error: interrupted after {done} of {trials} trials" and 2 <= done < trials
+    if fmt == "json":
+        result = json.loads(out)
+        assert result["interrupted"] is True and result["trials"] == done and len(result["rows"]) == 3
+        assert all(0 < r["risk"]["dense"]["mean"] < 10 and r["risk"]["dense"]["se"] > 0 for r in result["rows"])
+    else:
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert len(rows) == 3 and all(float(r["dense_se"]) > 0 for r in rows)
 
 
 def test_noiseless_full_fit_is_exact_and_not_flagged():
@@ -175,3 +190,15 @@ def test_noiseless_full_fit_is_exact_and_not_flagged():
     assert 0.0 <= dense.mean < 1e-12
     assert not any("interpolation peak (|p - n|" in w for w in sim.warnings)
     assert dcprune.predict(setup).risk.dense.mean == 0.0
+
+
+def test_compile_is_announced_only_when_the_cache_is_cold(tmp_path):
+    """An empty Numba cache means the next run compiles: the CLI says so in one stderr line
+    (a subprocess, so that this process's compiled kernels do not count)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    code = "from dcprune.montecarlo.runtime import kernels_compiled; print(kernels_compiled())"
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert cold.stdout.strip() == "False", cold.stderr
+    simulate(dcprune.Diagonal(dcprune.Isotropic(), kappa=2, alpha=0.5, n=10), trials=2)  # compiled here
+    warm = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert warm.stdout.strip() == "True", warm.stderr

@@ -28,8 +28,8 @@ _FULL_GRID_SIZE = 160
 def main():
     """Exact test-risk predictions for pruned least squares, and their Monte Carlo check.
 
-    κ (--kappa) is the latent dimension over the sample size, d/n; α (--alpha) is the kept
-    fraction of the latent dimension, s = α·d; a model's width is p/n.
+    A test risk is E(y − xᵀb)² on fresh data, label noise σ² included. κ (--kappa) is the
+    full width d/n; α (--alpha) is the kept fraction, s = α·d; a model's width is p/n.
     """
 
 
@@ -86,6 +86,7 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
     if sim_trials is not None:
         from ..montecarlo import simulate as run_simulation
 
+        announce_compile()
         with LazyProgress(sim_trials, enabled=not quiet and sys.stderr.isatty()) as progress:
             simulation = run_simulation(problem, points=sim_points, width_min=width_min, trials=sim_trials,
                                         seed=seed, progress=progress)
@@ -110,6 +111,8 @@ def figure(name, out_dir, quick, no_mc):
     NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
     """
     from ..figures.build import build
+    if not no_mc:
+        announce_compile()
     for path in build(name, out_dir, quick=quick, mc=not no_mc):
         click.echo(str(path))
 
@@ -132,12 +135,39 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwar
     if threads is not None and threads < 1:
         raise click.UsageError(f"--threads must be >= 1, got {threads}")
     problem = problem_from(kwargs, seed)
+    from ..montecarlo import SimulationInterrupted
     from ..montecarlo import simulate as run_simulation  # Numba compiles only when simulating
 
-    with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
-        result = run_simulation(problem, width=width, points=points, width_min=width_min, trials=trials,
-                                seed=seed, threads=threads, progress=progress)
+    announce_compile()
+    try:
+        with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+            result = run_simulation(problem, width=width, points=points, width_min=width_min, trials=trials,
+                                    seed=seed, threads=threads, progress=progress)
+    except SimulationInterrupted as stop:  # print what finished, then exit 130 as for any Ctrl-C
+        emit_simulation(stop.partial, fmt, single=points is None)
+        raise
     emit_simulation(result, fmt, single=points is None)
+
+
+def announce_compile() -> None:
+    """One stderr line before a run that will compile the Monte Carlo kernels (first run only)."""
+    from ..montecarlo.runtime import kernels_compiled
+
+    if not kernels_compiled():
+        click.echo("note: compiling the Monte Carlo kernels, once after installing (1-3 minutes; "
+                   "`dcprune warmup` does it ahead)", err=True)
+
+
+@main.command()
+def warmup():
+    """Compile the Monte Carlo kernels now, so that the first simulation starts at once."""
+    from ..montecarlo.runtime import kernels_compiled, warm_up
+
+    if kernels_compiled():
+        click.echo(f"the Monte Carlo kernels are compiled (loaded in {warm_up():.1f} s)")
+        return
+    click.echo("compiling the Monte Carlo kernels (1-3 minutes, once after installing) ...", err=True)
+    click.echo(f"compiled in {warm_up():.0f} s; later runs load them in about a second")
 
 
 class LazyProgress:
@@ -202,6 +232,7 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
 
     configs = grid(quick=quick, size=size, seed=seed)
     prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
+    announce_compile()
     with LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
         checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
     failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)

@@ -55,7 +55,11 @@ class OneLineErrors(click.Group):
                 click.echo("Aborted.", err=True)
                 code = 1
             else:
-                click.echo("Error: interrupted", err=True)
+                # click turns a KeyboardInterrupt into Abort; the interrupt's message (how many
+                # trials finished, say) is on the cause.
+                cause = exc.__cause__ if isinstance(exc, click.Abort) else exc
+                detail = f" {cause}" if str(cause) else ""
+                click.echo(f"Error: interrupted{detail}", err=True)
                 code = 130  # the shell's convention for SIGINT
         except click.exceptions.Exit as exc:
             code = exc.exit_code

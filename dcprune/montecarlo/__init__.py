@@ -12,7 +12,7 @@ the families' samplers ``covariance`` and ``randomfeatures`` (the diagonal one l
 
 from ..checks import available_memory
 from .sampler import Sampler
-from .simulate import QUANTITIES, Simulation, SimulationRow, Trials, simulate, simulate_problem
+from .simulate import QUANTITIES, Simulation, SimulationInterrupted, SimulationRow, Trials, simulate, simulate_problem
 
-__all__ = ["QUANTITIES", "Sampler", "Simulation", "SimulationRow", "Trials", "available_memory", "simulate",
-           "simulate_problem"]
+__all__ = ["QUANTITIES", "Sampler", "Simulation", "SimulationInterrupted", "SimulationRow", "Trials",
+           "available_memory", "simulate", "simulate_problem"]

@@ -21,7 +21,20 @@ import numpy as np
 from ..quantities import MEASURED
 from .runtime import check_threads, guard_memory, trial_threads
 
-__all__ = ["run_batches", "trial_batches", "deferred_interrupts"]
+__all__ = ["Interrupted", "run_batches", "trial_batches", "deferred_interrupts"]
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C between batches: a ``KeyboardInterrupt`` that keeps the trials already run
+    (``values``, ``flags``: the first ``done`` trials, in trial order) and the ``total`` asked."""
+
+    def __init__(self, values, flags, total: int):
+        self.values, self.flags, self.total = values, flags, total
+        super().__init__(f"after {self.done} of {total} trials")
+
+    @property
+    def done(self) -> int:
+        return len(self.values)
 
 
 def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_widths: int, n: int,
@@ -33,7 +46,8 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     the checks, so a part may build its inputs when it is reached. ``batch(first, count)``
     returns ``values`` ``(count, n_widths, 11)`` (columns in the order of
     :data:`dcprune.quantities.MEASURED`) and ``flags`` ``(count, n_widths)`` for trials
-    ``first .. first + count − 1``, filled in trial order. Before any part: ``threads``
+    ``first .. first + count − 1``, filled in trial order. Ctrl-C raises :class:`Interrupted`
+    with the trials completed so far. Before any part: ``threads``
     (default: all of Numba's) is validated and the memory estimate of ``n`` samples, ``d``
     features (or latent inputs, the larger) and ``n_widths`` widths is checked
     (:func:`~dcprune.montecarlo.runtime.guard_memory`). Batches (:func:`trial_batches`) run with
@@ -45,12 +59,17 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     guard_memory(n, d, n_widths, trials, threads)
     values = np.empty((trials, n_widths, len(MEASURED)))
     flags = np.zeros((trials, n_widths), np.int8)
-    for start, stop, batch in parts:  # a part's set-up runs with the caller's BLAS threads
-        with trial_threads(threads):
-            for first, count in trial_batches(start, stop, threads):
-                values[first:first + count], flags[first:first + count] = batch(first, count)
-                if progress is not None:
-                    progress(count)
+    done = 0
+    try:
+        for start, stop, batch in parts:  # a part's set-up runs with the caller's BLAS threads
+            with trial_threads(threads):
+                for first, count in trial_batches(start, stop, threads):
+                    values[first:first + count], flags[first:first + count] = batch(first, count)
+                    done = first + count
+                    if progress is not None:
+                        progress(count)
+    except KeyboardInterrupt:
+        raise Interrupted(values[:done], flags[:done], trials) from None
     return values, flags
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from ..checks import check_memory
 from ..quantities import MEASURED
 
-__all__ = ["num_threads", "check_threads", "trial_threads", "single_threaded_blas",
+__all__ = ["kernels_compiled", "warm_up", "num_threads", "check_threads", "trial_threads", "single_threaded_blas",
            "estimate_bytes", "guard_memory"]
 
 
@@ -137,3 +137,39 @@ def guard_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> No
     check_memory(estimate_bytes(n, d, n_widths, trials, threads),
                  "reduce --n (memory grows like n·d and d²), or --trials / --points "
                  "(stored results grow like trials × widths)")
+
+
+def kernels_compiled() -> bool:
+    """Whether the trial driver is compiled: in this process, or in Numba's on-disk cache for
+    today's source (then a run loads it in a second instead of compiling for 1–3 minutes).
+
+    Reads the cache index through Numba's cache object; if its layout is not the one known
+    here, answers ``True`` (say nothing rather than announce a compile that will not happen).
+    """
+    from . import kernels
+
+    driver = kernels.simulate_trials
+    if driver.signatures:
+        return True
+    try:
+        return bool(driver._cache._cache_file._load_index())
+    except Exception:  # another Numba's cache layout
+        return True
+
+
+def warm_up() -> float:
+    """Compile (or load) the Monte Carlo kernels with a two-trial run; returns the seconds taken.
+
+    One run covers every family: the sampler kind is a run-time argument of the same kernels.
+    """
+    import time
+
+    import numpy as np
+
+    from . import kernels
+    from .sampler import Sampler
+
+    start = time.perf_counter()
+    job = kernels.prepare(Sampler.diagonal(np.ones(4), np.full(4, 0.5), 0.1), n=6, widths=[2, 4], s=1, seed=0)
+    job.trials(0, 2)
+    return time.perf_counter() - start

@@ -23,11 +23,11 @@ from ..families.spectra import DiagonalProblem
 from ..quantities import MEASURED
 from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
-from .batches import run_batches
+from .batches import Interrupted, run_batches
 from .sampler import Sampler
 
-__all__ = ["QUANTITIES", "SimulationRow", "Simulation", "Trials", "simulate", "simulate_problem",
-           "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
+__all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
+           "simulate_problem", "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
 
 QUANTITIES = MEASURED
 
@@ -81,6 +81,8 @@ class Simulation(RowsView):
     flags: np.ndarray = field(repr=False)
     warnings: tuple[str, ...] = ()
     draw: np.ndarray | None = field(default=None, repr=False)
+    #: Whether Ctrl-C stopped the run early (``trials`` is then the number completed).
+    interrupted: bool = False
 
     @property
     def s(self) -> int:
@@ -106,12 +108,24 @@ class Simulation(RowsView):
         out = {"kappa": head.pop("kappa"), "alpha": head.pop("alpha"),
                "width": self.rows[0].width if single else None, **head,
                "s": self.s, "trials": self.trials, "seed": self.seed, "warnings": list(self.warnings)}
+        if self.interrupted:
+            out["interrupted"] = True
         if single:
             row = self.rows[0].to_dict()
             out.update(p=row["p"], flagged=row["flagged"], risk=row["risk"])
         else:
             out["rows"] = [r.to_dict() for r in self.rows]
         return out
+
+
+class SimulationInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped :func:`simulate`; ``partial`` is the :class:`Simulation` of the trials
+    completed (``partial.interrupted`` is true). A ``KeyboardInterrupt``, so code that does not
+    look for it stops as usual."""
+
+    def __init__(self, partial: Simulation, total: int):
+        self.partial, self.total = partial, total
+        super().__init__(f"after {partial.trials} of {total} trials")
 
 
 def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None):
@@ -205,12 +219,21 @@ def simulate(
     else:
         counts = problem.count(problem.kappa if width is None else width)
     counts = counts.astype(np.int64)
-    run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
-    rows = summarize(run.values, run.flags, counts, problem.n)
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None
-    return Simulation(problem, trials, seed, rows, run.values, run.flags,
-                      tuple(flag_warnings(rows, problem.n, int(problem.s), problem.ridge, exact_width=exact)),
-                      run.draw)
+
+    def result(run: Trials, **extra) -> Simulation:
+        rows = summarize(run.values, run.flags, counts, problem.n)
+        warnings = flag_warnings(rows, problem.n, int(problem.s), problem.ridge, exact_width=exact)
+        return Simulation(problem, len(run.values), seed, rows, run.values, run.flags, tuple(warnings), run.draw,
+                          **extra)
+
+    try:
+        run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
+    except Interrupted as stop:
+        if not stop.done:
+            raise KeyboardInterrupt from None
+        raise SimulationInterrupted(result(Trials(stop.values, stop.flags), interrupted=True), trials) from None
+    return result(run)
 
 
 def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 100, seed: int = 0,

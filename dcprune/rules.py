@@ -26,13 +26,19 @@ import numpy as np
 
 from .pruning import AtomLaw, fill_by_score, threshold_keep
 
-__all__ = ["Rule", "ThresholdRule", "OracleRule", "RandomRule", "RULES", "top_s"]
+__all__ = ["Rule", "ThresholdRule", "OracleRule", "RandomRule", "RULES", "top_s", "top_s_stable"]
 
 
 def top_s(score, s):
     """Indices of the ``s`` largest entries of each row, sorted (ties: arbitrary but fixed)."""
     idx = np.argpartition(-score, s - 1, axis=-1)[:, :s]
     return np.sort(idx, axis=-1)
+
+
+def top_s_stable(score, s):
+    """Indices of the ``s`` largest entries of a 1-D ``score``, sorted, ties to the lower index
+    (a fixed support, like the Monte Carlo's oracle)."""
+    return np.sort(np.argsort(-np.asarray(score), kind="stable")[:s])
 
 
 class Rule:

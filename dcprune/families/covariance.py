@@ -46,7 +46,7 @@ import numpy as np
 from ..checks import ParameterError, finite_number, whole_number
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
-from ..rules import RULES
+from ..rules import RULES, top_s_stable
 from ..solver import check_sample_size, dense_risk, peak_reason
 from .spectra import DiagonalProblem
 
@@ -397,7 +397,7 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
 
     rng = np.random.default_rng(seed)
     diag = np.diag(problem.Sigma)
-    oracle_idx = _top_s_stable(diag * problem.beta**2, s)
+    oracle_idx = top_s_stable(diag * problem.beta**2, s)
     values = {name: [] for name in RULES}
     supports = {name: [] for name, rule in RULES.items() if rule.retrainable and not rule.fixed_support}
     # At the peak the draws are pure noise of infinite scale: pruned risks are infinite, but
@@ -437,11 +437,6 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
                                 retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
                                 tuple(warnings))
-
-
-def _top_s_stable(score, s):
-    """The ``s`` largest scores, ties to the lower index (like the Monte Carlo's oracle)."""
-    return np.sort(np.argsort(-score, kind="stable")[:s])
 
 
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number, shown, whole_number
 from ..quantities import PREDICTED
-from ..results import Estimate, Risks
+from ..results import Estimate, Risks, estimate
 from .activations import ACTIVATIONS, activation_function, draw_features, feature_moments
 from .base import Family, Theory, check_alpha, check_n
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
@@ -136,8 +136,8 @@ def _average(preds: list[CovariancePrediction]) -> Risks:
             out[name] = Estimate(math.inf)
         elif len(preds) == 1:
             out[name] = preds[0].risk[name]
-        else:
-            out[name] = Estimate(float(means.mean()), float(means.std(ddof=1) / math.sqrt(means.size)))
+        else:  # the spread across draws includes each draw's sampling error
+            out[name] = estimate(means)
     return Risks(out)
 
 

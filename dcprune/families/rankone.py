@@ -58,7 +58,7 @@ import numpy as np
 from ..checks import ParameterError, finite_number, whole_number
 from ..quantities import MEASURED
 from ..results import Estimate, Risks, estimate
-from ..rules import top_s
+from ..rules import top_s, top_s_stable
 from .base import Family, ModelRow, Theory
 
 __all__ = ["RankOne", "rank_one_risk", "simulate_rank_one", "rank_one_trials", "min_norm"]
@@ -161,11 +161,11 @@ class RankOne(Family):
 
     def magnitude_set(self, s: int) -> np.ndarray:
         """The set MP and HP keep: the ``s`` largest ``c_i`` (ties to the lower index)."""
-        return np.sort(np.argsort(-self.c, kind="stable")[:s])
+        return top_s_stable(self.c, s)
 
     def oracle_set(self, s: int) -> np.ndarray:
         """The oracle's set: the ``s`` largest ``c_i β_i²`` (ties to the lower index)."""
-        return np.sort(np.argsort(-self.c * self.beta**2, kind="stable")[:s])
+        return top_s_stable(self.c * self.beta**2, s)
 
     def share(self, support) -> float:
         """:math:`\\rho_S = \\sum_{i\\in S} c_i / \\sum_i c_i`, the kept share of the prediction."""

@@ -120,17 +120,14 @@ class Diagonal(Family):
         counts = np.asarray(counts, dtype=float)
         values = _sweep(self, counts)
         ref = _reference(self)
+        # Plain Python numbers column by column: indexing NumPy arrays element-wise is slow.
+        width, zeta, gamma = (counts / self.scale).tolist(), values["zeta"].tolist(), values["dense"].tolist()
+        converged, residual = values["converged"].tolist(), values["residual"].tolist()
+        risks = [values[name].tolist() for name in PREDICTED]
         rows = tuple(
-            ModelRow(
-                width=float(counts[i] / self.scale),
-                p=float(counts[i]),
-                zeta=float(values["zeta"][i]),
-                gamma=float(values["dense"][i]),
-                converged=bool(values["converged"][i]),
-                residual=float(values["residual"][i]),
-                risk=_risks(values, i),
-            )
-            for i in range(counts.size)
+            ModelRow(width=width[i], p=p, zeta=zeta[i], gamma=gamma[i], converged=converged[i],
+                     residual=residual[i], risk=Risks(dict(zip(PREDICTED, (Estimate(r[i]) for r in risks)))))
+            for i, p in enumerate(counts.tolist())
         )
         return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
 
@@ -229,7 +226,6 @@ def _reference(setup: Diagonal) -> Reference:
     """
     n, d, spec = setup.scale, setup.d, setup.spectrum
     oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
-    null = float(setup.sigma2 + spec.tail(d, np.zeros(1), setup.finite)[0])
     top = min(d, n)
     if setup.ridge == 0:
         # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).
@@ -245,22 +241,28 @@ def _reference(setup: Diagonal) -> Reference:
             edges = spec.breakpoints(d, True)
             inner = edges[(edges > 1) & (edges < last)]
             candidates = np.union1d(inner, [1.0, last]) if last >= 1 else np.empty(0)
+            candidates = np.r_[0.0, candidates]  # the null model: its formula gives σ² + βᵀΣβ
         else:
             # Smooth spectra are searched on a grid, then refined.
             grid = np.linspace(0.0, top, 2049)[1:]
             edges = spec.breakpoints(d, False)
             candidates = grid if edges is None else np.union1d(grid, edges[(edges > 0) & (edges <= top)])
-            candidates = candidates[candidates < n]
+            candidates = np.r_[0.0, candidates[candidates < n]]  # with the null model
     else:
         candidates = np.unique(np.linspace(0.0, top, 257)[1:])
         if setup.finite:
             candidates = np.unique(np.clip(np.round(candidates), 1, top))
 
         def risk(p):
-            return _dense(setup, np.asarray(p, dtype=float))
+            # The null model (p = 0) has no layout: its risk σ² + βᵀΣβ is the omitted energy.
+            p = np.asarray(p, dtype=float)
+            null = p == 0
+            out = np.empty(p.shape)
+            out[null] = setup.sigma2 + spec.tail(d, np.zeros(1), setup.finite)[0]
+            out[~null] = _dense(setup, p[~null]) if (~null).any() else 0.0
+            return out
 
-    if candidates.size == 0:  # n so small that no fitted model with p < n − 1 exists
-        return Reference(null, 0.0, float(oracle))
+        candidates = np.r_[0.0, candidates]
     values = risk(candidates)
     best = int(np.nanargmin(values))
     p_best, r_best = float(candidates[best]), float(values[best])
@@ -273,13 +275,7 @@ def _reference(setup: Diagonal) -> Reference:
                               options={"xatol": 1e-12 * top})
         if res.fun < r_best:
             p_best, r_best = float(res.x), float(res.fun)
-    if not null > r_best:  # ties go to the simpler model
-        p_best, r_best = 0.0, null
     return Reference(r_best, p_best / n, float(oracle))
-
-
-def _risks(values: dict, i: int) -> Risks:
-    return Risks({name: Estimate(float(values[name][i])) for name in PREDICTED})
 
 
 def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
@@ -379,7 +375,7 @@ def predict_problem(problem: DiagonalProblem, n: float, s: float, *, ridge: floa
     ridge = finite_number("ridge", ridge, nonnegative=True)
     check_layout_size(problem.lam.size)
     values = _evaluate(_problem_layout(problem, s), problem.sigma2, s, n, ridge, finite)
-    return _risks(values, 0)
+    return Risks({name: Estimate(float(values[name][0])) for name in PREDICTED})
 
 
 #: The standard latent spectra by their command-line names.

@@ -224,6 +224,7 @@ class AtomSpectrum(Spectrum):
 
     def layout(self, d, widths, s, finite):
         lam, big_b, counts = self.atoms(d, finite)
+        _check_saliency_order(lam, big_b, type(self).__name__)
         widths = np.asarray(widths, dtype=float).reshape(-1, 1)
         check_layout_size(widths.shape[0] * lam.size)
         stop = np.cumsum(counts)
@@ -240,15 +241,25 @@ class AtomSpectrum(Spectrum):
     def tail(self, d, widths, finite):
         # The kept energy is linear in p inside an atom, so interpolating the cumulative
         # energy at atom boundaries is exact.
+        # The omitted energy is summed from the end (not total − kept): a full-width model
+        # omits exactly 0, whatever the signal's scale, and a noiseless fit stays exact.
         lam, big_b, counts = self.atoms(d, finite)
         energy = counts * lam * big_b**2 / d
         bounds = np.concatenate([[0.0], np.cumsum(counts)])
-        kept = np.interp(np.asarray(widths, dtype=float), bounds, np.concatenate([[0.0], np.cumsum(energy)]))
-        return np.maximum(energy.sum() - kept, 0.0)
+        beyond = np.concatenate([np.cumsum(energy[::-1])[::-1], [0.0]])
+        return np.interp(np.asarray(widths, dtype=float), bounds, beyond)
 
     def breakpoints(self, d, finite):
         """Widths (coordinate counts) where atoms begin and end."""
         return np.concatenate([[0.0], np.cumsum(self.atoms(d, finite)[2])])
+
+
+def _check_saliency_order(lam, big_b, what: str) -> None:
+    # Every width, oracle and tail computation assumes the atoms come most salient first;
+    # a spectrum that breaks the order would give wrong numbers silently.
+    saliency = lam * np.square(big_b)
+    if np.any(np.diff(saliency) > 1e-12 * saliency[:-1]):
+        raise RuntimeError(f"{what}: atoms are not sorted by saliency (a dcprune bug)")
 
 
 def check_layout_size(elements: int) -> None:
@@ -296,6 +307,10 @@ class _Spiked(AtomSpectrum):
         lam, big_b = self._lam_b()
         keep = counts > 0  # a finite d may round the spike away
         lam, big_b, counts = lam[keep], big_b[keep], counts[keep]
+        # Models take the most salient coordinates first: a spike below 1 is the *least*
+        # salient atom, so it goes last (stable: at spike = 1 the order is unchanged).
+        order = np.argsort(-(lam * big_b**2), kind="stable")
+        lam, big_b, counts = lam[order], big_b[order], counts[order]
         return lam, normalize_signal(lam, big_b, counts, d, self.signal), counts
 
 

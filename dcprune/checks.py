@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["ParameterError", "require", "finite_number", "whole_number", "shown", "available_memory",
-           "check_memory"]
+__all__ = ["ParameterError", "require", "finite_number", "bounded_number", "whole_number", "shown",
+           "available_memory", "check_memory"]
 
 
 class ParameterError(ValueError):
@@ -61,6 +61,14 @@ def finite_number(name: str, value, *, positive=False, nonnegative=False) -> flo
         require(x > 0, name, "must be > 0", value)
     if nonnegative:
         require(x >= 0, name, "must be >= 0", value)
+    return x
+
+
+def bounded_number(name: str, value, lo: float, hi: float, why: str) -> float:
+    """``value`` as a float in ``[lo, hi]``; outside, a :class:`ParameterError` saying ``why``
+    (what goes wrong beyond the bounds: the numbers would not be right, not just slow)."""
+    x = finite_number(name, value)
+    require(lo <= x <= hi, name, f"must be in [{lo:g}, {hi:g}] ({why})", value)
     return x
 
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import roots_jacobi
 
-from ..checks import finite_number, shown
-from .spectra import AtomSpectrum, Layout, Spectrum, check_layout_size, normalize_signal
+from ..checks import ParameterError, finite_number, shown
+from .spectra import MAX_SCALE, AtomSpectrum, Layout, Spectrum, check_layout_size, check_signal, normalize_signal
 
 __all__ = ["PowerLaw", "QUADRATURE_NODES", "QUADRATURE_PANELS"]
 
@@ -55,7 +55,7 @@ class PowerLaw(Spectrum):
 
     def __post_init__(self):
         object.__setattr__(self, "exponent", finite_number("exponent", self.exponent, positive=True))
-        object.__setattr__(self, "signal", finite_number("signal", self.signal, positive=True))
+        object.__setattr__(self, "signal", check_signal(self.signal))
 
     def params(self):
         return {"exponent": self.exponent, "signal": self.signal}
@@ -106,6 +106,13 @@ class PowerLaw(Spectrum):
                 f"exponent must be < 1 for the asymptotic power law (E[Λ] = 1/(1-a) must be "
                 f"finite), got exponent={shown(self.exponent)}; give --n for a finite-size problem"
             )
+
+    def check_finite_size(self, d):
+        # λ_1 = d^a must stay inside the spectra's range (1e250), or its square overflows.
+        if self.exponent * math.log10(max(d, 1)) > math.log10(MAX_SCALE):
+            raise ParameterError("exponent", f"must be at most {math.log10(MAX_SCALE) / math.log10(d):.4g} at "
+                                 f"d = {d} coordinates (the largest eigenvalue d^a must stay below "
+                                 f"{MAX_SCALE:g})", self.exponent)
 
     def breakpoints(self, d, finite):
         return np.arange(int(d) + 1, dtype=float) if finite else None

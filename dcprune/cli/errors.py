@@ -14,6 +14,7 @@ import sys
 import click
 
 from ..checks import ParameterError
+from ..signals import exit_status, finishing, leave, swallowed
 
 __all__ = ["OneLineErrors", "option_names", "one_line"]
 
@@ -55,8 +56,11 @@ class OneLineErrors(click.Group):
                 click.echo("Aborted.", err=True)
                 code = 1
             else:
+                cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+                code = exit_status(cause)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+                if standalone_mode:
+                    finishing(code, printed=True)  # a second signal must not add a traceback
                 click.echo("Error: interrupted", err=True)
-                code = 130  # the shell's convention for SIGINT
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except _NO_ARGS as exc:  # bare `dcprune`: the help, laid out as with --help
@@ -74,6 +78,16 @@ class OneLineErrors(click.Group):
             code = 1
         else:
             code = rv if isinstance(rv, int) else 0
+            late = swallowed()
+            if late is not None:  # raised inside a finalizer, so the run went on: still an interrupt
+                code = exit_status(late)
+                if standalone_mode:
+                    finishing(code, printed=True)
+                click.echo("Error: interrupted", err=True)
         if standalone_mode:
-            sys.exit(code)
+            # The outcome is printed: a signal from here on exits at once, with 130/143 if no
+            # line was printed (an interrupted run, even one whose output is complete).
+            sys.stdout.flush()
+            finishing(code, printed=code != 0)
+            leave(code)
         return code

@@ -89,13 +89,18 @@ def deferred_interrupts():
         yield  # only the main thread receives Python-level signals
         return
     caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    # SIGTERM too, where Python handles it (the CLI raises it like Ctrl-C: dcprune.signals).
+    held = [signal.SIGINT] + [s for s in (signal.SIGTERM,) if callable(signal.getsignal(s))]
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if caught:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
+            first = caught[0]
+            handler = previous[first]
+            if callable(handler):
+                handler(first, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(first)

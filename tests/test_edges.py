@@ -179,3 +179,107 @@ def test_smallest_kappa_is_resolved():
     ref = predict(Diagonal(SpikedCovariance(), kappa=1e-4, alpha=0.3)).risk
     for q in dcprune.PREDICTED:
         assert lo[q].mean == pytest.approx(ref[q].mean, rel=1e-3), q
+
+
+# --- 5. covariance files: out-of-range values and non-numbers -----------------------------
+
+def _npz(path, sigma, beta):
+    np.savez(path, Sigma=sigma, beta=beta)
+    return path
+
+
+@pytest.mark.parametrize("case", ["beta*1e200", "Sigma*1e300", "timedelta"])
+@pytest.mark.parametrize("fmt", ["json", "csv", "table"])
+def test_covariance_file_out_of_range_refused(tmp_path, case, fmt):
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(8, 8))
+    sigma, beta = a @ a.T / 8, rng.normal(size=8) / 3
+    if case == "beta*1e200":
+        beta = beta * 1e200
+    elif case == "Sigma*1e300":
+        sigma = sigma * 1e300
+    else:
+        sigma = (sigma * 100).astype(np.int64).astype("timedelta64[s]")
+    path = _npz(tmp_path / "c.npz", sigma, beta)
+    res = run("risk", "--covariance", path, "--alpha", 0.3, "--n", 20, "--format", fmt)
+    lines = res.output.strip().splitlines()
+    assert res.exit_code == 2 and len(lines) == 1 and lines[0].startswith(f"Error: {path}:"), res.output
+
+
+# --- 8. sizes refused before allocating, with the estimate ---------------------------------
+
+LIMIT = 6 * 2**30
+
+
+def _limited(args, cwd, limit=LIMIT):
+    """Run the CLI under a 6 GB address-space limit; (exit code, stderr lines, seconds)."""
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    env = {**__import__("os").environ, "PYTHONPATH": str(Path(dcprune.__file__).resolve().parent.parent)}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "dcprune", *map(str, args)], cwd=cwd, env=env, preexec_fn=cap,
+                          capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stderr.strip().splitlines(), time.monotonic() - start
+
+
+from pathlib import Path  # noqa: E402
+
+SIZES = [
+    ["simulate", "--kappa", 2, "--alpha", 0.3, "--n", 100_000_000],
+    ["simulate", "--kappa", 2, "--alpha", 0.3, "--n", 300_000_000],
+    ["simulate", "--kappa", 2, "--alpha", 0.3, "--n", 200, "--points", 1_000_000_000],
+    ["simulate", "--kappa", 2, "--alpha", 0.3, "--n", 200, "--trials", 1_000_000_000],
+    ["risk", "--problem", "power-law", "--kappa", 2, "--alpha", 0.3, "--n", 10_000_000],
+    ["risk", "--problem", "power-law", "--kappa", 2, "--alpha", 0.3, "--n", 100_000_000],
+    ["curve", "--problem", "power-law", "--kappa", 2, "--alpha", 0.3, "--n", 10_000_000],
+    ["curve", "--problem", "power-law", "--kappa", 2, "--alpha", 0.3, "--n", 1_000_000, "--ridge", 0.1],
+    ["risk", "--problem", "relu-features", "--input-dim", 10, "--kappa", 2, "--alpha", 0.3, "--n", 100,
+     "--draws", 1_000_000_000],
+    ["validate", "--size", 1_000_000_000],
+]
+
+
+@pytest.mark.parametrize("args", SIZES, ids=lambda a: " ".join(map(str, a)))
+def test_sizes_refused_fast_under_6gb(tmp_path, args):
+    code, lines, seconds = _limited(args, tmp_path)
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("Error:"), lines
+    assert any(c.isdigit() for c in lines[0].split("must")[0] + lines[0])  # the estimate or the bound
+    assert seconds < 5, seconds
+
+
+def test_huge_spectrum_and_covariance_files_refused_from_their_headers(tmp_path):
+    import io
+    import zipfile
+
+    def header(shape):
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        return buf.getvalue()
+
+    # Headers claiming huge arrays, with (almost) no data: only the header may be read.
+    (tmp_path / "big.npy").write_bytes(header((10_000_000, 2)) + b"\0" * 64)
+    with zipfile.ZipFile(tmp_path / "big.npz", "w") as z:
+        z.writestr("Sigma.npy", header((20_000, 20_000)) + b"\0" * 64)
+        z.writestr("beta.npy", header((20_000,)) + b"\0" * 64)
+    with open(tmp_path / "big.csv", "w") as fh:
+        fh.write("lambda,beta\n" + "1,1\n" * 3_000_001)
+    for args in (["risk", "--spectrum", "big.npy", "--kappa", 2, "--alpha", 0.3],
+                 ["curve", "--spectrum", "big.csv", "--kappa", 2, "--alpha", 0.3],
+                 ["risk", "--covariance", "big.npz", "--alpha", 0.3, "--n", 100]):
+        code, lines, seconds = _limited(args, tmp_path)
+        assert code == 2 and len(lines) == 1, lines
+        assert "rows" in lines[0] or "GiB" in lines[0], lines
+        assert seconds < 5, seconds
+
+
+def test_prediction_work_is_estimated_before_it_starts():
+    problem = Diagonal(PowerLaw(), kappa=2, alpha=0.3, n=100_000)  # d = 2e5 atoms
+    with pytest.raises(ValueError, match=r"atom evaluations \(200,000 atoms × 202 models"):
+        sweep(problem, points=200)
+    predict(problem)  # one model (and the reference line) is within the budget

@@ -107,6 +107,9 @@ class PowerLaw(Spectrum):
                 f"finite), got exponent={shown(self.exponent)}; give --n for a finite-size problem"
             )
 
+    def atom_count(self, d, finite):
+        return int(d) if finite else 4 * QUADRATURE_NODES * QUADRATURE_PANELS
+
     def check_finite_size(self, d):
         # λ_1 = d^a must stay inside the spectra's range (1e250), or its square overflows.
         if self.exponent * math.log10(max(d, 1)) > math.log10(MAX_SCALE):

@@ -24,6 +24,7 @@ from ..quantities import MEASURED
 from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
 from .batches import run_batches
+from .runtime import check_threads, guard_memory
 from .sampler import Sampler
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "Trials", "simulate", "simulate_problem",
@@ -205,6 +206,10 @@ def simulate(
     else:
         counts = problem.count(problem.kappa if width is None else width)
     counts = counts.astype(np.int64)
+    # The memory guard before the family builds anything (the coordinates of a diagonal
+    # problem alone are 16·d bytes; run_batches checks again, with the exact dimensions).
+    dim = max(int(problem.d), int(getattr(problem, "input_dim", 0) or 0))
+    guard_memory(int(problem.n), dim, int(counts.size), trials, check_threads(threads))
     run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
     rows = summarize(run.values, run.flags, counts, problem.n)
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None

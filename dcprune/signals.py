@@ -103,6 +103,9 @@ def finishing(code: int, printed: bool) -> None:
     """From now on a signal ends the process at once with ``128 + signum`` (status ``code``
     if a line was already printed): the outcome has been written, nothing is left to clean."""
 
+    if not cli_process():  # in-process callers (tests, CliRunner) keep their own handlers
+        return
+
     def late(signum, frame):
         _leave(code if printed else 128 + signum, printed)
 

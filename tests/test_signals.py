@@ -95,7 +95,7 @@ def test_write_error_names_the_final_file(tmp_path):
         try:
             _enospc()
         except OSError:
-            raise AttributeError("'Stream' object has no attribute 'pos'")  # matplotlib's PDF clean-up
+            raise AttributeError("'Stream' object has no attribute 'pos'")  # noqa: B904 (matplotlib's PDF clean-up)
 
     with pytest.raises(OSError) as info:
         atomic_write(tmp_path / "a.pdf", write)

@@ -11,7 +11,6 @@ standard errors. :func:`load_covariance` reads a problem from a ``.npz`` file.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -24,7 +24,8 @@ import os
 import signal
 import sys
 
-__all__ = ["Terminated", "install", "exit_status", "finishing", "leave", "cli_process", "swallowed", "HANDLED"]
+__all__ = ["Terminated", "install", "exit_status", "finishing", "leave", "cli_process", "swallowed", "interrupt_in",
+           "HANDLED"]
 
 #: The signals a run is stopped by, and handles alike.
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -45,9 +46,23 @@ def _raise_terminated(signum, frame):
     raise Terminated()
 
 
+def interrupt_in(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The interrupt behind ``exc`` (itself, its cause or context), if any: an extension
+    module interrupted while it initializes raises ``ImportError`` from it, for example."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _excepthook(kind, value, tb):
-    if issubclass(kind, KeyboardInterrupt):
-        _leave(exit_status(value), printed=False)
+    interrupt = interrupt_in(value)
+    if interrupt is not None:
+        # os._exit also skips the finalization of a half-initialized extension (it aborted).
+        _leave(exit_status(interrupt), printed=False)
     sys.__excepthook__(kind, value, tb)
 
 

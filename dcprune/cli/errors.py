@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..checks import ParameterError
-from ..signals import exit_status, finishing, leave, swallowed
+from ..signals import exit_status, finishing, interrupt_in, leave, swallowed
 
 __all__ = ["OneLineErrors", "option_names", "one_line"]
 
@@ -40,6 +40,13 @@ def _message(exc: Exception, group: click.Group) -> str:
     if isinstance(exc, ParameterError):
         return exc.render(option_names(group).get(exc.parameter, exc.parameter))
     return str(exc)
+
+
+def _os_error_line(exc: OSError) -> int:
+    """A file that cannot be read or written, after the early checks: one line naming it."""
+    where = f" '{exc.filename}'" if exc.filename else ""
+    click.echo(f"Error: cannot access{where}: {exc.strerror or exc}", err=True)
+    return 1
 
 
 class OneLineErrors(click.Group):
@@ -72,10 +79,19 @@ class OneLineErrors(click.Group):
         except (ValueError, MemoryError) as exc:
             click.echo(f"Error: {one_line(_message(exc, self))}", err=True)
             code = 2
-        except OSError as exc:  # a file that cannot be read or written, after the early checks
-            where = f" '{exc.filename}'" if exc.filename else ""
-            click.echo(f"Error: cannot access{where}: {exc.strerror or exc}", err=True)
-            code = 1
+        except Exception as exc:
+            # An interrupt an extension module turned into another error (ImportError while
+            # matplotlib's ft2font initializes): still an interrupt; anything else is a bug.
+            interrupt = interrupt_in(exc)
+            if interrupt is None and not isinstance(exc, OSError):
+                raise
+            if interrupt is not None:
+                code = exit_status(interrupt)
+                if standalone_mode:
+                    finishing(code, printed=True)
+                click.echo("Error: interrupted", err=True)
+            else:
+                code = _os_error_line(exc)
         else:
             code = rv if isinstance(rv, int) else 0
             late = swallowed()

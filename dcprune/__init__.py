@@ -19,8 +19,13 @@ The submodules ``dcprune.exact`` (sympy), ``dcprune.montecarlo`` (Numba), ``dcpr
 importing this package loads none of sympy, Numba or matplotlib.
 """
 
-import importlib
-from importlib.metadata import PackageNotFoundError, version
+from . import signals as _signals
+
+if _signals.cli_process():  # before the heavy imports: Ctrl-C during them is one line too
+    _signals.install()
+
+import importlib  # noqa: E402
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 
 from .families import (
     PROBLEMS,

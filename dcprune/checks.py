@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 import os
 
-__all__ = ["ParameterError", "require", "finite_number", "whole_number", "shown", "available_memory",
-           "check_memory"]
+__all__ = ["ParameterError", "require", "finite_number", "bounded_number", "whole_number", "shown",
+           "available_memory", "check_memory"]
 
 
 class ParameterError(ValueError):
@@ -64,6 +64,23 @@ def finite_number(name: str, value, *, positive=False, nonnegative=False) -> flo
     return x
 
 
+def bounded_number(name: str, value, lo: float, hi: float, why: str) -> float:
+    """``value`` as a float in ``[lo, hi]``; outside, a :class:`ParameterError` saying ``why``
+    (what goes wrong beyond the bounds: the numbers would not be right, not just slow)."""
+    x = finite_number(name, value)
+    require(lo <= x <= hi, name, f"must be in [{lo:g}, {hi:g}] ({why})", value)
+    return x
+
+
+def npy_shape(fh) -> tuple:
+    """The shape in the header of the ``.npy`` stream ``fh``, read without loading the data."""
+    import numpy as np
+
+    version = np.lib.format.read_magic(fh)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return tuple(read(fh)[0])
+
+
 def whole_number(name: str, value, lo: int) -> int:
     """``value`` as an ``int`` if it is a whole number ``>= lo`` (bools are not numbers here)."""
     try:
@@ -80,15 +97,36 @@ _MEMORY_SHARE = 0.7
 
 
 def available_memory() -> int:
-    """Bytes of memory available now (``MemAvailable``), or physical memory as a fallback."""
+    """Bytes of memory available now (``MemAvailable``, or physical memory as a fallback),
+    and no more than the address space a limit (``ulimit -v``, ``RLIMIT_AS``) leaves this
+    process: under a limit an allocation fails long before the machine runs out."""
+    have = None
     try:
         with open("/proc/meminfo") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+                    have = int(line.split()[1]) * 1024
+                    break
     except OSError:
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if have is None:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    room = _address_space_left()
+    return have if room is None else min(have, room)
+
+
+def _address_space_left() -> int | None:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm") as fh:
+            used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return max(soft - used, 0)
+    except (ImportError, OSError, ValueError):
+        return None
 
 
 def check_memory(need: float, remedy: str) -> None:

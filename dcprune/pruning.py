@@ -169,6 +169,16 @@ def _count_threshold(mu, sd, w, mult, s):
     starting point from which the full solve needs a few Newton steps, not a few dozen.
     """
     t_max = np.max(np.where(mult > 0, (np.abs(mu) + 40.0 * sd) / w, 0.0), axis=-1)
+    # The count depends on (t w − μ)/sd only, and the root finder's step tolerance is
+    # absolute below 1, so a tiny signal (t ~ 1e-15) would stop at once: a t_max below 1 is
+    # solved in units of t_max (at or above 1 the tolerance is already relative to t_max).
+    unit = np.where((t_max > 0) & (t_max < 1), t_max, 1.0)
+    mu, sd, t_max = mu / unit[:, None], sd / unit[:, None], t_max / unit
+    t, converged = _count_threshold_unit(mu, sd, w, mult, s, t_max)
+    return t * unit, converged
+
+
+def _count_threshold_unit(mu, sd, w, mult, s, t_max):
     stride = mult.shape[-1] // _SUBSAMPLE_ATOMS
     if stride > 1:
         sub = np.s_[..., ::stride]

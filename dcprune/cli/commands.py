@@ -228,14 +228,15 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
         raise click.UsageError(f"--trials must be >= 2 (a standard error needs two), got {trials}")
     if seed < 0:
         raise click.UsageError(f"--seed must be >= 0, got {seed}")
-    from ..output import prepare_directory
+    from ..output import file_set, prepare_directory
 
     configs = grid(quick=quick, size=size, seed=seed)
     prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
     announce_compile()
-    with LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
-        checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
-    failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)
+    with file_set(out_dir):  # an interrupted run leaves no empty directory it created
+        with LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
+            checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
+        failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)
     click.echo(f"{len(configs)} configurations, {sum(c.claimed for c in checks)} claimed checks, "
                f"{len(failures)} with |z| > {threshold:g}; report: {Path(out_dir) / 'report.md'}")
     for c in failures:

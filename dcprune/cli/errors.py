@@ -14,6 +14,7 @@ import sys
 import click
 
 from ..checks import ParameterError
+from ..signals import exit_status, finishing, interrupt_in, leave, swallowed
 
 __all__ = ["OneLineErrors", "option_names", "one_line"]
 
@@ -41,6 +42,13 @@ def _message(exc: Exception, group: click.Group) -> str:
     return str(exc)
 
 
+def _os_error_line(exc: OSError) -> int:
+    """A file that cannot be read or written, after the early checks: one line naming it."""
+    where = f" '{exc.filename}'" if exc.filename else ""
+    click.echo(f"Error: cannot access{where}: {exc.strerror or exc}", err=True)
+    return 1
+
+
 class OneLineErrors(click.Group):
     """A group whose usage errors and library ``ValueError``s print as a single line."""
 
@@ -55,12 +63,13 @@ class OneLineErrors(click.Group):
                 click.echo("Aborted.", err=True)
                 code = 1
             else:
-                # click turns a KeyboardInterrupt into Abort; the interrupt's message (how many
-                # trials finished, say) is on the cause.
-                cause = exc.__cause__ if isinstance(exc, click.Abort) else exc
+                cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+                code = exit_status(cause)  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+                if standalone_mode:
+                    finishing(code, printed=True)  # a second signal must not add a traceback
+                # The interrupt's message, if any, says how far a run got ("after K of N trials").
                 detail = f" {cause}" if str(cause) else ""
                 click.echo(f"Error: interrupted{detail}", err=True)
-                code = 130  # the shell's convention for SIGINT
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except _NO_ARGS as exc:  # bare `dcprune`: the help, laid out as with --help
@@ -72,12 +81,31 @@ class OneLineErrors(click.Group):
         except (ValueError, MemoryError) as exc:
             click.echo(f"Error: {one_line(_message(exc, self))}", err=True)
             code = 2
-        except OSError as exc:  # a file that cannot be read or written, after the early checks
-            where = f" '{exc.filename}'" if exc.filename else ""
-            click.echo(f"Error: cannot access{where}: {exc.strerror or exc}", err=True)
-            code = 1
+        except Exception as exc:
+            # An interrupt an extension module turned into another error (ImportError while
+            # matplotlib's ft2font initializes): still an interrupt; anything else is a bug.
+            interrupt = interrupt_in(exc)
+            if interrupt is None and not isinstance(exc, OSError):
+                raise
+            if interrupt is not None:
+                code = exit_status(interrupt)
+                if standalone_mode:
+                    finishing(code, printed=True)
+                click.echo("Error: interrupted", err=True)
+            else:
+                code = _os_error_line(exc)
         else:
             code = rv if isinstance(rv, int) else 0
+            late = swallowed()
+            if late is not None:  # raised inside a finalizer, so the run went on: still an interrupt
+                code = exit_status(late)
+                if standalone_mode:
+                    finishing(code, printed=True)
+                click.echo("Error: interrupted", err=True)
         if standalone_mode:
-            sys.exit(code)
+            # The outcome is printed: a signal from here on exits at once, with 130/143 if no
+            # line was printed (an interrupted run, even one whose output is complete).
+            sys.stdout.flush()
+            finishing(code, printed=code != 0)
+            leave(code)
         return code

@@ -138,8 +138,11 @@ class Family:
             raise ParameterError("width", "must be finite", width[~np.isfinite(width)][0])
         if np.any(width <= 0):
             raise ParameterError("width", "must be > 0", width[width <= 0][0])
-        if np.any(width > self.kappa * (1 + 1e-12)):
-            raise ParameterError("width", f"must be at most the full width d/n = {self.kappa:g}",
+        # At finite size the full model has d = round(κ n) features, so its width d/n may
+        # exceed κ by up to 1/(2n): a width dcprune reports must be accepted back.
+        full = max(self.kappa, self.d / self.n) if self.finite else self.kappa
+        if np.any(width > full * (1 + 1e-12)):
+            raise ParameterError("width", f"must be at most the full width d/n = {full:g}",
                                  shown_value=f"{width.max():g}")
         if self.finite:
             return np.clip(np.round(width * self.n), 1, self.d)

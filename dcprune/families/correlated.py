@@ -10,6 +10,7 @@ standard errors. :func:`load_covariance` reads a problem from a ``.npz`` file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +110,34 @@ class Correlated(Family):
                                  ridge=self.ridge, threads=threads, progress=progress)
 
 
+# Float64 copies of a d×d Sigma a load and its eigendecomposition hold at once (the file's
+# array, the float copy, the symmetrized copy, eigh's vectors and work space).
+_SIGMA_COPIES = 5
+
+
+def _check_npz_size(path: Path) -> None:
+    """Refuse before loading a ``.npz`` whose arrays would not fit in memory (read from the
+    ``.npy`` headers inside the archive; unreadable archives are left to the loader)."""
+    import zipfile
+
+    from ..checks import check_memory, npy_shape
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            elements = 0
+            for info in archive.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as fh:
+                    shape = npy_shape(fh)
+                elements = max(elements, math.prod(shape))
+    except Exception:  # not a zip, or a damaged member: np.load gives the one-line error
+        return
+    check_memory(8 * _SIGMA_COPIES * elements,
+                 f"{path} holds an array of {elements:,} numbers (a d×d Sigma needs about "
+                 f"{_SIGMA_COPIES}·8·d² bytes to load and diagonalize); use a smaller covariance")
+
+
 def load_covariance(path, sigma2: float | None = None) -> CovarianceProblem:
     """Read a correlated problem from a ``.npz`` file with arrays ``Sigma`` (d×d) and ``beta`` (d).
 
@@ -124,6 +153,7 @@ def load_covariance(path, sigma2: float | None = None) -> CovarianceProblem:
     if path.suffix.lower() != ".npz":
         raise ValueError(f"{path}: a covariance file is a .npz with arrays Sigma and beta "
                          f"(numpy.savez(path, Sigma=..., beta=...))")
+    _check_npz_size(path)  # from the headers: a small file may unpack to a huge Sigma
     try:
         with np.load(path, allow_pickle=False) as data:
             missing = {"Sigma", "beta"} - set(data.files)
@@ -139,7 +169,8 @@ def load_covariance(path, sigma2: float | None = None) -> CovarianceProblem:
     except Exception:  # zipfile and numpy raise several types for a damaged file
         raise ValueError(f"{path}: not a readable .npz file") from None
     for name, arr in (("Sigma", sigma), ("beta", beta)):
-        if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
+        # Integers and floats only: timedelta64 counts as a NumPy number, and is not one here.
+        if arr.dtype.kind not in "iuf":
             raise ValueError(f"{path}: {name} must hold real numbers, got dtype {arr.dtype}")
     if sigma2 is None and stored is not None:
         if stored.shape != () or not np.issubdtype(stored.dtype, np.number):

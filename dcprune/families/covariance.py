@@ -81,6 +81,23 @@ _CHUNK = 512
 _SUPPORT_BATCH_ELEMENTS = 4_000_000
 
 
+def _check_scale(scale, sigma, beta) -> None:
+    # The spectra's range (MAX_SCALE): beyond it the risk's squares and sums overflow and
+    # the DC returns inf or nan (with "converged"), so refuse with the remedy instead.
+    from .spectra import MAX_SCALE
+
+    rescale = "; rescale the features or the labels (risks scale with the signal energy)"
+    if scale > MAX_SCALE:
+        raise ValueError(f"Sigma has an entry of size {scale:.3g}, above {MAX_SCALE:g}, where the risk's squares "
+                         f"overflow double precision" + rescale)
+    with np.errstate(over="ignore", invalid="ignore"):
+        energy = float(beta @ sigma @ beta)
+        big = float(np.max(np.abs(beta))) if beta.size else 0.0
+    if not (big <= np.sqrt(MAX_SCALE) and abs(energy) <= MAX_SCALE):
+        raise ValueError(f"the signal energy beta'Sigma beta (or a beta^2) exceeds {MAX_SCALE:g}, where the risk "
+                         f"overflows double precision" + rescale)
+
+
 @dataclass(frozen=True, eq=False)
 class CovarianceProblem:
     r"""A linear Gaussian problem with a general covariance: ``x ~ N(0, Σ)``, ``y = xᵀβ + σz``.
@@ -117,6 +134,7 @@ class CovarianceProblem:
             raise ValueError(f"beta must have shape ({sigma.shape[0]},) to match Sigma, got beta.shape={beta.shape}")
         if not np.all(np.isfinite(beta)):
             raise ValueError("beta must be finite, got NaN or infinite entries")
+        _check_scale(scale, sigma, beta)
         lam, vec = np.linalg.eigh(sigma)
         lam, vec = lam[::-1], vec[:, ::-1]  # descending: the principal directions first
         top = max(lam[0], 0.0)

@@ -157,6 +157,19 @@ def _summarize(input_dim, n, p, s, activation, draws, seed, preds):
     )
 
 
+# Each draw is a p × p eigendecomposition and a sampled DC (about a second at p = 1000):
+# beyond this many the average is exact to far below its sampling error, and the run hours.
+MAX_DRAWS = 1000
+
+
+def check_draws(draws) -> int:
+    draws = whole_number("draws", draws, 1)
+    if draws > MAX_DRAWS:
+        raise ParameterError("draws", f"must be at most {MAX_DRAWS} (each draw is a p × p eigendecomposition; "
+                             f"{draws:,} would run for hours)", draws)
+    return draws
+
+
 def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="relu", draws: int = 5,
                             seed: int = 0, *, finite: bool = True, ridge: float = 0.0,
                             label_noise: float = 0.0, samples: int = 2000,
@@ -176,7 +189,7 @@ def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="
     """
     n = whole_number("n", n, 2)
     p = whole_number("p", p, 1)
-    draws = whole_number("draws", draws, 1)
+    draws = check_draws(draws)
     seed = whole_number("seed", seed, 0)
     preds = []
     for k in range(draws):
@@ -220,7 +233,7 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
     widths = np.array([whole_number("width", w, 1) for w in widths])
     if np.any(np.diff(widths) <= 0):
         raise ParameterError("widths", "must be strictly increasing", shown_value=f"{widths.tolist()}")
-    draws = whole_number("draws", draws, 1)
+    draws = check_draws(draws)
     seed = whole_number("seed", seed, 0)
     if not (isinstance(label_noise, (int, float)) and math.isfinite(label_noise) and label_noise >= 0):
         raise ParameterError("label_noise", "must be finite and >= 0", shown_value=f"{shown(label_noise)}")
@@ -273,7 +286,7 @@ class RandomFeatures(Family):
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         object.__setattr__(self, "n", check_n(self.n, required=True, family=RF_PROBLEM))
         object.__setattr__(self, "input_dim", whole_number("input_dim", self.input_dim, 1))
-        object.__setattr__(self, "draws", whole_number("draws", self.draws, 1))
+        object.__setattr__(self, "draws", check_draws(self.draws))
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0))
         object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
         object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))

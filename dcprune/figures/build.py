@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from dcprune.output import prepare_directory
+from dcprune.output import file_set, prepare_directory
 
 from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
 
@@ -48,8 +48,9 @@ def build(name: str, out_dir, quick: bool = False, *, mc: bool = True) -> list[P
             raise ValueError(f"unknown figure {one!r}; choose from all, {', '.join(FIGURES)}")
     out = prepare_directory(out_dir)
     paths = []
-    for one in names:
-        paths += FIGURES[one](out, quick=quick, mc=mc)
+    with file_set(out):  # every file of the run or none (an empty new directory is removed)
+        for one in names:
+            paths += FIGURES[one](out, quick=quick, mc=mc)
     return paths
 
 

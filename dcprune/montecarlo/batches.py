@@ -28,8 +28,11 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C between batches: a ``KeyboardInterrupt`` that keeps the trials already run
     (``values``, ``flags``: the first ``done`` trials, in trial order) and the ``total`` asked."""
 
-    def __init__(self, values, flags, total: int):
+    def __init__(self, values, flags, total: int, cause: KeyboardInterrupt | None = None):
         self.values, self.flags, self.total = values, flags, total
+        self.cause = cause if cause is not None else KeyboardInterrupt()
+        # SIGTERM arrives as a KeyboardInterrupt subclass with its signal number: keep it
+        self.signum = getattr(self.cause, "signum", signal.SIGINT)
         super().__init__(f"after {self.done} of {total} trials")
 
     @property
@@ -68,8 +71,8 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
                     done = first + count
                     if progress is not None:
                         progress(count)
-    except KeyboardInterrupt:
-        raise Interrupted(values[:done], flags[:done], trials) from None
+    except KeyboardInterrupt as exc:
+        raise Interrupted(values[:done], flags[:done], trials, exc) from None
     return values, flags
 
 
@@ -108,13 +111,18 @@ def deferred_interrupts():
         yield  # only the main thread receives Python-level signals
         return
     caught = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    # SIGTERM too, where Python handles it (the CLI raises it like Ctrl-C: dcprune.signals).
+    held = [signal.SIGINT] + [s for s in (signal.SIGTERM,) if callable(signal.getsignal(s))]
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         if caught:
-            if callable(previous):
-                previous(signal.SIGINT, None)
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
+            first = caught[0]
+            handler = previous[first]
+            if callable(handler):
+                handler(first, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(first)

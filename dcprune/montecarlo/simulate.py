@@ -24,6 +24,7 @@ from ..quantities import MEASURED
 from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
 from .batches import Interrupted, run_batches
+from .runtime import check_threads, guard_memory
 from .sampler import Sampler
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
@@ -123,8 +124,8 @@ class SimulationInterrupted(KeyboardInterrupt):
     completed (``partial.interrupted`` is true). A ``KeyboardInterrupt``, so code that does not
     look for it stops as usual."""
 
-    def __init__(self, partial: Simulation, total: int):
-        self.partial, self.total = partial, total
+    def __init__(self, partial: Simulation, total: int, signum: int = 2):
+        self.partial, self.total, self.signum = partial, total, signum
         super().__init__(f"after {partial.trials} of {total} trials")
 
 
@@ -219,6 +220,10 @@ def simulate(
     else:
         counts = problem.count(problem.kappa if width is None else width)
     counts = counts.astype(np.int64)
+    # The memory guard before the family builds anything (the coordinates of a diagonal
+    # problem alone are 16·d bytes; run_batches checks again, with the exact dimensions).
+    dim = max(int(problem.d), int(getattr(problem, "input_dim", 0) or 0))
+    guard_memory(int(problem.n), dim, int(counts.size), trials, check_threads(threads))
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None
 
     def result(run: Trials, **extra) -> Simulation:
@@ -231,8 +236,9 @@ def simulate(
         run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
     except Interrupted as stop:
         if not stop.done:
-            raise KeyboardInterrupt from None
-        raise SimulationInterrupted(result(Trials(stop.values, stop.flags), interrupted=True), trials) from None
+            raise stop.cause from None
+        raise SimulationInterrupted(result(Trials(stop.values, stop.flags), interrupted=True), trials,
+                                    stop.signum) from None
     return result(run)
 
 

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..checks import whole_number
+from ..checks import ParameterError, whole_number
 from ..families import Diagonal, standard_problem
 from ..predict import predict
 from ..quantities import PREDICTED, SAME_DATA
@@ -107,7 +107,10 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
         for problem, kappa, width, alpha, sigma2, ridge, n in itertools.product(
             problems, (1.5, 3.0), _WIDTHS + (None,), (0.05, 0.2, 0.5, 0.9), (0.0, 0.1, 1.0), (0.0, 0.1),
             (100, 200, 400, 800))))
-    return random.Random(seed).sample(space, min(size, len(space)))
+    if size > len(space):
+        raise ParameterError("size", f"must be at most {len(space):,} (the grid's distinct configurations; "
+                             f"about {len(space) * 2:,} s of Monte Carlo at the default trials)", size)
+    return random.Random(seed).sample(space, size)
 
 
 def run_config(config: Config, trials: int, seed: int) -> list[Check]:
@@ -185,15 +188,16 @@ def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int
 
     Returns the claimed checks whose ``|z|`` exceeds ``threshold``.
     """
-    from ..output import atomic_write, prepare_directory, write_csv
+    from ..output import atomic_write, file_set, prepare_directory, write_csv
 
     out_dir = prepare_directory(out_dir)
     text = report_markdown(checks, threshold, trials)
-    atomic_write(out_dir / "report.md", lambda tmp: tmp.write_text(text))
-    rows = [c.to_dict() for c in checks]
-    write_csv(out_dir / "checks.csv", list(rows[0]), [list(r.values()) for r in rows])
-    if plot:
-        from ..plotting import plot_zscores
+    with file_set(out_dir):  # the three files or none: never a report without its table
+        atomic_write(out_dir / "report.md", lambda tmp: tmp.write_text(text))
+        rows = [c.to_dict() for c in checks]
+        write_csv(out_dir / "checks.csv", list(rows[0]), [list(r.values()) for r in rows])
+        if plot:
+            from ..plotting import plot_zscores
 
-        plot_zscores([c.z for c in checks if c.claimed], out_dir / "zscores.png", threshold=threshold)
+            plot_zscores([c.z for c in checks if c.claimed], out_dir / "zscores.png", threshold=threshold)
     return [c for c in checks if c.claimed and math.isfinite(c.z) and abs(c.z) > threshold]

@@ -3,5 +3,6 @@ problem it builds), :mod:`~dcprune.cli.commands`, :mod:`~dcprune.cli.render` (ta
 JSON) and :mod:`~dcprune.cli.errors` (one-line errors, parameter → option names)."""
 
 from .commands import main
+from . import flows  # noqa: E402,F401  (registers best and check on main)
 
 __all__ = ["main"]

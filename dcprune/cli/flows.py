@@ -1,0 +1,70 @@
+"""The workflow commands: ``best`` (the minimizing width, sparsity or ridge per rule) and
+``check`` (theory beside Monte Carlo for one configuration).
+
+Like :mod:`~dcprune.cli.commands`, each builds its problem with
+:func:`~dcprune.cli.options.problem_from`, calls the library (:mod:`dcprune.workflows`) and
+prints table, CSV or JSON.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..quantities import QUANTITIES
+from ..workflows.best import AXES, best
+from .commands import main
+from .options import problem_from, problem_options
+from .render import csv_text, json_text, warn
+
+__all__ = ["best_command"]
+
+
+def _cell(x) -> str:
+    return "inf" if x is None else f"{x:.6g}"
+
+
+@main.command("best")
+@problem_options
+@click.option("--over", type=click.Choice(AXES), default="width", show_default=True,
+              help="The axis to minimize along: the width p/n, the sparsity alpha = s/d (at --width) or the "
+                   "ridge (at --width).")
+@click.option("--width", type=float, default=None,
+              help="With --over alpha or ridge: the model's width p/n  [default: kappa].")
+def best_command(fmt, over, width, **kwargs):
+    """The best model per rule: the width (or alpha, or ridge) that minimizes each risk.
+
+    Bounded 1-D search on the closed forms (diagonal problems), refined inside the atom where
+    the minimum lies; every integer p (or s) at finite --n. Prints each rule's minimizer, its
+    risk, and how far it lies below the baseline (full width; the dense model for alpha;
+    ridge 0 for ridge) and below the reference line.
+    """
+    if over == "width" and width is not None:
+        raise click.UsageError("--width is what best --over width searches: give it with --over alpha or ridge")
+    problem = problem_from(kwargs)
+    result = best(problem, over=over, width=width)
+    data = result.to_dict()
+    if fmt == "json":
+        click.echo(json_text(data))
+        return
+    warn(result.warnings)
+    size = {"width": "p", "alpha": "s"}.get(over)
+    columns = ["quantity", over, *([size] if size else []), "risk", "converged", "baseline", "below_baseline",
+               *(["below_reference"] if result.reference is not None else [])]
+    rows = [[name, *(row.get(c) for c in columns[1:])] for name, row in data["best"].items()]
+    if fmt == "csv":
+        click.echo(csv_text(columns, [[("" if v is None else v) for v in r] for r in rows]), nl=False)
+        return
+    lines = problem.title()
+    lines.append(f"# best {over} per quantity; baseline: {data['baseline']}"
+                 + (f"; reference line {_cell(result.reference.line)}" if result.reference is not None else ""))
+    lines.append(f"{'quantity':>17} {over:>10}" + (f" {size:>8}" if size else "") + f" {'risk':>10} {'baseline':>10} "
+                 f"{'gain':>10}" + (f" {'vs ref':>10}" if result.reference is not None else ""))
+    for name, row in data["best"].items():
+        cells = [f"{QUANTITIES[name].name:>17}", f"{row[over]:10.6g}"]
+        if size:
+            cells.append(f"{row[size]:8.6g}")
+        cells += [f"{_cell(row['risk']):>10}", f"{_cell(row['baseline']):>10}", f"{_cell(row['below_baseline']):>10}"]
+        if result.reference is not None:
+            cells.append(f"{_cell(row['below_reference']):>10}")
+        lines.append(" ".join(cells) + ("" if row["converged"] else "  (not converged)"))
+    click.echo("\n".join(lines))

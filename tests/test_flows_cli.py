@@ -63,3 +63,79 @@ def test_best_bad_input_is_one_line(args, option):
     base = BASE if "--kappa" not in args else ["--alpha", "0.1"]
     line = one_line_error(run("best", *base, *args))
     assert option in line
+
+
+AXIS_CASES = [
+    ("width", ["--from", "0.5", "--to", "2", "--points", "4"], []),
+    ("alpha", ["--from", "0.05", "--to", "0.6", "--points", "4", "--width", "1.5"], []),
+    ("sigma2", ["--from", "0.01", "--to", "2", "--points", "4", "--width", "1.5"], []),
+    ("ridge", ["--from", "0.001", "--to", "1", "--points", "4"], []),
+    ("n", ["--from", "100", "--to", "1000", "--points", "5", "--width", "1.5"], ["--n", "200"]),
+]
+
+
+@pytest.mark.parametrize("axis,args,extra", AXIS_CASES, ids=[c[0] for c in AXIS_CASES])
+def test_every_axis_equals_point_evaluations_of_risk(axis, args, extra):
+    base = ["--kappa", "2", "--alpha", "0.3", *extra]
+    res = run("curve", *base, "--over", axis, *args, "--format", "json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["over"] == axis and out[axis] is None and len(out["rows"]) >= 4
+    for row in out["rows"]:
+        assert list(row)[0] == axis
+        point = {"kappa": "2", "alpha": "0.3", "n": extra[1] if extra else None}
+        if axis == "n":  # a learning curve: d = 400 and p = 300 fixed
+            point.update(n=str(int(row["n"])), kappa=repr(400 / row["n"]))
+            width = repr(300 / row["n"])
+        else:
+            if axis != "width":
+                point[axis] = repr(row[axis])
+            width = repr(row["width"])
+        flat = [x for k, v in point.items() if v is not None for x in (f"--{k}", v)]
+        single = json.loads(run("risk", *flat, "--width", width, "--format", "json").output)
+        assert single["risk"] == row["risk"], (axis, row[axis])
+        assert single["p"] == row["p"]
+    csv_out = [x for x in run("curve", *base, "--over", axis, *args, "--format", "csv").output.splitlines()
+               if not x.startswith("warning:")]
+    assert csv_out[0].split(",")[0] == axis and len(csv_out) == len(out["rows"]) + 1
+    table = [x for x in run("curve", *base, "--over", axis, *args).output.splitlines() if not x.startswith("#")
+             and not x.startswith("warning:")]
+    assert table[0].split()[0] == axis
+
+
+def test_the_learning_curve_peaks_at_n_equal_p():
+    res = run("curve", "--kappa", "2", "--alpha", "0.3", "--n", "200", "--over", "n", "--from", "50", "--to",
+              "2000", "--points", "60", "--width", "1.5", "--format", "json")
+    rows = json.loads(res.output)["rows"]
+    dense = [r["risk"]["dense"] if r["risk"]["dense"] is not None else float("inf") for r in rows]
+    peak = rows[dense.index(max(dense))]["n"]
+    assert abs(peak - 300) <= 20  # the sample-size double descent: the peak at n = p = 300
+    assert dense[0] < max(dense) and dense[-1] < max(dense)
+
+
+@pytest.mark.parametrize("args,option", [
+    (["--over", "alpha", "--from", "0.1", "--to", "0.9", "--width", "1"], "--to"),
+    (["--over", "ridge", "--from", "0", "--to", "1"], "--from"),
+    (["--over", "sigma2", "--from", "1", "--to", "0.5"], "--from"),
+    (["--over", "sigma2", "--from", "0.1"], "--to"),
+    (["--over", "n", "--from", "10", "--to", "100"], "--over"),
+    (["--over", "sigma2", "--from", "0.1", "--to", "1", "--plot", "x.png"], "--plot"),
+    (["--over", "width", "--width", "1"], "--width"),
+])
+def test_curve_over_bad_input_is_one_line(args, option):
+    assert option in one_line_error(run("curve", "--kappa", "2", "--alpha", "0.3", *args))
+
+
+def test_an_axis_the_family_lacks_is_refused(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "cov.npz"
+    np.savez(path, Sigma=np.eye(20), beta=np.full(20, 0.2), sigma2=0.1)
+    line = one_line_error(run("curve", "--covariance", str(path), "--n", "10", "--alpha", "0.2", "--over",
+                              "sigma2", "--from", "0.1", "--to", "1", "--points", "2"))
+    assert "--over" in line and "sigma2" in line
+    from dcprune.checks import ParameterError
+    from dcprune.workflows.axes import along
+
+    with pytest.raises(ParameterError, match="rank-one"):
+        along(dcprune.RankOne(np.ones(4), np.full(4, 0.1), 0.5, n=10, s=2), "ridge", start=0.1, stop=1)

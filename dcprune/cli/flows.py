@@ -11,12 +11,29 @@ from __future__ import annotations
 import click
 
 from ..quantities import QUANTITIES
+from ..workflows.axes import along
 from ..workflows.best import AXES, best
 from .commands import main
-from .options import problem_from, problem_options
-from .render import csv_text, json_text, warn
+from .options import is_sampled, problem_from, problem_options
+from .render import csv_text, emit_prediction, json_text, warn
 
-__all__ = ["best_command"]
+__all__ = ["best_command", "curve_over"]
+
+
+def curve_over(kwargs, *, fmt, over, start, stop, width, points, width_min, seed, plot) -> None:
+    """``dcprune curve --over AXIS``: predictions along any axis (:func:`dcprune.workflows.axes.along`)."""
+    if plot:
+        raise click.UsageError("--plot and --simulate draw width curves: leave out --over/--from/--to/--width")
+    if over == "width" and width is not None:
+        raise click.UsageError("--width fixes the model along another axis: give --over alpha, n, sigma2 or ridge")
+    if width_min is not None:
+        if over != "width" or start is not None:
+            raise click.UsageError("--width-min is the start of a width curve: use --from with --over")
+        start = width_min
+    points = points if points is not None else (20 if is_sampled(kwargs) else 200)
+    problem = problem_from(kwargs, seed)
+    result = along(problem, over, start=start, stop=stop, points=points, width=width)
+    emit_prediction(result, fmt, lead=over if over != "width" else None)
 
 
 def _cell(x) -> str:

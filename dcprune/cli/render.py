@@ -51,8 +51,10 @@ def warn(lines) -> None:
         click.echo(f"warning: {line}", err=True)
 
 
-def emit_prediction(result, fmt: str) -> None:
-    """Print a :class:`~dcprune.predict.Prediction` or :class:`~dcprune.predict.Sweep`."""
+def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
+    """Print a :class:`~dcprune.predict.Prediction` or :class:`~dcprune.predict.Sweep`; with
+    ``lead``, an axis sweep (:class:`~dcprune.workflows.axes.AxisSweep`) whose first column is
+    that axis's values."""
     if fmt == "json":
         click.echo(json_text(result.to_dict()))
         return
@@ -60,11 +62,12 @@ def emit_prediction(result, fmt: str) -> None:
     problem = result.problem
     if fmt == "csv":
         se = [f"{k}_se" for k in PREDICTED] if problem.sampled else []
-        rows = [[repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
+        first = [[repr(v)] for v in result.values] if lead else [[] for _ in result.rows]
+        rows = [[*lead_cells, repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
                  *(repr(r.risk[k].mean) for k in PREDICTED),
                  *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ())]
-                for r in result.rows]
-        click.echo(csv_text(["width", "p", "zeta", "gamma", "converged", *PREDICTED, *se], rows), nl=False)
+                for lead_cells, r in zip(first, result.rows)]
+        click.echo(csv_text([*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se], rows), nl=False)
         return
     lines = problem.title()
     ref = result.reference
@@ -75,9 +78,10 @@ def emit_prediction(result, fmt: str) -> None:
     if problem.sampled:  # sampled theories: mean ± standard error of the DC sampling
         lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
     else:
-        lines.append(" ".join(c.rjust(7) for c in ["width", "zeta", *(QUANTITIES[k].label for k in PREDICTED)]))
-        for r in result.rows:
-            cells = [f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
+        lines.append(" ".join(c.rjust(7) for c in [*([lead] if lead else []), "width", "zeta",
+                                                   *(QUANTITIES[k].label for k in PREDICTED)]))
+        for i, r in enumerate(result.rows):
+            cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
             lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
     click.echo("\n".join(lines))
 

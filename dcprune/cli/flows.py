@@ -85,3 +85,64 @@ def best_command(fmt, over, width, **kwargs):
             cells.append(f"{_cell(row['below_reference']):>10}")
         lines.append(" ".join(cells) + ("" if row["converged"] else "  (not converged)"))
     click.echo("\n".join(lines))
+
+
+@main.command("check")
+@problem_options
+@click.option("--width", type=float, default=None, help="The model's width p/n  [default: kappa].")
+@click.option("--trials", type=int, default=200, show_default=True, help="Monte Carlo trials.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed gives the same numbers.")
+@click.option("--threshold", type=float, default=4.0, show_default=True,
+              help="Fail (exit 1) when a claimed quantity's |z| exceeds it.")
+@click.option("--threads", type=int, default=None, help="Numba threads  [default: all cores].")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def check_command(fmt, width, trials, seed, threshold, threads, quiet, **kwargs):
+    """Theory beside Monte Carlo for one model: theory, MC mean ± SE and z per quantity.
+
+    The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
+    retraining) and of the reported ones (same-data retraining); the exit status is 1 when a
+    claimed |z| exceeds --threshold.
+    """
+    import math
+    import sys
+
+    from ..workflows.check import check
+    from .commands import LazyProgress, announce_compile
+
+    if kwargs["n"] is None:
+        raise click.UsageError("--n is required for check (Monte Carlo has a finite sample size)")
+    if trials < 2:
+        raise click.UsageError(f"--trials must be at least 2 (a standard error needs two), got {trials}")
+    if not (math.isfinite(threshold) and threshold > 0):
+        raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
+    if threads is not None and threads < 1:
+        raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    problem = problem_from(kwargs, seed)
+    announce_compile()
+    with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+        result = check(problem, width, trials=trials, seed=seed, threshold=threshold, threads=threads,
+                       progress=progress)
+    data = result.to_dict()
+    if fmt == "json":
+        click.echo(json_text(data))
+    else:
+        warn(data["warnings"])
+        columns = ["quantity", "claimed", "theory", "theory_se", "mean", "se", "z"]
+        if fmt == "csv":
+            click.echo(csv_text(columns, [[("" if c[k] is None else c[k]) for k in columns] for c in data["checks"]]),
+                       nl=False)
+        else:
+            lines = result.simulation.title()
+            lines.append(f"{'quantity':>33} {'theory':>10} {'Monte Carlo':>18} {'z':>7}")
+            for c in data["checks"]:
+                theory = "inf" if c["theory"] is None else f"{c['theory']:.5g}"
+                if c["theory_se"]:
+                    theory += f"±{c['theory_se']:.2g}"
+                mc = "inf" if c["mean"] is None else f"{c['mean']:.5g} ± {c['se']:.2g}"
+                z = "-" if c["z"] is None else f"{c['z']:+.2f}"
+                name = c["quantity"] + ("" if c["claimed"] else " (reported)")
+                lines.append(f"{name:>33} {theory:>10} {mc:>18} {z:>7}")
+            click.echo("\n".join(lines))
+    click.echo(data["verdict"]["line"], err=fmt != "table")
+    if not result.passed:
+        raise click.exceptions.Exit(1)

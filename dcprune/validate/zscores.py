@@ -125,13 +125,14 @@ def compare(config, theory, row) -> list[Check]:
 
     ``theory`` is a :class:`~dcprune.Prediction`, ``row`` a Monte Carlo row of the same model
     (:class:`~dcprune.montecarlo.simulate.SimulationRow`); same-data retraining is compared with
-    the fresh-retraining prediction. The standard error is the Monte Carlo's and, for a sampled
+    its own prediction where the family has one, else with fresh retraining's. The standard error is the Monte Carlo's and, for a sampled
     theory, the theory's combined, ``se = sqrt(se_MC² + se_theory²)``, so that
     ``z = (MC mean − theory) / se`` is standard normal when the theory is right.
     """
     checks = []
     for name in CLAIMED + REPORTED:
-        t = theory.risk[name.removesuffix("_same")]
+        # a family whose theory covers same-data retraining (rank-one, §8) is compared with it
+        t = theory.risk[name] if name in theory.risk else theory.risk[name.removesuffix("_same")]
         est = row.risk[name]
         se = math.hypot(est.se, t.se)
         checks.append(Check(config, name, name in CLAIMED, t.mean, est.mean, se, row.flagged, theory.converged))

@@ -146,3 +146,33 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, **kwargs)
     click.echo(data["verdict"]["line"], err=fmt != "table")
     if not result.passed:
         raise click.exceptions.Exit(1)
+
+
+@main.command("split")
+@problem_options
+@click.option("--width", type=float, default=None, help="The model's width p/n  [default: kappa].")
+def split_command(fmt, width, **kwargs):
+    """The bias/variance split of the dense and retrained risks, and the dense training error.
+
+    risk = noise σ² + omitted (signal of the features the model leaves out) + bias + variance
+    (diagonal problems, docs/theory.rst §2).
+    """
+    from ..workflows.split import PARTS, split
+
+    result = split(problem_from(kwargs), width)
+    data = result.to_dict()
+    if fmt == "json":
+        click.echo(json_text(data))
+        return
+    columns = ["quantity", "risk", *PARTS]
+    rows = [[name, *(row[c] for c in columns[1:])] for name, row in data["split"].items()]
+    if fmt == "csv":
+        rows.append(["train_error", data["train_error"], *[""] * len(PARTS)])
+        click.echo(csv_text(columns, [[("" if v is None else v) for v in r] for r in rows]), nl=False)
+        return
+    lines = result.problem.title() + [f"# width {result.width:.6g}: risk = noise + omitted + bias + variance"]
+    lines.append("".join(c.rjust(18 if i == 0 else 11) for i, c in enumerate(columns)))
+    for r in rows:
+        lines.append(r[0].rjust(18) + "".join(_cell(v).rjust(11) for v in r[1:]))
+    lines.append(f"# training error of the dense model: {_cell(data['train_error'])}")
+    click.echo("\n".join(lines))

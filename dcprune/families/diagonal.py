@@ -134,6 +134,20 @@ class Diagonal(Family):
         )
         return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
 
+    def ridge_theory(self, count: float, ridges) -> Theory:
+        """Closed-form risks of the model of size ``count`` at every penalty of ``ridges``, in
+        one batched solve (docs/theory.rst §2); rows as :meth:`theory`'s, one per ridge."""
+        ridges = np.asarray(ridges, dtype=float)
+        lay = self.spectrum.layout(self.d, np.array([float(count)]), self.s, self.finite)
+        k = ridges.size
+        lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
+                     lay.tail_s)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite)
+        rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
+                              gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
+                              residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
+        return Theory(rows, None, ())
+
     def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 

@@ -2,7 +2,8 @@
 
 The width axis is :func:`dcprune.sweep` (one batched call of the family's theory). Along the
 other axes each point is a problem of its own, ``dataclasses.replace(problem, axis=value)``,
-predicted by :func:`dcprune.predict` at a fixed width, so every point equals the
+predicted by :func:`dcprune.predict` at a fixed width (a diagonal problem's ridge axis in one
+batched solve, :meth:`~dcprune.Diagonal.ridge_theory`), so every point equals the
 ``dcprune risk`` of the same parameters exactly; along ``n`` the latent size ``d`` and the
 model's ``p`` stay fixed (``kappa = d/n``, width ``p/n``), a learning curve. Spacing is linear for the ratios (width,
 ``alpha``) and logarithmic for the scales (``n``, ``sigma2``, ``ridge``): a learning curve in
@@ -26,7 +27,8 @@ import numpy as np
 
 from ..checks import ParameterError, finite_number
 from ..families.base import MAX_POINTS, Family, ModelRow, Reference
-from ..predict import predict, sweep
+from ..families import Diagonal
+from ..predict import Prediction, predict, sweep
 from ..results import RowsView
 
 __all__ = ["AXES", "LOG_AXES", "AxisSweep", "along"]
@@ -158,6 +160,14 @@ def along(problem: Family, axis: str = "width", *, start=None, stop=None, points
             raise ParameterError("over", "n needs a finite problem with a width (give --n: the latent size "
                                  "d = kappa*n and the model's p stay fixed along the learning curve)", axis)
         p = float(problem.count(width)[0])
+    if axis == "ridge" and isinstance(problem, Diagonal):  # one batched solve for every ridge
+        count = float(problem.count(width)[0])
+        rows = problem.ridge_theory(count, values).rows
+        ends = [predict(dataclasses.replace(problem, ridge=float(v)), width) for v in (values[0], values[-1])]
+        preds = [Prediction(dataclasses.replace(problem, ridge=float(v)), row, None, ends[0].warnings)
+                 for v, row in zip(values, rows)]
+        warnings = dict.fromkeys(w for e in ends for w in e.warnings)
+        return AxisSweep(problem, axis, tuple(float(v) for v in values), tuple(preds), None, tuple(warnings))
     for v in values:
         if axis == "n":  # a learning curve: d and p (hence s) fixed, n moving
             point, at = dataclasses.replace(problem, n=int(v), kappa=problem.d / v), p / v

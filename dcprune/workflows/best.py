@@ -48,9 +48,9 @@ __all__ = ["AXES", "Best", "best"]
 #: The axes :func:`best` minimizes along.
 AXES = ("width", "alpha", "ridge")
 # Grid points of the starting search along each axis (the width's is batched, so finer).
-_GRID = {"width": 256, "alpha": 48, "ridge": 49}
+_GRID = {"width": 256, "alpha": 48, "ridge": 113}
 # Interior points per bracket and round: the width's rounds are one batched call for all rules.
-_POINTS = {"width": 8, "alpha": 4, "ridge": 4}
+_POINTS = {"width": 8, "alpha": 4, "ridge": 8}
 # Relative bracket width at which a continuous search stops (the risk is then exact to ~1e-15
 # at a smooth minimum and to ~1e-9 times the slope at a kink).
 _XTOL = 1e-8
@@ -174,9 +174,10 @@ def _over_ridge(problem: Diagonal, width: float):
     scale = problem.sigma2 + problem.spectrum.tail(problem.d, np.zeros(1), problem.finite)[0]
     lo, hi = (math.log10(scale) + e for e in _LOG_RIDGE)
 
-    def evaluate(xs):
-        rows = [predict(dataclasses.replace(problem, ridge=10.0 ** float(x)), width).row for x in xs]
-        return _values(rows)
+    count = float(problem.count(width)[0])
+
+    def evaluate(xs):  # one batched solve for all the ridges of a round
+        return _values(problem.ridge_theory(count, 10.0 ** np.asarray(xs)).rows)
 
     minima = zoom(evaluate, PREDICTED, np.linspace(lo, hi, _GRID["ridge"]), lo, hi, points=_POINTS["ridge"],
                   xtol=_XTOL * (hi - lo))

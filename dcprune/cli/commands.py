@@ -92,9 +92,6 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
             raise click.UsageError("--simulate overlays Monte Carlo on a plot: give --plot FILE too")
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
-    if sampled and plot_path is not None:
-        raise click.UsageError("--plot draws diagonal problems only; `dcprune figure fig2` / `fig4` draw random "
-                               "features, and --format csv gives any curve's numbers to plot")
     problem = problem_from(kwargs, seed)
     result = sweep(problem, points=points, width_min=width_min)
     simulation = None

@@ -13,10 +13,10 @@ import click
 
 from ..families.base import MAX_POINTS
 from ..predict import predict, sweep
+from ..workflows.axes import AXES
 from .errors import OneLineErrors
 from .options import is_sampled, problem_from, problem_options
 from .render import emit_prediction, emit_simulation
-from ..workflows.axes import AXES
 
 __all__ = ["main"]
 

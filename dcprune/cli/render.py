@@ -67,7 +67,8 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
                  *(repr(r.risk[k].mean) for k in PREDICTED),
                  *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ())]
                 for lead_cells, r in zip(first, result.rows)]
-        click.echo(csv_text([*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se], rows), nl=False)
+        header = [*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se]
+        click.echo(csv_text(header, rows), nl=False)
         return
     lines = problem.title()
     ref = result.reference
@@ -81,7 +82,8 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
         lines.append(" ".join(c.rjust(7) for c in [*([lead] if lead else []), "width", "zeta",
                                                    *(QUANTITIES[k].label for k in PREDICTED)]))
         for i, r in enumerate(result.rows):
-            cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
+            cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}",
+                     *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
             lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
     click.echo("\n".join(lines))
 

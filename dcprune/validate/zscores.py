@@ -23,7 +23,8 @@ from ..families import Diagonal, standard_problem
 from ..predict import predict
 from ..quantities import PREDICTED, SAME_DATA
 
-__all__ = ["CLAIMED", "REPORTED", "Config", "Check", "grid", "run_config", "compare", "validate", "report_markdown", "write_outputs"]
+__all__ = ["CLAIMED", "REPORTED", "Config", "Check", "grid", "run_config", "compare", "validate", "report_markdown",
+           "write_outputs"]
 
 #: Quantities the theory claims: a |z| beyond the threshold fails the run.
 CLAIMED = PREDICTED
@@ -125,9 +126,10 @@ def compare(config, theory, row) -> list[Check]:
 
     ``theory`` is a :class:`~dcprune.Prediction`, ``row`` a Monte Carlo row of the same model
     (:class:`~dcprune.montecarlo.simulate.SimulationRow`); same-data retraining is compared with
-    its own prediction where the family has one, else with fresh retraining's. The standard error is the Monte Carlo's and, for a sampled
-    theory, the theory's combined, ``se = sqrt(se_MC² + se_theory²)``, so that
-    ``z = (MC mean − theory) / se`` is standard normal when the theory is right.
+    its own prediction where the family has one, else with fresh retraining's. The standard
+    error is the Monte Carlo's and, for a sampled theory, the theory's combined,
+    ``se = sqrt(se_MC² + se_theory²)``, so that ``z = (MC mean − theory) / se`` is standard
+    normal when the theory is right.
     """
     checks = []
     for name in CLAIMED + REPORTED:

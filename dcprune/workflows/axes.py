@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import ParameterError, finite_number
-from ..families.base import MAX_POINTS, Family, ModelRow, Reference
 from ..families import Diagonal
+from ..families.base import MAX_POINTS, Family, ModelRow, Reference
 from ..predict import Prediction, predict, sweep
 from ..results import RowsView
 

@@ -6,13 +6,14 @@ ridge ``λ``. :func:`best` minimizes each of them along one of these axes, the o
 the batched bounded search of :mod:`dcprune.workflows.search`:
 
 - ``over="width"``: ``p* = argmin_{0 < p <= d} R_rule(p)`` at the problem's ``s`` and ``n``,
-  over real ``p`` in the ``n → ∞`` limit (refined to ``1e-9·κ`` inside the atom where the
+  over real ``p`` in the ``n → ∞`` limit (refined to ``1e-8·κ`` inside the atom where the
   minimum lies: the risks are smooth between atom edges) and over every integer ``p`` at
   finite ``n`` (exact); ``p = 0``, the null model ``b = 0`` with risk ``σ² + βᵀΣβ``, is a
-  candidate too (it wins when no fitted model beats predicting nothing). The starting grid includes the atom edges, ``p = s`` and the
-  interpolation peak's neighbours. The result says how far each minimum lies below the
-  reference line (docs/theory.rst §4: the best dense model with at most ``n`` weights, and
-  oracle + fresh retraining) and below the full width's risk.
+  candidate too (it wins when no fitted model beats predicting nothing). The starting grid
+  includes the atom edges, ``p = s`` and the interpolation peak's neighbours. The result
+  says how far each minimum lies below the reference line (docs/theory.rst §4: the best
+  dense model with at most ``n`` weights, and oracle + fresh retraining) and below the full
+  width's risk.
 - ``over="alpha"``: ``s* = argmin_{0 < s <= p} R_rule(s)`` at a fixed width (pruning to
   ``s >= p`` keeps the whole model); the dense risk does not depend on ``s`` and is the
   comparison.

@@ -126,7 +126,7 @@ def plot_curve(
     names = _check_names(names, retrain)
     if simulation is not None:
         sim_problem = getattr(simulation, "problem", None)
-        if sim_problem is not None and sim_problem != curve.problem:
+        if sim_problem is not None and not _same_problem(sim_problem, curve.problem):
             raise ValueError("the simulation was run on a different problem than the curve")
 
     fig = Figure(figsize=_FIGSIZE, layout="constrained")
@@ -140,6 +140,10 @@ def plot_curve(
         ax.plot(widths, values, color=style["color"], linestyle=style["linestyle"],
                 linewidth=style.get("linewidth", 1.4), zorder=2)
         shown.append((widths, values))
+        if curve.problem.sampled:  # a sampled theory (random features, --covariance): ± one SE band
+            se = _finite_or_nan(curve.se(name))
+            ax.fill_between(widths, values - se, values + se, color=style["color"], alpha=0.18, linewidth=0,
+                            zorder=1)
 
     marked = set()
     if simulation is not None:
@@ -156,7 +160,7 @@ def plot_curve(
                     shown.append(est[:2])
                     marked.add(f"{name}_same")
 
-    reference = curve.reference.line
+    reference = curve.reference.line if curve.reference is not None else math.nan
     if math.isfinite(reference):
         ax.axhline(reference, color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, zorder=1)
     scale = curve.problem.scale
@@ -176,6 +180,16 @@ def plot_curve(
     _legend(ax, names, marked, curve, simulation)
     _save(fig, path)
     return path
+
+
+def _same_problem(a, b) -> bool:
+    """Whether two problems are the same (a problem holding arrays compares by identity)."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except ValueError:  # array fields: `==` is elementwise
+        return False
 
 
 def _check_names(names, retrain: bool) -> tuple[str, ...]:
@@ -274,14 +288,13 @@ def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
                                   markerfacecolor="white", markersize=4.5,
                                   label=f"{style['label']}, same data"))
     ref = curve.reference
-    if math.isfinite(ref.line):
+    if ref is not None and math.isfinite(ref.line):
         handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2,
                               label="best dense ≤ n weights\nor OP + retrain"))
     handles.append(Line2D([], [], color="0.55", linestyle=":", linewidth=1.2, label="p = s"))
+    title = "lines: theory" + (" ± s.e. (shaded)" if curve.problem.sampled else "")
     if simulation is not None:
-        title = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {simulation.trials} trials"
-    else:
-        title = "lines: theory"
+        title += f"\nmarkers: Monte Carlo\nmean ± s.e., {simulation.trials} trials"
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
                        title=title, title_fontsize=8, frameon=False, borderaxespad=0.0,
                        alignment="left")
@@ -290,6 +303,10 @@ def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
 def default_title(curve: Sweep) -> str:
     """A one-line description of the setup: problem, sizes and noise."""
     setup = curve.problem
+    if not hasattr(setup, "spectrum"):  # other families describe themselves
+        import textwrap
+
+        return textwrap.fill("; ".join(line.lstrip("# ") for line in setup.title()[:2]), width=100)
     problem = setup.spectrum.describe()
     symbols = {"spike_fraction": "f", "spike": "C", "exponent": "a", "signal": "βᵀΣβ"}
     params = [f"{symbols.get(k, k)} = {v:g}" for k, v in problem.items()

@@ -54,14 +54,17 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
         lo = _active_min(lam[over], mult[over]) * (p[over] - n) / n
         root = _log_root(_min_norm_equation(lam[over], mult[over], n), lo, trace[over], n, increasing=False)
         zeta[over], converged[over], residual[over] = root.x, root.converged, root.residual
-    if ridge > 0:
-        lo = np.maximum(ridge, zeta)
-        equation = _ridge_equation(lam, mult, n, ridge)
-        root = _log_root(equation, lo, ridge + trace, ridge, increasing=True)
-        zeta, converged = root.x, root.converged
+    ridge = np.broadcast_to(np.asarray(ridge, dtype=float), p.shape)  # one ridge, or one per model
+    fit = ridge > 0
+    if fit.any():
+        r, lam_r, mult_r = ridge[fit], lam[fit], mult[fit]
+        lo = np.maximum(r, zeta[fit])
+        equation = _ridge_equation(lam_r, mult_r, n, r)
+        root = _log_root(equation, lo, r + trace[fit], r, increasing=True)
+        zeta[fit], converged[fit] = root.x, root.converged
         # Relative to the terms of ζ·g(ζ) − λ rather than λ alone: when λ is below the
         # rounding of ζ·g (a tiny ridge past p = n) |f| ~ ε·ζ is as good as the answer gets.
-        residual = np.abs(equation(zeta)[0]) / (ridge + zeta * _ridge_terms(lam, mult, n, zeta))
+        residual[fit] = np.abs(equation(root.x)[0]) / (r + root.x * _ridge_terms(lam_r, mult_r, n, root.x))
     return zeta, converged, residual
 
 
@@ -135,8 +138,9 @@ class DenseRisk:
     infinite: np.ndarray
 
 
-def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite: bool = False):
-    r"""Solve the DC and return the dense risk, batched (docs/theory.rst §2).
+def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge=0.0, finite: bool = False):
+    r"""Solve the DC and return the dense risk, batched (docs/theory.rst §2); ``ridge`` is one
+    penalty or one per model (shape ``(batch,)``).
 
     With :math:`c_a = \lambda_a/(\lambda_a+\zeta)`, :math:`df_2 = \sum m_a c_a^2` and
     :math:`b_0 = \zeta^2 \sum m_a\lambda_a\beta_a^2/(\lambda_a+\zeta)^2`:
@@ -160,10 +164,12 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
     bias0 = (mult * lam * beta**2 * comp**2).sum(axis=-1)
     p = mult.sum(axis=-1)
     denom = _one_minus(mult, c, comp, n, p, squared=True)  # 1 − df₂/n
-    if ridge == 0:
-        # Within rounding of p = n the denominator is noise, not a number: call it the peak.
-        denom = np.where(np.abs(p - n) <= _PEAK_TOL * n, 0.0, denom)
-    if finite and ridge == 0:
+    ridgeless = np.broadcast_to(np.asarray(ridge, dtype=float) == 0, p.shape)
+    # Within rounding of p = n the denominator is noise, not a number: call it the peak.
+    denom = np.where(ridgeless & (np.abs(p - n) <= _PEAK_TOL * n), 0.0, denom)
+    gamma = _ratio(sigma2 + bias0, denom)
+    tau = gamma
+    if finite and ridgeless.any():
         bias = _ratio(bias0, denom)
         # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
         # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
@@ -171,12 +177,10 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge: float = 0.0, finite:
         den_v = n * denom - n / np.maximum(n, p)
         den_v = np.where(den_v > _PEAK_TOL * n, den_v / n, 0.0)
         variance = _ratio(sigma2 * df2 / n, den_v)
-        gamma = sigma2 + bias + variance
+        exact = sigma2 + bias + variance
         with np.errstate(invalid="ignore", divide="ignore"):
-            tau = np.where(df2 > 0, (gamma - sigma2 - bias0) * n / df2, 0.0)
-    else:
-        gamma = _ratio(sigma2 + bias0, denom)
-        tau = gamma
+            tau_n = np.where(df2 > 0, (exact - sigma2 - bias0) * n / df2, 0.0)
+        gamma, tau = np.where(ridgeless, exact, gamma), np.where(ridgeless, tau_n, tau)
     return DenseRisk(zeta, gamma, tau, c, converged, residual, ~np.isfinite(gamma))
 
 

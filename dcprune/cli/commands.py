@@ -13,6 +13,7 @@ import click
 
 from ..families.base import MAX_POINTS
 from ..predict import predict, sweep
+from ..workflows.axes import AXES
 from .errors import OneLineErrors
 from .options import is_sampled, problem_from, problem_options
 from .render import emit_prediction, emit_simulation
@@ -56,8 +57,22 @@ def risk(fmt, width, seed, **kwargs):
 @click.option("--sim-points", type=int, default=25, show_default=True, help="Widths simulated with --simulate.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Monte Carlo seed.")
 @click.option("--quiet", is_flag=True, help="Print no table/JSON (with --plot) and no progress bar.")
-def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, **kwargs):
-    """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa."""
+@click.option("--over", type=click.Choice(AXES), default="width", show_default=True,
+              help="The swept axis: width p/n, alpha, n (a learning curve: d and p fixed), sigma2 or ridge "
+                   "(n, sigma2 and ridge log-spaced).")
+@click.option("--from", "start", type=float, default=None, help="Start of the --over range.")
+@click.option("--to", "stop", type=float, default=None, help="End of the --over range  [width: kappa].")
+@click.option("--width", type=float, default=None, help="With --over other than width: the model's width p/n "
+              "[default: kappa].")
+def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, over, start, stop, width,
+          **kwargs):
+    """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa
+    (or along --over alpha, n, sigma2 or ridge)."""
+    if over != "width" or start is not None or stop is not None or width is not None:
+        from .flows import curve_over
+
+        return curve_over(kwargs, fmt=fmt, over=over, start=start, stop=stop, width=width, points=points,
+                          width_min=width_min, seed=seed, plot=plot_path is not None or sim_trials is not None)
     sampled = is_sampled(kwargs)
     points = points if points is not None else (20 if sampled else 200)
     if not 2 <= points <= MAX_POINTS:
@@ -77,9 +92,6 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
             raise click.UsageError("--simulate overlays Monte Carlo on a plot: give --plot FILE too")
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
-    if sampled and plot_path is not None:
-        raise click.UsageError("--plot draws diagonal problems only; `dcprune figure fig2` / `fig4` draw random "
-                               "features, and --format csv gives any curve's numbers to plot")
     problem = problem_from(kwargs, seed)
     result = sweep(problem, points=points, width_min=width_min)
     simulation = None

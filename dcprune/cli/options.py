@@ -12,6 +12,7 @@ import click
 
 from ..families import PROBLEMS, RF_PROBLEM, Correlated, Diagonal, RandomFeatures, load_spectrum, standard_problem
 from ..families.randomfeatures import ACTIVATIONS
+from .rankone import RANK_ONE, rank_one_from
 
 __all__ = ["problem_options", "problem_from", "given"]
 
@@ -30,9 +31,13 @@ _ONLY_WITH = {
     "input_dim": (RF_PROBLEM,),
     "activation": (RF_PROBLEM,),
     "draws": (RF_PROBLEM,),
+    "scales": (RANK_ONE,),
+    "weights": (RANK_ONE,),
+    "features": (RANK_ONE,),
 }
 _PROBLEM_KEYS = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
-                 "spectrum", "covariance", "input_dim", "activation", "draws", "n", "ridge")
+                 "spectrum", "covariance", "input_dim", "activation", "draws", "n", "ridge", "scales", "weights",
+                 "features")
 
 
 def problem_options(func):
@@ -46,9 +51,9 @@ def problem_options(func):
         click.option("--sigma2", type=float, default=None,
                      help="Label noise variance σ² (the test risk includes it)  [default: 0.1; random features 0; "
                           "--covariance: the file's sigma2]."),
-        click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM, *_ALIASES]), default=None,
-                     metavar="NAME",
-                     help=f"{', '.join(sorted(PROBLEMS))}, or {RF_PROBLEM}  [default: spiked-covariance]."),
+        click.option("--problem", type=click.Choice(sorted(PROBLEMS) + [RF_PROBLEM, RANK_ONE, *_ALIASES]),
+                     default=None, metavar="NAME",
+                     help=f"{', '.join(sorted(PROBLEMS))}, {RF_PROBLEM} or {RANK_ONE}  [default: spiked-covariance]."),
         click.option("--spike-fraction", type=float, default=None,
                      help="Fraction of spiked coordinates (spiked problems)  [default: 0.1]."),
         click.option("--spike", type=float, default=None, help="Spike value C (spiked problems)  [default: 10]."),
@@ -67,6 +72,11 @@ def problem_options(func):
                      help=f"{RF_PROBLEM}: the features' activation (Monte Carlo supports relu)."),
         click.option("--draws", type=int, default=RandomFeatures.draws, show_default=True,
                      help=f"{RF_PROBLEM}: independent feature matrices W the theory averages over."),
+        click.option("--scales", default=None, metavar="C1,C2,...",
+                     help=f"{RANK_ONE}: per-feature scales c_i >= 0 (features x_i = sqrt(c_i) g)."),
+        click.option("--weights", default=None, metavar="B1,B2,...", help=f"{RANK_ONE}: per-feature weights beta_i."),
+        click.option("--features", type=click.Path(dir_okay=False), default=None,
+                     help=f"{RANK_ONE}: .csv with columns c,beta (or .npy of shape (p, 2)) instead of the lists."),
         click.option("--n", "n", type=int, default=None,
                      help="Sample size: finite-size predictions (absent: asymptotic; simulate needs it)."),
         click.option("--ridge", type=float, default=0.0, show_default=True,
@@ -106,6 +116,8 @@ def problem_from(kwargs, seed: int = 0):
         if given(name) and kind not in kinds:
             option = "--" + name.replace("_", "-")
             raise click.UsageError(f"{option} does not apply to {kind}; it goes with {' or '.join(kinds)}")
+    if args["problem"] == RANK_ONE:
+        return rank_one_from(args)
     if args["covariance"] is not None:
         clash = [f"--{k}" for k in ("problem", "spectrum") if args[k] is not None]
         if clash:

@@ -17,7 +17,7 @@ import click
 
 from ..quantities import BLOCKS, PREDICTED, QUANTITIES
 
-__all__ = ["emit_prediction", "emit_simulation"]
+__all__ = ["emit_prediction", "emit_simulation", "csv_text", "json_text", "warn"]
 
 
 def _fmt(x: float, width: int = 8) -> str:
@@ -31,7 +31,8 @@ def _pm(mean: float, se: float) -> str:
     return " " + text.rjust(13)
 
 
-def _csv(header, rows) -> str:
+def csv_text(header, rows) -> str:
+    """CSV text of a header and rows."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
@@ -39,29 +40,35 @@ def _csv(header, rows) -> str:
     return buf.getvalue()
 
 
-def _json(data) -> str:
+def json_text(data) -> str:
+    """Indented JSON (infinite values must already be ``None``)."""
     return json.dumps(data, indent=2, allow_nan=False)
 
 
-def _warn(lines) -> None:
+def warn(lines) -> None:
+    """Warnings on stderr, one ``warning: ...`` line each."""
     for line in lines:
         click.echo(f"warning: {line}", err=True)
 
 
-def emit_prediction(result, fmt: str) -> None:
-    """Print a :class:`~dcprune.predict.Prediction` or :class:`~dcprune.predict.Sweep`."""
+def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
+    """Print a :class:`~dcprune.predict.Prediction` or :class:`~dcprune.predict.Sweep`; with
+    ``lead``, an axis sweep (:class:`~dcprune.workflows.axes.AxisSweep`) whose first column is
+    that axis's values."""
     if fmt == "json":
-        click.echo(_json(result.to_dict()))
+        click.echo(json_text(result.to_dict()))
         return
-    _warn(result.warnings)
+    warn(result.warnings)
     problem = result.problem
     if fmt == "csv":
         se = [f"{k}_se" for k in PREDICTED] if problem.sampled else []
-        rows = [[repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
+        first = [[repr(v)] for v in result.values] if lead else [[] for _ in result.rows]
+        rows = [[*lead_cells, repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
                  *(repr(r.risk[k].mean) for k in PREDICTED),
                  *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ())]
-                for r in result.rows]
-        click.echo(_csv(["width", "p", "zeta", "gamma", "converged", *PREDICTED, *se], rows), nl=False)
+                for lead_cells, r in zip(first, result.rows)]
+        header = [*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se]
+        click.echo(csv_text(header, rows), nl=False)
         return
     lines = problem.title()
     ref = result.reference
@@ -72,9 +79,11 @@ def emit_prediction(result, fmt: str) -> None:
     if problem.sampled:  # sampled theories: mean ± standard error of the DC sampling
         lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
     else:
-        lines.append(" ".join(c.rjust(7) for c in ["width", "zeta", *(QUANTITIES[k].label for k in PREDICTED)]))
-        for r in result.rows:
-            cells = [f"{r.width:7.4g}", f"{r.zeta:7.4g}", *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
+        lines.append(" ".join(c.rjust(7) for c in [*([lead] if lead else []), "width", "zeta",
+                                                   *(QUANTITIES[k].label for k in PREDICTED)]))
+        for i, r in enumerate(result.rows):
+            cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}",
+                     *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
             lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
     click.echo("\n".join(lines))
 
@@ -82,14 +91,14 @@ def emit_prediction(result, fmt: str) -> None:
 def emit_simulation(result, fmt: str, single: bool) -> None:
     """Print a Monte Carlo run (:class:`dcprune.montecarlo.Simulation`): one model when ``single``."""
     if fmt == "json":
-        click.echo(_json(result.to_dict(single=single)))
+        click.echo(json_text(result.to_dict(single=single)))
         return
-    _warn(result.warnings)
+    warn(result.warnings)
     names = result.names
     if fmt == "csv":
         rows = [[repr(r.width), r.p, r.flagged, *(repr(x) for q in names for x in (r.risk[q].mean, r.risk[q].se))]
                 for r in result.rows]
-        click.echo(_csv(["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se"))], rows), nl=False)
+        click.echo(csv_text(["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se"))], rows), nl=False)
         return
     lines = result.title() + _blocks(result.rows, names, lambda r: f"  ({r.flagged} flagged)" if r.flagged else "")
     click.echo("\n".join(lines))

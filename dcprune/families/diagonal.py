@@ -158,6 +158,20 @@ class Diagonal(Family):
         check_memory(_BYTES_PER_ELEMENT * max(_CHUNK_ELEMENTS, atoms),
                      f"the prediction holds arrays of {atoms:,} atoms at once; use a smaller --n")
 
+    def ridge_theory(self, count: float, ridges) -> Theory:
+        """Closed-form risks of the model of size ``count`` at every penalty of ``ridges``, in
+        one batched solve (docs/theory.rst §2); rows as :meth:`theory`'s, one per ridge."""
+        ridges = np.asarray(ridges, dtype=float)
+        lay = self.spectrum.layout(self.d, np.array([float(count)]), self.s, self.finite)
+        k = ridges.size
+        lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
+                     lay.tail_s)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite)
+        rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
+                              gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
+                              residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
+        return Theory(rows, None, ())
+
     def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 
@@ -305,6 +319,10 @@ def _reference(setup: Diagonal) -> Reference:
     return Reference(r_best, p_best / n, float(oracle))
 
 
+def _risks(values: dict, i: int) -> Risks:
+    return Risks({name: Estimate(float(values[name][i])) for name in PREDICTED})
+
+
 def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
     """One line per kind of infinite value or failed solve, naming the widths."""
     n = setup.scale
@@ -414,7 +432,7 @@ def predict_problem(problem: DiagonalProblem, n: float, s: float, *, ridge: floa
     ridge = _check_finite_ridge(ridge, finite)
     check_layout_size(problem.lam.size)
     values = _evaluate(_problem_layout(problem, s), problem.sigma2, s, n, ridge, finite)
-    return Risks({name: Estimate(float(values[name][0])) for name in PREDICTED})
+    return _risks(values, 0)
 
 
 #: The standard latent spectra by their command-line names.

@@ -5,6 +5,18 @@ statistics); :mod:`.naive` is a slow NumPy restatement of the Monte Carlo, the t
 of the Numba kernels (not imported here: it loads Numba).
 """
 
-from .zscores import CLAIMED, Check, Config, grid, report_markdown, run_config, validate, write_outputs
+from .zscores import (
+           CLAIMED,
+           REPORTED,
+           Check,
+           Config,
+           compare,
+           grid,
+           report_markdown,
+           run_config,
+           validate,
+           write_outputs,
+)
 
-__all__ = ["CLAIMED", "Config", "Check", "grid", "run_config", "validate", "report_markdown", "write_outputs"]
+__all__ = ["CLAIMED", "REPORTED", "Config", "Check", "compare", "grid", "run_config", "validate", "report_markdown",
+           "write_outputs"]

@@ -250,13 +250,17 @@ def open_client(address: str, *, timeout: float = TIMEOUT):
     local = None
     began = time.monotonic()
     if address.startswith("local:"):
+        import dask
+
         workers = _local_workers(address)
         with _sigint_ignored():
-            # No dashboard, and the scheduler's HTTP endpoints on a free local port, not 8787.
-            local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                             host="127.0.0.1", dashboard_address=None,
-                                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                                             silence_logs=logging.ERROR)
+            # No dashboard, and the scheduler's HTTP endpoints on a free local port, not 8787; no
+            # statistical profiler in the workers (it samples every 10 ms; a few % of a run here).
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                local = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                 host="127.0.0.1", dashboard_address=None,
+                                                 scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                                                 silence_logs=logging.ERROR)
         client = distributed.Client(local)
     else:
         try:

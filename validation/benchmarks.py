@@ -21,6 +21,10 @@ figure that matters is a ratio to a baseline measured in the same process, close
    width d and with the number of widths (fixed n = 200), and with the number of trials:
    time ratios and fitted log-log exponents, next to the exponents of the analytic FLOP count
    of the fit phase (:func:`bench_montecarlo.fit_flops`).
+5. The Monte Carlo on a Dask LocalCluster (:mod:`bench_cluster`, when ``distributed`` is
+   installed): in-process 2 threads against 2 worker processes × 1 thread on the same work at
+   n = 400 (efficiency ratio, target ≥ 0.8, results checked bitwise identical), and the
+   per-task overhead of the cluster path.
 
 The measurements themselves live in ``bench_theory.py`` and ``bench_montecarlo.py`` (both
 still runnable on their own); this script composes them, fits the exponents and writes
@@ -47,6 +51,7 @@ from pathlib import Path
 
 # The two measurement scripts beside this one: Python puts a script's directory first on
 # sys.path, so they import as top-level modules when this file is run as a script.
+import bench_cluster as BC
 import bench_montecarlo as BM
 import bench_theory as BT
 import numba
@@ -74,6 +79,7 @@ TARGETS = {
     "ridge_sweep_s": ("<", 0.05),
     "mc_speedup": (">=", 5.0),
     "trials_exponent": ("range", (0.85, 1.15)),
+    "cluster_efficiency": (">=", 0.8),
 }
 
 FULL = {
@@ -83,6 +89,7 @@ FULL = {
     "scale_trials": 20, "scale_repeat": 3,
     "n_values": (100, 200, 400), "d_values": (300, 600, 1200), "width_counts": (15, 30, 60, 120),
     "trial_counts": (10, 20, 40),
+    "cluster_trials": 32, "cluster_rounds": 5, "cluster_tasks": 400,
 }
 QUICK = {
     "curve_repeat": 3, "atoms": BT.ATOMS, "big_repeat": 1, "import_repeat": 3,
@@ -91,6 +98,7 @@ QUICK = {
     "scale_trials": 10, "scale_repeat": 3,
     "n_values": (100, 200), "d_values": (300, 600), "width_counts": (30, 60),
     "trial_counts": (10, 20),
+    "cluster_trials": 16, "cluster_rounds": 3, "cluster_tasks": 200,
 }
 
 
@@ -357,6 +365,20 @@ def key_figures(result):
         else:
             add(f"Monte Carlo scaling with {label}", text,
                 target=f"FLOP model {s['model_exponent']:.2f} (info)", value=s["exponent"])
+    cl = result.get("cluster")
+    if cl is None:
+        add("Dask LocalCluster, 2 workers × 1 thread vs 2 threads in process, n = 400", "not run "
+            "(distributed not installed)", "cluster_efficiency", None)
+    else:
+        add("Dask LocalCluster, 2 workers × 1 thread vs 2 threads in process, n = 400",
+            f"efficiency {cl['efficiency']:.2f}, median of {len(cl['cluster_seconds'])} paired rounds "
+            f"(best {min(cl['in_process_seconds']):.2f} s vs "
+            f"{min(cl['cluster_seconds']):.2f} s for {cl['problem']['trials']} trials, "
+            f"{cl['core_seconds_per_trial']:.3f} core-s/trial; bitwise identical: {cl['bitwise_identical']})",
+            "cluster_efficiency", cl["efficiency"])
+        add("Dask per-task overhead (no-op one-trial tasks, 2 workers)",
+            f"{cl['overhead_worker_seconds_per_task'] * 1e3:.1f} ms of worker time per task "
+            f"({cl['tasks_per_second']:.0f} tasks/s)", value=cl["overhead_worker_seconds_per_task"])
     return rows
 
 
@@ -415,6 +437,13 @@ def main(argv=None):
     result["theory"] = theory(cfg)
     print(f"  done at {time.perf_counter() - start:.0f} s; Monte Carlo ...", flush=True)
     result["montecarlo"] = montecarlo(cfg)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        print(f"  done at {time.perf_counter() - start:.0f} s; Dask LocalCluster ...", flush=True)
+        result["cluster"] = BC.cluster(cfg["cluster_trials"], cfg["cluster_rounds"], cfg["cluster_tasks"])
     result["machine"]["load_average_at_end"] = load()
     result["wall_seconds"] = time.perf_counter() - start
     rows = key_figures(result)

@@ -17,6 +17,7 @@ from ..workflows.axes import AXES
 from .errors import OneLineErrors
 from .options import is_sampled, problem_from, problem_options
 from .render import emit_prediction, emit_simulation
+from .scheduler import on_scheduler, scheduler_option
 
 __all__ = ["main"]
 
@@ -64,8 +65,9 @@ def risk(fmt, width, seed, **kwargs):
 @click.option("--to", "stop", type=float, default=None, help="End of the --over range  [width: kappa].")
 @click.option("--width", type=float, default=None, help="With --over other than width: the model's width p/n "
               "[default: kappa].")
+@scheduler_option
 def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, seed, quiet, over, start, stop, width,
-          **kwargs):
+          scheduler, **kwargs):
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa
     (or along --over alpha, n, sigma2 or ridge)."""
     if over != "width" or start is not None or stop is not None or width is not None:
@@ -99,7 +101,8 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
         from ..montecarlo import simulate as run_simulation
 
         announce_compile()
-        with LazyProgress(sim_trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+        with on_scheduler(scheduler), \
+                LazyProgress(sim_trials, enabled=not quiet and sys.stderr.isatty()) as progress:
             simulation = run_simulation(problem, points=sim_points, width_min=width_min, trials=sim_trials,
                                         seed=seed, progress=progress)
     if plot_path is not None:
@@ -117,7 +120,8 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
               help="Directory for the PNG, PDF and CSV files.")
 @click.option("--quick", is_flag=True, help="Few trials on a coarse grid (a smoke test).")
 @click.option("--no-mc", is_flag=True, help="Theory lines only.")
-def figure(name, out_dir, quick, no_mc):
+@scheduler_option
+def figure(name, out_dir, quick, no_mc, scheduler):
     """Regenerate a figure of the paper into --out.
 
     NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
@@ -125,8 +129,9 @@ def figure(name, out_dir, quick, no_mc):
     from ..figures.build import build
     if not no_mc:
         announce_compile()
-    for path in build(name, out_dir, quick=quick, mc=not no_mc):
-        click.echo(str(path))
+    with on_scheduler(None if no_mc else scheduler):
+        for path in build(name, out_dir, quick=quick, mc=not no_mc):
+            click.echo(str(path))
 
 
 @main.command()
@@ -138,7 +143,8 @@ def figure(name, out_dir, quick, no_mc):
 @click.option("--width-min", type=float, default=None, help="Smallest width of the sweep  [default: kappa/points].")
 @click.option("--threads", type=int, default=None, help="Numba threads  [default: all cores].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwargs):
+@scheduler_option
+def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, scheduler, **kwargs):
     """Monte Carlo of the real regressions: fit, prune, retrain, exact population risk."""
     if kwargs["n"] is None:
         raise click.UsageError("--n is required for simulate")
@@ -146,13 +152,16 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, **kwar
         raise click.UsageError("give either --width or --points, not both")
     if threads is not None and threads < 1:
         raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    if threads is not None and scheduler:
+        raise click.UsageError("--threads sets in-process threads; with --scheduler the workers' threads run the "
+                               "trials (`dask worker --nthreads`)")
     problem = problem_from(kwargs, seed)
     from ..montecarlo import SimulationInterrupted
     from ..montecarlo import simulate as run_simulation  # Numba compiles only when simulating
 
     announce_compile()
     try:
-        with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+        with on_scheduler(scheduler), LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
             result = run_simulation(problem, width=width, points=points, width_min=width_min, trials=trials,
                                     seed=seed, threads=threads, progress=progress)
     except SimulationInterrupted as stop:  # print what finished, then exit 130 as for any Ctrl-C
@@ -222,7 +231,8 @@ class LazyProgress:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="validation/results",
               show_default=True, help="Directory for report.md, checks.csv and zscores.png.")
 @click.option("--no-plot", is_flag=True, help="Skip the z-score figure.")
-def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
+@scheduler_option
+def validate(quick, size, trials, seed, threshold, out_dir, no_plot, scheduler):
     """Theory vs Monte Carlo over a grid of problems; non-zero exit if any claimed |z| > threshold."""
     from pathlib import Path
 
@@ -246,7 +256,8 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot):
     prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
     announce_compile()
     with file_set(out_dir):  # an interrupted run leaves no empty directory it created
-        with LazyProgress(len(configs), enabled=sys.stderr.isatty(), after=0.0) as progress:
+        with on_scheduler(scheduler), LazyProgress(len(configs), enabled=sys.stderr.isatty(),
+                                                   after=0.0) as progress:
             checks = run_validation(configs, trials=trials, seed=seed, progress=progress)
         failures = write_outputs(checks, Path(out_dir), threshold=threshold, trials=trials, plot=not no_plot)
     click.echo(f"{len(configs)} configurations, {sum(c.claimed for c in checks)} claimed checks, "

@@ -6,10 +6,15 @@ A Numba kernel cannot be interrupted and reports nothing while it runs, so every
 ``batch(first, count)`` over :func:`trial_batches` with Ctrl-C deferred to the end of each batch
 (:func:`deferred_interrupts`) and a progress callback after it. Trials are seeded by their own
 number, so the batching changes nothing in the results.
+
+Where the trials run is decided here and only here: :func:`run_batches` hands the whole run to
+the executor installed by :func:`use_executor` when there is one (a Dask cluster,
+:mod:`dcprune.montecarlo.cluster`), else runs the loop below in this process.
 """
 
 from __future__ import annotations
 
+import contextvars
 import signal
 import threading
 import time
@@ -21,7 +26,31 @@ import numpy as np
 from ..quantities import MEASURED
 from .runtime import check_threads, guard_memory, trial_threads
 
-__all__ = ["Interrupted", "run_batches", "trial_batches", "deferred_interrupts"]
+__all__ = ["Interrupted", "run_batches", "trial_batches", "deferred_interrupts", "use_executor",
+           "current_executor"]
+
+#: The executor that runs trials instead of this process (``None``: run them here).
+_EXECUTOR = contextvars.ContextVar("dcprune_executor", default=None)
+
+
+@contextmanager
+def use_executor(executor):
+    """Run every Monte Carlo started in the block on ``executor`` (``None``: in this process).
+
+    An executor has ``run_batches(parts, *, trials, n_widths, n, d, threads, progress)`` with the
+    contract of :func:`run_batches`, and ``map(function, arguments, progress)``, the results of
+    ``function(*a)`` for each ``a``, in order (validation runs configurations through it).
+    """
+    token = _EXECUTOR.set(executor)
+    try:
+        yield executor
+    finally:
+        _EXECUTOR.reset(token)
+
+
+def current_executor():
+    """The executor installed by :func:`use_executor`, or ``None`` (trials run in this process)."""
+    return _EXECUTOR.get()
 
 
 class Interrupted(KeyboardInterrupt):
@@ -57,7 +86,12 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     BLAS on one thread and Ctrl-C deferred; ``progress(count)`` is called after each. A part's
     own set-up (reading the next item of ``parts``) runs outside that, with the caller's BLAS,
     so the NumPy work of building a problem gives the same numbers as elsewhere in dcprune.
+    Under :func:`use_executor` the executor runs the parts instead, with the same results.
     """
+    executor = _EXECUTOR.get()
+    if executor is not None:
+        return executor.run_batches(parts, trials=trials, n_widths=n_widths, n=n, d=d, threads=threads,
+                                    progress=progress)
     threads = check_threads(threads)
     guard_memory(n, d, n_widths, trials, threads)
     values = np.empty((trials, n_widths, len(MEASURED)))

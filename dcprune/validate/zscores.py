@@ -145,9 +145,19 @@ def compare(config, theory, row) -> list[Check]:
 
 
 def validate(configs, trials: int = 100, seed: int = 0, progress=None) -> list[Check]:
+    """The checks of every configuration, configuration ``i`` run with seed ``seed + i``;
+    ``progress(1)`` after each. Under a cluster executor
+    (:func:`dcprune.montecarlo.cluster.connect`) each configuration is one task (its theory and
+    trials run on a worker), with the same numbers."""
+    from ..montecarlo.batches import current_executor
+
+    jobs = [(config, trials, seed + i) for i, config in enumerate(configs)]
+    executor = current_executor()
+    if executor is not None:
+        return [check for checks in executor.map(run_config, jobs, progress) for check in checks]
     checks = []
-    for i, config in enumerate(configs):
-        checks.extend(run_config(config, trials, seed + i))
+    for job in jobs:
+        checks.extend(run_config(*job))
         if progress is not None:
             progress(1)
     return checks

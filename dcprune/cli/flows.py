@@ -16,6 +16,7 @@ from ..workflows.best import AXES, best
 from .commands import main
 from .options import is_sampled, problem_from, problem_options
 from .render import csv_text, emit_prediction, json_text, warn
+from .scheduler import on_scheduler, scheduler_option
 
 __all__ = ["best_command", "curve_over"]
 
@@ -96,7 +97,8 @@ def best_command(fmt, over, width, **kwargs):
               help="Fail (exit 1) when a claimed quantity's |z| exceeds it.")
 @click.option("--threads", type=int, default=None, help="Numba threads  [default: all cores].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def check_command(fmt, width, trials, seed, threshold, threads, quiet, **kwargs):
+@scheduler_option
+def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler, **kwargs):
     """Theory beside Monte Carlo for one model: theory, MC mean ± SE and z per quantity.
 
     The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
@@ -117,9 +119,12 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, **kwargs)
         raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
     if threads is not None and threads < 1:
         raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    if threads is not None and scheduler:
+        raise click.UsageError("--threads sets in-process threads; with --scheduler the workers' threads run the "
+                               "trials (`dask worker --nthreads`)")
     problem = problem_from(kwargs, seed)
     announce_compile()
-    with LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
+    with on_scheduler(scheduler), LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
         result = check(problem, width, trials=trials, seed=seed, threshold=threshold, threads=threads,
                        progress=progress)
     data = result.to_dict()

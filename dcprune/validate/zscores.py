@@ -147,14 +147,14 @@ def compare(config, theory, row) -> list[Check]:
 def validate(configs, trials: int = 100, seed: int = 0, progress=None) -> list[Check]:
     """The checks of every configuration, configuration ``i`` run with seed ``seed + i``;
     ``progress(1)`` after each. Under a cluster executor
-    (:func:`dcprune.montecarlo.cluster.connect`) each configuration's trials run as tasks on the
-    workers (through the one batch loop), with the same numbers.
+    (:func:`dcprune.montecarlo.cluster.connect`) each configuration is one task (its theory and
+    trials run on a worker), with the same numbers."""
+    from ..montecarlo.batches import current_executor
 
-    Whole configurations as tasks (``Cluster.map``) are not used: that path hung intermittently
-    in tests (2 of 3 runs of tests/test_cluster.py on a fresh clone, a task never completing),
-    and the cause was not found; the trial tasks' path passed every run.
-    """
     jobs = [(config, trials, seed + i) for i, config in enumerate(configs)]
+    executor = current_executor()
+    if executor is not None:
+        return [check for checks in executor.map(run_config, jobs, progress) for check in checks]
     checks = []
     for job in jobs:
         checks.extend(run_config(*job))

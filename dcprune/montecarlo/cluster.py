@@ -174,7 +174,7 @@ class Cluster:
                 [job] = self.client.scatter([batch], broadcast=True, hash=False)
                 futures += [self.client.submit(run_task, job, first, count, n, d, n_widths, pure=False)
                             for first, count in self.split(start, stop)]
-            for _, (first, vals, flg) in distributed.as_completed(futures, with_results=True):
+            for _, (first, vals, flg) in _completed(distributed, self.client, futures):
                 count = len(vals)
                 values[first:first + count], flags[first:first + count] = vals, flg
                 done[first:first + count] = True
@@ -199,7 +199,7 @@ class Cluster:
         out = [None] * len(futures)
         finished = False
         try:
-            for future, result in distributed.as_completed(futures, with_results=True):
+            for future, result in _completed(distributed, self.client, futures):
                 out[index[future.key]] = result
                 if progress is not None:
                     progress(1)
@@ -208,6 +208,15 @@ class Cluster:
             if not finished:
                 self.client.cancel(futures)
         return out
+
+
+def _completed(distributed, client, futures):
+    """``(future, result)`` pairs of ``futures`` as they finish, tracked on ``client``'s own event
+    loop. ``as_completed`` otherwise uses the process's *default* client (the newest one): with
+    two clients in one process the older client's futures were awaited on the other's loop and
+    never woke (the scheduler held every result in memory, all workers idle: the hang of the
+    cluster tests, which keep a 2- and a 3-worker cluster open together)."""
+    return distributed.as_completed(futures, loop=client.loop, with_results=True)
 
 
 def _workers(client) -> dict:
@@ -277,9 +286,16 @@ def open_client(address: str, *, timeout: float = TIMEOUT):
                                f"start some with `dask worker {client.scheduler.address}`") from None
         yield client
     finally:
-        client.close()
-        if local is not None:
-            local.close()
+        # A local scheduler lives in this process and logs CRITICAL lines to stderr when it still
+        # reports a result to a client that has just closed (after Ctrl-C, say): not errors of
+        # the run, and they would bury the CLI's own last line.
+        logging.disable(logging.CRITICAL)
+        try:
+            client.close()
+            if local is not None:
+                local.close()
+        finally:
+            logging.disable(logging.NOTSET)
 
 
 @contextlib.contextmanager

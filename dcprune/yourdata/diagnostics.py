@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..results import json_number
 from .population import Population
 
 __all__ = ["Diagnostics", "diagnose", "share_off_mode", "MINSUPP_LEVEL", "LEVK_LIMIT", "HET_RANGE"]
@@ -71,8 +72,9 @@ class Diagnostics:
     warnings: tuple[str, ...]
 
     def to_dict(self) -> dict:
-        return {"minsupp": self.minsupp, "levk": self.levk, "max_leverage": self.max_leverage,
-                "het": self.het, "warnings": list(self.warnings)}
+        return {"minsupp": self.minsupp, "levk": json_number(self.levk),
+                "max_leverage": json_number(self.max_leverage), "het": json_number(self.het),
+                "warnings": list(self.warnings)}
 
 
 def _top(names, score, k=_NAMED) -> str:
@@ -97,7 +99,7 @@ def diagnose(pop: Population, n: int, p: int | None = None) -> Diagnostics:
                         f"{shown}{more}; least squares uses them as hidden intercepts; drop them")
 
     inv = np.linalg.pinv(sub.Sigma, hermitian=True)
-    lev = np.einsum("ij,jk,ik->i", Z, inv, Z)
+    lev = np.sum((Z @ inv) * Z, axis=1)
     levk = float(np.mean(lev**2) / (p * (p + 2)))
     max_leverage = float(lev.max() / p)
     if levk > LEVK_LIMIT:

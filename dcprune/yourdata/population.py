@@ -104,7 +104,7 @@ def population(data: Dataset, *, order: str = "saliency", standardize: bool = Fa
     >>> from dcprune.yourdata.dataset import from_arrays
     >>> pop = population(from_arrays([[0., 1.], [1., 0.], [2., 2.], [3., 1.]], [0., 1., 2., 4.]))
     >>> pop.columns, round(pop.sigma2, 4)
-    (('x0', 'x1'), 0.075)
+    (('x0', 'x1'), 0.0625)
     """
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")

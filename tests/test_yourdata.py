@@ -280,3 +280,27 @@ def test_npz_and_npy_files(tmp_path):
     with pytest.raises(ValueError, match="missing array y"):
         np.savez(tmp_path / "e.npz", X=X)
         load_dataset(tmp_path / "e.npz")
+
+
+def test_width_grid_order_and_output(tmp_path):
+    X, y = _gaussian(N=200, d=6)
+    path = _write_csv(tmp_path / "d.csv", X, y)
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(main, ["data", str(path), "--target", "y", "--n", "20", "--s", "2", "--width-grid",
+                                    "0.1,0.3", "--order", "file", "--format", "json", "--output", str(out)])
+    assert res.exit_code == 0 and res.output == "", res.output
+    report = json.loads(out.read_text())
+    assert [r["p"] for r in report["rows"]] == [2, 6]
+    assert report["order"] == [f"c{j}" for j in range(6)] and report["trials"] is None
+    both = CliRunner().invoke(main, ["data", str(path), "--target", "y", "--n", "20", "--s", "2", "--widths", "2",
+                                     "--width-grid", "0.1"])
+    assert both.exit_code != 0 and "not both" in both.output
+
+
+def test_robust_replaces_the_theory_below_n_only(tmp_path):
+    X, y = _gaussian(N=400, d=8, hetero=True)
+    rep = analyze(from_arrays(X, y), n=8, s=2, widths=(4, 8), robust=True)
+    plain = analyze(from_arrays(X, y), n=8, s=2, widths=(4, 8))
+    assert rep.rows[0].theory["dense"].mean != plain.rows[0].theory["dense"].mean   # p = 4 < n - 1
+    assert rep.rows[1].theory["dense"].mean == plain.rows[1].theory["dense"].mean   # p = 8 >= n - 1
+    assert any("--robust covers p < n - 1 only" in w for w in rep.warnings)

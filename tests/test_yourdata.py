@@ -304,3 +304,12 @@ def test_robust_replaces_the_theory_below_n_only(tmp_path):
     assert rep.rows[0].theory["dense"].mean != plain.rows[0].theory["dense"].mean   # p = 4 < n - 1
     assert rep.rows[1].theory["dense"].mean == plain.rows[1].theory["dense"].mean   # p = 8 >= n - 1
     assert any("--robust covers p < n - 1 only" in w for w in rep.warnings)
+
+
+def test_a_noiseless_target_runs():
+    X, _ = _gaussian(N=300, d=5)
+    rep = analyze(from_arrays(X, X @ np.arange(1.0, 6.0)), n=40, s=2, widths=(3, 5), trials=10)
+    assert rep.sigma2 == pytest.approx(0.0, abs=1e-9)
+    assert rep.rows[1].empirical["dense"].mean == pytest.approx(0.0, abs=1e-9)
+    assert rep.rows[1].theory["dense"].mean == pytest.approx(0.0, abs=1e-9)
+    assert not any("residual" in w for w in rep.diagnostics.warnings)

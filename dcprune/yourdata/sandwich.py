@@ -70,7 +70,8 @@ def underparameterized_risks(pop: Population, n: int, s: int, p: int, *, robust:
     if s >= p:
         return Risks({name: Estimate(dense) for name in PREDICTED})
     rng = np.random.default_rng(seed)
-    factor = np.linalg.cholesky((cov + cov.T) / 2)
+    w, V = np.linalg.eigh((cov + cov.T) / 2)  # not Cholesky: a noiseless target has cov = 0
+    factor = V * np.sqrt(np.clip(w, 0.0, None))
     draws = sub.beta + rng.standard_normal((samples, p)) @ factor.T
     diag = np.diag(sub.Sigma)
     oracle = oracle_support(pop, p, s)

@@ -53,14 +53,14 @@ def _widths(widths, grid, n):
 @click.option("--order", type=click.Choice(("saliency", "file")), default="saliency", show_default=True,
               help="Column order: population saliency Σ_jj β_j² (largest first) or the file's.")
 @click.option("--standardize", is_flag=True, help="Divide every column by its population standard deviation.")
-@click.option("--empirical", "trials", type=int, default=None, metavar="TRIALS",
+@click.option("--empirical", "empirical", type=int, default=None, metavar="TRIALS",
               help="Also run the real procedure TRIALS times on subsamples of the rows.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the theory's sampling and the check.")
 @click.option("--robust", is_flag=True, help="Sandwich noise covariance for p < n - 1 (a partial correction: "
               "residuals that depend on x only).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Write to FILE instead of stdout.")
-def data_command(file, target, n, s, widths, width_grid, order, standardize, trials, seed, robust, fmt, output):
+def data_command(file, target, n, s, widths, width_grid, order, standardize, empirical, seed, robust, fmt, output):
     """Predict pruning on your own rows (the rows are the population), with diagnostics and an
     optional empirical check on subsamples of the same rows."""
     from ..output import atomic_write, check_directory, write_csv
@@ -68,6 +68,7 @@ def data_command(file, target, n, s, widths, width_grid, order, standardize, tri
     from ..yourdata.dataset import load_dataset
     from ..yourdata.report import CSV_HEADER
 
+    trials = empirical  # its own parameter name: "trials" is --trials in the option table of errors.py
     if seed < 0:
         raise click.UsageError(f"--seed must be >= 0, got {seed}")
     if trials is not None and trials < 2:

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GALLERY = ROOT / "paper_figures" / "gallery"
 FIGURES = ("fig3a", "fig3b", "fig7a", "fig7b", "fig2", "fig4", "lemma1")
-PAGES = ("tutorial", "gallery", "theory", "glossary", "api")
+PAGES = ("tutorial", "data", "gallery", "theory", "glossary", "api")
 SECTIONS = range(1, 15)
 
 # Sphinx 9's own napoleon uses a deprecated autodoc interface: Sphinx's problem, not the docs'.

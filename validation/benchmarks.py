@@ -21,7 +21,9 @@ figure that matters is a ratio to a baseline measured in the same process, close
    width d and with the number of widths (fixed n = 200), and with the number of trials:
    time ratios and fitted log-log exponents, next to the exponents of the analytic FLOP count
    of the fit phase (:func:`bench_montecarlo.fit_flops`).
-5. The Monte Carlo on a Dask LocalCluster (:mod:`bench_cluster`, when ``distributed`` is
+5. ``dcprune data --empirical`` (:mod:`bench_data`) against its plain NumPy reference at
+   n = 200, p = 60 (target ≥ 5×), one BLAS thread each.
+6. The Monte Carlo on a Dask LocalCluster (:mod:`bench_cluster`, when ``distributed`` is
    installed): in-process 2 threads against 2 worker processes × 1 thread on the same work at
    n = 400 (efficiency ratio, target ≥ 0.8, results checked bitwise identical), and the
    per-task overhead of the cluster path.
@@ -52,6 +54,7 @@ from pathlib import Path
 # The two measurement scripts beside this one: Python puts a script's directory first on
 # sys.path, so they import as top-level modules when this file is run as a script.
 import bench_cluster as BC
+import bench_data as BD
 import bench_montecarlo as BM
 import bench_theory as BT
 import numba
@@ -80,6 +83,7 @@ TARGETS = {
     "mc_speedup": (">=", 5.0),
     "trials_exponent": ("range", (0.85, 1.15)),
     "cluster_efficiency": (">=", 0.8),
+    "data_check_speedup": (">=", 5.0),
 }
 
 FULL = {
@@ -365,6 +369,13 @@ def key_figures(result):
         else:
             add(f"Monte Carlo scaling with {label}", text,
                 target=f"FLOP model {s['model_exponent']:.2f} (info)", value=s["exponent"])
+    dc = result.get("data_check")
+    if dc is not None:
+        per = dc["seconds_per_trial"]
+        add("`dcprune data --empirical` vs plain NumPy reference, n = 200, p = 60 (1 BLAS thread)",
+            f"{dc['speedup']:.1f}× ({per['batched'] * 1e3:.2f} vs {per['reference'] * 1e3:.2f} ms/trial, "
+            f"N = {dc['problem']['N']}; means agree to {dc['max_relative_difference_of_means']:.0e})",
+            "data_check_speedup", dc["speedup"])
     cl = result.get("cluster")
     if cl is None:
         add("Dask LocalCluster, 2 workers × 1 thread vs 2 threads in process, n = 400", "not run "
@@ -437,6 +448,8 @@ def main(argv=None):
     result["theory"] = theory(cfg)
     print(f"  done at {time.perf_counter() - start:.0f} s; Monte Carlo ...", flush=True)
     result["montecarlo"] = montecarlo(cfg)
+    print(f"  done at {time.perf_counter() - start:.0f} s; dcprune data --empirical ...", flush=True)
+    result["data_check"] = BD.compare(rounds=2 if args.quick else 3)
     try:
         import distributed  # noqa: F401
     except ImportError:

@@ -1,0 +1,183 @@
+r"""The clipping range ``c`` of a quantizer, rule by rule, and the risk it gives (docs/theory.rst §11).
+
+How ``c`` is chosen decides how it is predicted:
+
+- a fixed ``c``: plugged in;
+- ``mse`` (per model, the ``c`` minimizing the quantization error ``Σ_i (Q_c(β̂_i) − β̂_i)²``):
+  it concentrates, so it is predicted as the argmin of the predicted error
+  ``Σ_a m_a E[(Q_c(X_a) − X_a)²]`` (the pieces' formula with target ``X`` itself,
+  ``(b0, b1, w) = (0, 1, 0)``);
+- ``optimal`` (the risk-minimizing ``c``, an oracle): the argmin of the predicted risk;
+- ``absmax`` (``c = max_i |β̂_i|``): it does not concentrate, so the risk is the exact
+  extreme-value integral of :func:`absmax_risk`, not the risk at ``E[c]``.
+
+Both searches are multimodal in general (levels can line up with β), so they scan a grid of
+:data:`GRID` clips on ``(t, max_a(|μ_a| + 10 s_a)]`` and refine the best one by a bounded
+scalar search between its neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import ndtr
+
+from ..numerics import normal_pdf
+from .maps import quantizer_pieces
+from .pieces import Pieces, loss_at, piece_loss
+
+__all__ = ["AtomTargets", "map_risks", "quantization_error", "search_clip", "absmax_risk", "GRID", "NODES"]
+
+#: Clips scanned before the bounded refinement of ``mse`` and ``optimal``.
+GRID = 64
+#: Gauss–Legendre nodes of the absmax integral, between the 1e-9 and 1 − 1e-12 quantiles of the max.
+NODES = 150
+# Magnitudes beyond |μ| + _REACH·s carry mass below 1e-50: levels past them are dropped.
+_REACH = 15.0
+# The clip search's upper end, in sd beyond the largest mean.
+_SPAN = 10.0
+
+
+@dataclass(frozen=True)
+class AtomTargets:
+    """One model's atoms as the quantizers see them (arrays of shape ``(A,)``): the law
+    ``X ~ N(mu, sd²)`` of the trained coefficient, the target's conditional mean ``b0 + b1 X``
+    and variance ``w`` (docs/theory.rst §11), multiplicities ``mult`` and variances ``lam``."""
+
+    mu: np.ndarray
+    sd: np.ndarray
+    b0: np.ndarray
+    b1: np.ndarray
+    w: np.ndarray
+    mult: np.ndarray
+    lam: np.ndarray
+
+    @property
+    def reach(self) -> float:
+        return float(np.max(np.where(self.mult > 0, np.abs(self.mu) + _REACH * self.sd, 0.0)))
+
+    @property
+    def span(self) -> float:
+        top = np.max(np.where(self.mult > 0, np.abs(self.mu) + _SPAN * self.sd, 0.0))
+        return float(top) if top > 0 else 1.0
+
+
+def _pieces(spec, clips, threshold, reach=None) -> Pieces:
+    return quantizer_pieces(spec.bits, spec.quantizer, spec.rounding, clips, threshold, reach)
+
+
+def _batch(atoms: AtomTargets, rows: int):
+    return [np.broadcast_to(v, (rows, v.size)) for v in (atoms.mu, atoms.sd, atoms.b0, atoms.b1, atoms.w)]
+
+
+def map_risks(spec, clips, threshold: float, atoms: AtomTargets, sigma2_eff: float) -> np.ndarray:
+    """Risk ``σ_eff² + Σ_a m_a λ_a E[(M_c(X_a) − β_a)²]`` of the quantized map at each clip of ``clips``."""
+    clips = np.atleast_1d(np.asarray(clips, dtype=float))
+    mu, sd, b0, b1, w = _batch(atoms, clips.size)
+    loss = piece_loss(_pieces(spec, clips, threshold, atoms.reach), mu, sd, b0, b1, w)
+    return sigma2_eff + (atoms.mult * atoms.lam * loss).sum(axis=-1)
+
+
+def quantization_error(spec, clips, threshold: float, atoms: AtomTargets) -> np.ndarray:
+    """The predicted quantization error ``Σ_a m_a E[(M_c(X_a) − X_a)²]`` at each clip (the ``mse``
+    rule's objective; with pruning it adds the clip-free ``E[X² 1{|X| < t}]``)."""
+    clips = np.atleast_1d(np.asarray(clips, dtype=float))
+    mu, sd, _, _, _ = _batch(atoms, clips.size)
+    loss = piece_loss(_pieces(spec, clips, threshold, atoms.reach), mu, sd, 0.0, 1.0, 0.0)
+    return (atoms.mult * loss).sum(axis=-1)
+
+
+def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[float, float]:
+    """``(c, objective(c))`` minimizing a possibly multimodal ``objective`` (vectorized over
+    clips) on ``(low, high]``: the best of ``grid`` evenly spaced clips, refined by a bounded
+    scalar search between its neighbours."""
+    clips = np.linspace(low, high, grid + 1)[1:]
+    values = objective(clips)
+    best = int(np.nanargmin(values))
+    lo = clips[best - 1] if best > 0 else low + 1e-6 * (high - low)
+    hi = clips[min(best + 1, grid - 1)]
+    res = minimize_scalar(lambda c: float(objective(np.array([c]))[0]), bounds=(lo, hi), method="bounded",
+                          options={"xatol": 1e-9 * high})
+    if res.fun <= values[best]:
+        return float(res.x), float(res.fun)
+    return float(clips[best]), float(values[best])
+
+
+def _cdf_abs(c, mu, sd):
+    """``F(c) = P(|X| ≤ c)``, ``1 − F`` and the density ``f`` of ``|X|`` at ``c`` (``(K, A)``)."""
+    hi = (c[:, None] - mu) / sd
+    lo = (-c[:, None] - mu) / sd
+    tail = ndtr(-hi) + ndtr(lo)
+    inside = np.where(hi > 0, np.maximum(1.0 - tail, 0.0), ndtr(hi) - ndtr(lo))
+    return inside, tail, (normal_pdf(hi) + normal_pdf(lo)) / sd
+
+
+def _log_max_cdf(c, atoms):
+    """``log G(c) = Σ_a m_a log F_a(c)`` for the max of ``|X_i|`` over the model's coordinates."""
+    inside, tail, _ = _cdf_abs(np.atleast_1d(c), atoms.mu, atoms.sd)
+    with np.errstate(divide="ignore"):
+        logf = np.where(tail < 0.5, np.log1p(-tail), np.log(inside))
+    return (atoms.mult * logf).sum(axis=-1)
+
+
+def _quantile(level_log: float, atoms: AtomTargets) -> float:
+    """The ``c`` with ``log G(c) = level_log``."""
+    hi = atoms.span
+    while _log_max_cdf(hi, atoms)[0] < level_log:
+        hi *= 2.0
+    return brentq(lambda c: _log_max_cdf(c, atoms)[0] - level_log, 0.0, hi, xtol=1e-14 * hi, rtol=1e-14)
+
+
+def absmax_risk(spec, threshold: float, atoms: AtomTargets, sigma2_eff: float,
+                nodes: int = NODES) -> tuple[float, float]:
+    r"""``(E R, E c)`` of the absmax clip ``c = max_i |β̂_i|`` (docs/theory.rst §11).
+
+    Under the DC the max has the law :math:`G(c) = \prod_a F_a(c)^{m_a}`,
+    :math:`F_a(c) = P(|X_a| \le c)`, with density :math:`g = G \sum_a h_a`,
+    :math:`h_a = m_a f_a / F_a`. Given the max ``= c``, attained in atom ``a`` with probability
+    :math:`h_a/\sum h`, the other coordinates are conditioned on :math:`|X| \le c` and the arg-max
+    sits at ``±c`` (sign probability :math:`\propto \varphi((\pm c - \mu_a)/s_a)`):
+
+    .. math::
+        E R = \sigma_{eff}^2 + \int g(c) \sum_a \frac{h_a}{\sum h}
+            \Big[\sum_{a'} m_{a'}\lambda_{a'} T_{a'}(c) - \lambda_a T_a(c) + \lambda_a T^*_a(c)\Big] dc,
+
+    :math:`T_a(c) = E_a[\ell_c(X) \mid |X| \le c]`, :math:`T^*_a(c) = E_a[\ell_c(X) \mid |X| = c]`,
+    :math:`\ell_c` the per-coordinate loss of the quantizer with range ``c``. The integral is
+    Gauss–Legendre with ``nodes`` points between the 1e-9 and 1 − 1e-12 quantiles of ``G``,
+    normalized by the quadrature's own mass. The multiplicities must be counts (finite ``n``).
+    """
+    lo = _quantile(np.log(1e-9), atoms)
+    hi = _quantile(np.log1p(-1e-12), atoms)
+    x, wts = np.polynomial.legendre.leggauss(nodes)
+    c = 0.5 * (hi + lo) + 0.5 * (hi - lo) * x
+    wts = 0.5 * (hi - lo) * wts
+    # A sign-magnitude range needs c > t; the max falls below t with negligible probability.
+    c = np.maximum(c, threshold * (1.0 + 1e-12) + 1e-300)
+    inside, _, dens = _cdf_abs(c, atoms.mu, atoms.sd)
+    active = atoms.mult > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(active, atoms.mult * dens / inside, 0.0)
+    density = np.exp(_log_max_cdf(c, atoms)) * h.sum(axis=-1)
+    pieces = _pieces(spec, c, threshold)
+    mu, sd, b0, b1, w = _batch(atoms, c.size)
+    # E[ℓ 1{|X| ≤ c}]: the same pieces with edges clamped to [−c, c].
+    clamped = Pieces(np.clip(pieces.edges, -c[:, None], c[:, None]), pieces.m0, pieces.m1, pieces.v0,
+                     pieces.v1, pieces.v2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = np.where(active, piece_loss(clamped, mu, sd, b0, b1, w) / inside, 0.0)
+        up = normal_pdf((c[:, None] - mu) / sd)
+        down = normal_pdf((-c[:, None] - mu) / sd)
+        share_up = np.where(up + down > 0, up / (up + down), 0.5)
+    at_max = (share_up * loss_at(pieces, np.broadcast_to(c[:, None], mu.shape), b0, b1, w)
+              + (1.0 - share_up) * loss_at(pieces, np.broadcast_to(-c[:, None], mu.shape), b0, b1, w))
+    weight = atoms.mult * atoms.lam
+    total = (weight * inner).sum(axis=-1)
+    with np.errstate(invalid="ignore"):
+        which = np.where(active, h / h.sum(axis=-1, keepdims=True), 0.0)
+    cond = total + (which * atoms.lam * (at_max - inner)).sum(axis=-1)
+    mass = (wts * density).sum()
+    risk = sigma2_eff + (wts * density * cond).sum() / mass
+    return float(risk), float((wts * density * c).sum() / mass)

@@ -1,0 +1,106 @@
+r"""Quantized and pruned-then-quantized coefficients as pieces (docs/theory.rst §11).
+
+Both quantizers are ``Q(x) = sign(x) · q(|x|)`` on the magnitude levels of
+:func:`dcprune.quantization.levels.magnitude_levels` (the one definition of the levels). On
+the magnitude half-line ``[0, ∞)``:
+
+- *nearest* rounding: ``q = ℓ_k`` (constant) on the bin between the midpoints of neighbouring
+  levels; magnitudes below the first midpoint go to ``ℓ_0``, beyond the last to ``ℓ_{L−1}``;
+- *stochastic* rounding: on ``[ℓ_k, ℓ_{k+1})``, ``E[q | a] = a`` and
+  ``E[q² | a] = (ℓ_k + ℓ_{k+1}) a − ℓ_k ℓ_{k+1}``; ``q = ℓ_0`` below ``ℓ_0`` (for
+  sign-magnitude the sign is kept, so a small magnitude goes to ``ℓ_0``, not across zero) and
+  ``q = ℓ_{L−1}`` beyond the last level.
+
+Prune-then-quantize sets ``M = 0`` on ``(−t, t)`` and quantizes ``|x| ≥ t``: the magnitude
+pieces are cut at ``t``. The negative half-line mirrors the positive one: a magnitude piece
+``(m0, m1, v0, v1, v2)`` on ``[a, b)`` is the piece ``(−m0, m1, v0, −v1, v2)`` on ``(−b, −a]``.
+
+``reach`` (optional, per row) drops the levels beyond the largest magnitude any atom reaches
+(callers pass ``max_a |μ_a| + 15 s_a``, beyond which an atom's mass is below 1e-50): only the
+map beyond ``reach`` changes, so the loss is unchanged in double precision while a 16-bit
+code costs the levels the atoms can reach, not all ``2^15``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
+from .pieces import Pieces
+
+__all__ = ["quantizer_pieces", "threshold_pieces"]
+
+
+def _magnitude_pieces(levels, stochastic: bool):
+    """Bounds ``(K+1,)`` from 0 to ∞ and coefficients ``(5, K)`` of ``q`` on ``[0, ∞)``."""
+    if stochastic:
+        lo, hi = levels[:-1], levels[1:]
+        bounds = np.r_[0.0, levels, np.inf]
+        m0 = np.r_[levels[0], np.zeros(lo.size), levels[-1]]
+        m1 = np.r_[0.0, np.ones(lo.size), 0.0]
+        v0 = np.r_[levels[0] ** 2, -lo * hi, levels[-1] ** 2]
+        v1 = np.r_[0.0, lo + hi, 0.0]
+    else:
+        bounds = np.r_[0.0, 0.5 * (levels[:-1] + levels[1:]), np.inf]
+        m0, m1 = levels.copy(), np.zeros(levels.size)
+        v0, v1 = levels**2, np.zeros(levels.size)
+    return bounds, np.stack([m0, m1, v0, v1, np.zeros_like(m0)])
+
+
+def _cut_and_mirror(bounds, coef, threshold):
+    """The full-line pieces of ``sign(x)·q(|x|)`` with ``M = 0`` on ``(−t, t)``; ``bounds``
+    ``(B, K+1)`` and ``coef`` ``(5, B, K)`` on the magnitude half-line."""
+    t = np.asarray(threshold, dtype=float)[:, None]
+    # Pieces below t collapse to zero width (they carry no mass); [0, t) maps to 0.
+    bounds = np.concatenate([np.zeros_like(t), np.maximum(bounds, t)], axis=1)
+    coef = np.concatenate([np.zeros(coef.shape[:2] + (1,)), coef], axis=2)
+    edges = np.concatenate([-bounds[:, ::-1], bounds[:, 1:]], axis=1)
+    flip = np.array([-1.0, 1.0, 1.0, -1.0, 1.0])[:, None, None]
+    neg = (coef * flip)[:, :, ::-1]
+    full = np.concatenate([neg, coef], axis=2)
+    return Pieces(edges, *full)
+
+
+def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, reach=None) -> Pieces:
+    """Pieces of the (pruned-then-)quantized coefficient, one row per entry of ``clip``.
+
+    ``clip`` is the clipping range ``c`` per row, ``threshold`` the pruning threshold ``t``
+    (0: dense), ``reach`` an optional per-row magnitude beyond which no atom has mass (see the
+    module docstring). Sign-magnitude levels lie on ``[t, c]`` and need ``c > t``.
+
+    >>> import numpy as np
+    >>> pcs = quantizer_pieces(2, "mid-tread", "nearest", np.array([1.0]))
+    >>> pcs.edges[0].tolist(), pcs.m0[0].tolist()
+    ([-inf, -0.5, 0.0, 0.5, inf], [-1.0, -0.0, 0.0, 1.0])
+    """
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    stochastic = check_rounding(rounding)
+    clip = np.atleast_1d(np.asarray(clip, dtype=float))
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
+    reach = None if reach is None else np.broadcast_to(np.asarray(reach, dtype=float), clip.shape)
+    rows = []
+    for i in range(clip.size):
+        levels = magnitude_levels(bits, kind, float(clip[i]), float(threshold[i]))
+        if reach is not None and levels.size > 2:
+            keep = int(np.searchsorted(levels, reach[i], side="right")) + 1
+            levels = levels[: max(keep, 2)]
+        rows.append(_magnitude_pieces(levels, stochastic))
+    width = max(b.size for b, _ in rows)
+    bounds = np.full((clip.size, width), np.inf)
+    coef = np.zeros((5, clip.size, width - 1))
+    for i, (b, c) in enumerate(rows):
+        bounds[i, : b.size] = b
+        coef[:, i, : c.shape[1]] = c
+    return _cut_and_mirror(bounds, coef, threshold)
+
+
+def threshold_pieces(threshold) -> Pieces:
+    """Magnitude pruning alone: ``M = 0`` on ``(−t, t)``, the identity elsewhere (docs/theory.rst
+    §3 as a special case of the pieces)."""
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    bounds = np.stack([np.zeros_like(t), np.full_like(t, np.inf)], axis=1)
+    coef = np.zeros((5, t.size, 1))
+    coef[1] = 1.0
+    coef[4] = 1.0
+    return _cut_and_mirror(bounds, coef, t)

@@ -70,8 +70,10 @@ def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, r
 
     >>> import numpy as np
     >>> pcs = quantizer_pieces(2, "mid-tread", "nearest", np.array([1.0]))
-    >>> pcs.edges[0].tolist(), pcs.m0[0].tolist()
-    ([-inf, -0.5, 0.0, 0.5, inf], [-1.0, -0.0, 0.0, 1.0])
+    >>> pcs.edges[0].tolist()        # the zero-width pieces at 0 are the empty pruned interval
+    [-inf, -0.5, -0.0, -0.0, 0.0, 0.5, inf]
+    >>> pcs.m0[0].tolist()
+    [-1.0, -0.0, -0.0, 0.0, 0.0, 1.0]
     """
     kind = check_quantizer(quantizer)
     bits = check_bits(bits, quantizer)

@@ -50,7 +50,7 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
         return float(spec.clip), float(map_risks(spec, spec.clip, threshold, atoms, sigma2_eff)[0])
     if rule == "absmax":
         if not finite:
-            raise ParameterError("clip", "absmax needs a finite n (the max of p coefficients): give n", "absmax")
+            raise ParameterError("clip", "absmax needs a finite sample size n (the max of p coefficients)", "absmax")
         risk, clip = absmax_risk(spec, threshold, atoms, sigma2_eff)
         return clip, risk
     high = max(atoms.span, low * (1.0 + 1e-9) + 1e-300)

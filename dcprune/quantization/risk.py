@@ -93,5 +93,5 @@ def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n
                 continue
             clip, risk = clip_and_risk(spec, t, atoms, float(sigma2_eff[i]), finite)
             clips[key], risks[key] = clip, Estimate(risk)
-        out.append(Quantized(spec, clips, risks, converged))
+        out.append(Quantized(spec, clips, risks, converged, thresholds))
     return out

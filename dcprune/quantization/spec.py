@@ -89,13 +89,15 @@ class Quantized:
 
     ``clip`` maps ``"dense"`` and ``"magnitude"`` to the clip used (fixed), predicted (``mse``,
     ``optimal``) or expected (``absmax``: ``E[max_i |β̂_i|]``); ``risk`` maps them to
-    :class:`~dcprune.results.Estimate` values.
+    :class:`~dcprune.results.Estimate` values; ``threshold`` to the pruning threshold ``t``
+    the map uses (0 for the dense model and when nothing is pruned).
     """
 
     spec: Quantization
     clip: dict
     risk: dict
     converged: bool = True
+    threshold: dict | None = None
 
     def to_dict(self) -> dict:
         """The ``"quantized"`` block of the JSON contract."""

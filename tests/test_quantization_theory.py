@@ -309,3 +309,29 @@ def test_bad_cli_input_is_one_line(args):
         assert res.exit_code != 0
         lines = res.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize("rounding", ROUNDINGS)
+@pytest.mark.parametrize("quantizer", QUANTIZERS)
+def test_fine_regime_stand_in_is_within_its_stated_order(quantizer, rounding):
+    """The fine-regime pieces differ from the exact ones by O((Δ/s)²) relative (docs/theory.rst §11)."""
+    from dcprune.quantization.maps import fine_pieces
+
+    mu, sd, beta, clip, t = np.array([[0.3]]), np.array([[0.25]]), 0.35, np.array([1.0]), 0.2
+    for bits in (8, 12):
+        exact = piece_loss(quantizer_pieces(bits, quantizer, rounding, clip, t), mu, sd, beta, 0.0, 0.0)[0, 0]
+        fine = piece_loss(fine_pieces(bits, quantizer, rounding, clip, t), mu, sd, beta, 0.0, 0.0)[0, 0]
+        step = clip[0] / 2 ** (bits - 1)
+        assert abs(fine - exact) <= 2.0 * (step / sd[0, 0]) ** 2 * exact
+
+
+def test_absmax_at_many_bits_matches_the_exact_bin_sum(monkeypatch):
+    from dcprune.quantization import clipping
+
+    prob = dcprune.Diagonal(dcprune.SpikedCovariance(), sigma2=0.1, **ABSMAX)
+    spec = Quantization(12, "sign-magnitude", "absmax")
+    fine = dcprune.predict(prob, quantization=spec).quantized
+    monkeypatch.setattr(clipping, "FINE_ABSMAX_BITS", 99)
+    exact = dcprune.predict(prob, quantization=spec).quantized
+    for key in ("dense", "magnitude"):
+        assert fine.risk[key].mean == pytest.approx(exact.risk[key].mean, rel=1e-8)

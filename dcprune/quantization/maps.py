@@ -16,7 +16,7 @@ pieces are cut at ``t``. The negative half-line mirrors the positive one: a magn
 ``(m0, m1, v0, v1, v2)`` on ``[a, b)`` is the piece ``(−m0, m1, v0, −v1, v2)`` on ``(−b, −a]``.
 
 ``reach`` (optional, per row) drops the levels beyond the largest magnitude any atom reaches
-(callers pass ``max_a |μ_a| + 15 s_a``, beyond which an atom's mass is below 1e-50): only the
+(callers pass ``max_a |μ_a| + 12 s_a``, beyond which an atom's mass is below 1e-32): only the
 map beyond ``reach`` changes, so the loss is unchanged in double precision while a 16-bit
 code costs the levels the atoms can reach, not all ``2^15``.
 """
@@ -24,26 +24,41 @@ code costs the levels the atoms can reach, not all ``2^15``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
 from .pieces import Pieces
 
-__all__ = ["quantizer_pieces", "threshold_pieces"]
+__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces"]
+
+
+@njit(cache=True)
+def _level_rows(bits, kind, clips, thresholds):
+    """levels.py's magnitude levels for each ``(clip, threshold)`` pair, as rows ``(B, L)``."""
+    first = magnitude_levels(bits, kind, clips[0], thresholds[0])
+    out = np.empty((clips.shape[0], first.shape[0]))
+    for i in range(clips.shape[0]):
+        out[i] = magnitude_levels(bits, kind, clips[i], thresholds[i])
+    return out
 
 
 def _magnitude_pieces(levels, stochastic: bool):
-    """Bounds ``(K+1,)`` from 0 to ∞ and coefficients ``(5, K)`` of ``q`` on ``[0, ∞)``."""
+    """Bounds ``(B, K+1)`` from 0 to ∞ and coefficients ``(5, B, K)`` of ``q`` on ``[0, ∞)`` for
+    rows of increasing magnitude levels ``(B, L)``."""
+    rows = levels.shape[0]
+    zero, inf = np.zeros((rows, 1)), np.full((rows, 1), np.inf)
+    first, last = levels[:, :1], levels[:, -1:]
     if stochastic:
-        lo, hi = levels[:-1], levels[1:]
-        bounds = np.r_[0.0, levels, np.inf]
-        m0 = np.r_[levels[0], np.zeros(lo.size), levels[-1]]
-        m1 = np.r_[0.0, np.ones(lo.size), 0.0]
-        v0 = np.r_[levels[0] ** 2, -lo * hi, levels[-1] ** 2]
-        v1 = np.r_[0.0, lo + hi, 0.0]
+        lo, hi = levels[:, :-1], levels[:, 1:]
+        bounds = np.concatenate([zero, levels, inf], axis=1)
+        m0 = np.concatenate([first, np.zeros_like(lo), last], axis=1)
+        m1 = np.concatenate([zero, np.ones_like(lo), zero], axis=1)
+        v0 = np.concatenate([first**2, -lo * hi, last**2], axis=1)
+        v1 = np.concatenate([zero, lo + hi, zero], axis=1)
     else:
-        bounds = np.r_[0.0, 0.5 * (levels[:-1] + levels[1:]), np.inf]
-        m0, m1 = levels.copy(), np.zeros(levels.size)
-        v0, v1 = levels**2, np.zeros(levels.size)
+        bounds = np.concatenate([zero, 0.5 * (levels[:, :-1] + levels[:, 1:]), inf], axis=1)
+        m0, m1 = levels, np.zeros_like(levels)
+        v0, v1 = levels**2, np.zeros_like(levels)
     return bounds, np.stack([m0, m1, v0, v1, np.zeros_like(m0)])
 
 
@@ -81,19 +96,12 @@ def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, r
     clip = np.atleast_1d(np.asarray(clip, dtype=float))
     threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
     reach = None if reach is None else np.broadcast_to(np.asarray(reach, dtype=float), clip.shape)
-    rows = []
-    for i in range(clip.size):
-        levels = magnitude_levels(bits, kind, float(clip[i]), float(threshold[i]))
-        if reach is not None and levels.size > 2:
-            keep = int(np.searchsorted(levels, reach[i], side="right")) + 1
-            levels = levels[: max(keep, 2)]
-        rows.append(_magnitude_pieces(levels, stochastic))
-    width = max(b.size for b, _ in rows)
-    bounds = np.full((clip.size, width), np.inf)
-    coef = np.zeros((5, clip.size, width - 1))
-    for i, (b, c) in enumerate(rows):
-        bounds[i, : b.size] = b
-        coef[:, i, : c.shape[1]] = c
+    levels = _level_rows(bits, kind, np.ascontiguousarray(clip), np.ascontiguousarray(threshold, dtype=float))
+    if reach is not None and levels.shape[1] > 2:
+        # One width for the batch: the most levels any row's atoms reach (plus the next one).
+        keep = int((levels <= reach[:, None]).sum(axis=1).max()) + 1
+        levels = levels[:, : max(keep, 2)]
+    bounds, coef = _magnitude_pieces(levels, stochastic)
     return _cut_and_mirror(bounds, coef, threshold)
 
 
@@ -106,3 +114,33 @@ def threshold_pieces(threshold) -> Pieces:
     coef[1] = 1.0
     coef[4] = 1.0
     return _cut_and_mirror(bounds, coef, t)
+
+
+def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pieces:
+    """The fine-regime stand-in of :func:`quantizer_pieces` (docs/theory.rst §11): between the
+    first and the last level the quantized value is the coefficient plus independent noise of
+    variance ``Δ²/12`` (nearest) or ``Δ²/6`` (stochastic), ``Δ`` the level spacing; below the
+    first level it is ``ℓ_0`` (stochastic sign-magnitude) or the identity, beyond the last it
+    clips. Exact up to terms of relative order ``(Δ/s)²`` at the ends of the range and
+    ``exp(−2π² s²/Δ²)`` inside: cheap (three pieces a side) for locating a clip at many bits.
+    """
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    stochastic = check_rounding(rounding)
+    clip = np.atleast_1d(np.asarray(clip, dtype=float))
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
+    levels = _level_rows(bits, kind, np.ascontiguousarray(clip), np.ascontiguousarray(threshold, dtype=float))
+    first, top = levels[:, 0], levels[:, -1]
+    step = levels[:, 1] - levels[:, 0] if levels.shape[1] > 1 else np.zeros_like(first)
+    noise = step**2 / (6.0 if stochastic else 12.0)
+    below = first if stochastic else np.zeros_like(first)  # stochastic keeps ℓ_0 below it
+    bounds = np.stack([np.zeros_like(first), first, top, np.full_like(first, np.inf)], axis=1)
+    zero = np.zeros_like(first)
+    identity_below = np.where(stochastic, 0.0, 1.0) * np.ones_like(first)
+    m0 = np.stack([np.where(stochastic, below, 0.0), zero, top], axis=0)
+    m1 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
+    v0 = np.stack([np.where(stochastic, below**2, 0.0), noise, top**2], axis=0)
+    v1 = np.stack([zero, zero, zero], axis=0)
+    v2 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
+    coef = np.stack([m0.T, m1.T, v0.T, v1.T, v2.T])
+    return _cut_and_mirror(bounds, coef, threshold)

@@ -111,9 +111,8 @@ def loss_at(pieces: Pieces, x, b0, b1, w):
     whose value is known, e.g. the arg-max of the absmax clip)."""
     x = np.asarray(x, dtype=float)
     l0, l1, l2 = loss_coefficients(pieces, b0, b1, w)
-    j = np.empty(x.shape, dtype=int)
-    for row in range(x.shape[0]):
-        j[row] = np.searchsorted(pieces.edges[row], x[row], side="right") - 1
+    # The piece [e_j, e_{j+1}) holding x: the count of edges at or below x, less one.
+    j = (pieces.edges[:, None, :] <= x[..., None]).sum(axis=-1) - 1
     j = np.clip(j, 0, pieces.m0.shape[-1] - 1)[..., None]
     pick = [np.take_along_axis(c, j, axis=-1)[..., 0] for c in (l0, l1, l2)]
     return pick[0] + pick[1] * x + pick[2] * x * x

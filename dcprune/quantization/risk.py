@@ -24,7 +24,7 @@ from ..checks import ParameterError
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
-from .clipping import AtomTargets, absmax_risk, map_risks, quantization_error, search_clip
+from .clipping import FINE_SEARCH_BITS, AtomTargets, absmax_risk, map_risks, quantization_error, search_clip
 from .spec import Quantization, Quantized
 
 __all__ = ["quantize_models", "fixed_targets", "clip_and_risk"]
@@ -54,11 +54,14 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
         risk, clip = absmax_risk(spec, threshold, atoms, sigma2_eff)
         return clip, risk
     high = max(atoms.span, low * (1.0 + 1e-9) + 1e-300)
+    # Many bits: the clip is located on the fine-regime map, the risk is the exact one at it.
+    fine = spec.bits >= FINE_SEARCH_BITS
     if rule == "mse":
-        clip, _ = search_clip(lambda c: quantization_error(spec, c, threshold, atoms), low, high)
-        return clip, float(map_risks(spec, clip, threshold, atoms, sigma2_eff)[0])
-    clip, risk = search_clip(lambda c: map_risks(spec, c, threshold, atoms, sigma2_eff), low, high)
-    return clip, risk
+        objective = lambda c: quantization_error(spec, c, threshold, atoms, fine)  # noqa: E731
+    else:
+        objective = lambda c: map_risks(spec, c, threshold, atoms, sigma2_eff, fine)  # noqa: E731
+    clip, _ = search_clip(objective, low, high)
+    return clip, float(map_risks(spec, clip, threshold, atoms, sigma2_eff)[0])
 
 
 def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n: float,

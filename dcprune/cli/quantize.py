@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import click
 
-from ..quantization.levels import QUANTIZERS, ROUNDINGS
 from ..quantization.spec import CLIP_RULES, Quantization
 
 __all__ = ["quantization_options", "quantization_from", "QUANTIZED_COLUMNS"]
@@ -26,12 +25,13 @@ def quantization_options(func):
         click.option("--bits", type=float, default=None,
                      help="Quantize the dense model and the magnitude-pruned model's kept weights to B bits per "
                           "weight (1-16; mid-tread 2-16)."),
-        click.option("--quantizer", type=click.Choice(list(QUANTIZERS)), default=None,
+        # Plain strings: Quantization checks the names (and loads the compiled levels only then).
+        click.option("--quantizer", default=None, metavar="NAME",
                      help="mid-tread (2^B - 1 levels with a zero) or sign-magnitude (2^B levels on [t, c])  "
                           "[default: sign-magnitude]."),
         click.option("--clip", default=None, metavar="RULE",
                      help=f"Clipping range: {', '.join(CLIP_RULES)} or a positive number  [default: mse]."),
-        click.option("--rounding", type=click.Choice(list(ROUNDINGS)), default=None,
+        click.option("--rounding", default=None, metavar="NAME",
                      help="nearest or stochastic (unbiased) rounding  [default: nearest]."),
     ]
     for option in reversed(options):

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from ..checks import ParameterError
 from ..results import Estimate, json_number
-from .levels import MAX_BITS, QUANTIZERS, ROUNDINGS, check_clip
 
 __all__ = ["Quantization", "Quantized", "CLIP_RULES"]
 
@@ -44,6 +43,9 @@ class Quantization:
     rounding: str = "nearest"
 
     def __post_init__(self):
+        # The levels module compiles with Numba: loaded only once a quantizer is asked for.
+        from .levels import MAX_BITS, QUANTIZERS, ROUNDINGS, check_clip
+
         if self.quantizer not in QUANTIZERS:
             raise ParameterError("quantizer", f"must be one of {', '.join(QUANTIZERS)}", self.quantizer)
         if self.rounding not in ROUNDINGS:

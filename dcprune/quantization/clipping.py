@@ -30,8 +30,8 @@ from ..numerics import normal_pdf
 from .maps import fine_pieces, quantizer_pieces
 from .pieces import Pieces, loss_at, piece_loss
 
-__all__ = ["AtomTargets", "map_risks", "quantization_error", "search_clip", "absmax_risk", "GRID", "ZOOMS", "ZOOM",
-           "NODES", "FINE_SEARCH_BITS", "FINE_ABSMAX_BITS"]
+__all__ = ["AtomTargets", "map_risks", "quantization_error", "search_clip", "search_clips", "absmax_risk", "GRID",
+           "ZOOMS", "ZOOM", "NODES", "FINE_SEARCH_BITS", "FINE_ABSMAX_BITS"]
 
 #: Clips scanned before the bounded refinement of ``mse`` and ``optimal``.
 GRID = 48
@@ -111,19 +111,31 @@ def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[f
     of :data:`ZOOM` clips between the best one's neighbours (each round shrinks the bracket
     ``ZOOM/2``-fold, so the clip is located to ~1e-5 of ``high − low``: the objective is quadratic
     there, so its value is within ~1e-10 relative)."""
-    clips = np.linspace(low, high, grid + 1)[1:]
+    clip, value = search_clips(lambda c: objective(c[0])[None], np.array([low]), np.array([high]), grid)
+    return float(clip[0]), float(value[0])
+
+
+def search_clips(objective, low, high, grid: int = GRID):
+    """:func:`search_clip` for many models at once: ``objective`` maps clips ``(M, G)`` to values
+    ``(M, G)``, ``low``/``high`` are ``(M,)``; returns the clips and values ``(M,)``."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    frac = np.linspace(0.0, 1.0, grid + 1)[1:]
+    clips = low[:, None] + (high - low)[:, None] * frac
     values = objective(clips)
-    best = int(np.nanargmin(values))
-    c_best, v_best = float(clips[best]), float(values[best])
-    step = clips[1] - clips[0]
+    rows = np.arange(low.size)
+    best = np.nanargmin(values, axis=1)
+    c_best, v_best = clips[rows, best], values[rows, best]
+    step = (high - low) / grid
+    zoom = np.linspace(-1.0, 1.0, ZOOM)
     for _ in range(ZOOMS):
-        lo, hi = max(c_best - step, low + 1e-9 * (high - low)), c_best + step
-        clips = np.linspace(lo, hi, ZOOM)
+        lo = np.maximum(c_best - step, low + 1e-9 * (high - low))
+        clips = lo[:, None] + (c_best + step - lo)[:, None] * (zoom + 1.0) / 2.0
         values = objective(clips)
-        best = int(np.nanargmin(values))
-        if values[best] <= v_best:
-            c_best, v_best = float(clips[best]), float(values[best])
-        step = clips[1] - clips[0]
+        best = np.nanargmin(values, axis=1)
+        better = values[rows, best] <= v_best
+        c_best = np.where(better, clips[rows, best], c_best)
+        v_best = np.where(better, values[rows, best], v_best)
+        step = clips[:, 1] - clips[:, 0]
     return c_best, v_best
 
 

@@ -24,10 +24,10 @@ from ..checks import ParameterError
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
-from .clipping import FINE_SEARCH_BITS, AtomTargets, absmax_risk, map_risks, quantization_error, search_clip
+from .clipping import FINE_SEARCH_BITS, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
-__all__ = ["quantize_models", "fixed_targets", "clip_and_risk"]
+__all__ = ["quantize_models", "fixed_targets", "clip_and_risk", "clips_and_risks"]
 
 
 def fixed_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
@@ -42,26 +42,42 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
     """``(clip, risk)`` of one quantized map under ``spec``'s clip rule (docs/theory.rst §11);
     for absmax the clip is the expected max ``E[max_i |β̂_i|]``. A fixed sign-magnitude clip
     at or below the pruning threshold has no levels: ``(clip, nan)``."""
-    low = threshold if spec.quantizer == "sign-magnitude" else 0.0
+    clips, risks = clips_and_risks(spec, np.array([threshold], dtype=float), atoms, sigma2_eff, finite)
+    return float(clips[0]), float(risks[0])
+
+
+def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_eff: float, finite: bool,
+                    fine_risk: bool = False):
+    """:func:`clip_and_risk` at many pruning thresholds of one model's atoms at once (arrays
+    ``(M,)``). ``fine_risk`` also reports the risk of the fine-regime map from
+    :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on (relative error of order
+    ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels)."""
+    thresholds = np.asarray(thresholds, dtype=float)
+    low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
     if rule == "fixed":
-        if spec.clip <= low:
-            return float(spec.clip), math.nan
-        return float(spec.clip), float(map_risks(spec, spec.clip, threshold, atoms, sigma2_eff)[0])
+        clips = np.full(thresholds.shape, float(spec.clip))
+        risks = map_risks(spec, clips, thresholds, atoms, sigma2_eff)
+        return clips, np.where(clips > low, risks, np.nan)
     if rule == "absmax":
         if not finite:
             raise ParameterError("clip", "absmax needs a finite sample size n (the max of p coefficients)", "absmax")
-        risk, clip = absmax_risk(spec, threshold, atoms, sigma2_eff)
-        return clip, risk
-    high = max(atoms.span, low * (1.0 + 1e-9) + 1e-300)
+        pairs = [absmax_risk(spec, float(t), atoms, sigma2_eff) for t in thresholds]
+        return np.array([c for _, c in pairs]), np.array([r for r, _ in pairs])
+    high = np.maximum(atoms.span, low * (1.0 + 1e-9) + 1e-300)
     # Many bits: the clip is located on the fine-regime map, the risk is the exact one at it.
     fine = spec.bits >= FINE_SEARCH_BITS
-    if rule == "mse":
-        objective = lambda c: quantization_error(spec, c, threshold, atoms, fine)  # noqa: E731
-    else:
-        objective = lambda c: map_risks(spec, c, threshold, atoms, sigma2_eff, fine)  # noqa: E731
-    clip, _ = search_clip(objective, low, high)
-    return clip, float(map_risks(spec, clip, threshold, atoms, sigma2_eff)[0])
+
+    def objective(clips):
+        ts = np.repeat(thresholds, clips.shape[1])
+        if rule == "mse":
+            values = quantization_error(spec, clips.ravel(), ts, atoms, fine)
+        else:
+            values = map_risks(spec, clips.ravel(), ts, atoms, sigma2_eff, fine)
+        return values.reshape(clips.shape)
+
+    clips, _ = search_clips(objective, low, high)
+    return clips, map_risks(spec, clips, thresholds, atoms, sigma2_eff, fine and fine_risk)
 
 
 def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n: float,

@@ -23,8 +23,9 @@ code costs the levels the atoms can reach, not all ``2^15``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
-from numba import njit
 
 from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
 from .pieces import Pieces
@@ -32,14 +33,33 @@ from .pieces import Pieces
 __all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces"]
 
 
-@njit(cache=True)
-def _level_rows(bits, kind, clips, thresholds):
-    """levels.py's magnitude levels for each ``(clip, threshold)`` pair, as rows ``(B, L)``."""
-    first = magnitude_levels(bits, kind, clips[0], thresholds[0])
-    out = np.empty((clips.shape[0], first.shape[0]))
-    for i in range(clips.shape[0]):
-        out[i] = magnitude_levels(bits, kind, clips[i], thresholds[i])
-    return out
+@lru_cache(maxsize=64)
+def _level_basis(bits: int, kind: int):
+    """``(A, U, T)`` with levels.py's magnitude levels ``ℓ(c, t) = A + c U + t T`` exactly
+    affine in the clip ``c`` and the threshold ``t`` (true of both quantizers: uniform levels
+    on ``[0, c]`` or ``[t, c]``), read off levels.py at three ranges and checked at a fourth."""
+    one, two, shifted = (magnitude_levels(bits, kind, c, t) for c, t in ((1.0, 0.0), (2.0, 0.0), (2.0, 1.0)))
+    u = two - one
+    a = one - u
+    t = shifted - two
+    probe = magnitude_levels(bits, kind, 3.0, 0.5)
+    if not np.allclose(a + 3.0 * u + 0.5 * t, probe, rtol=1e-12, atol=1e-12):
+        raise AssertionError("magnitude levels are not affine in (clip, threshold)")
+    return a, u, t
+
+
+def _level_rows(bits, kind, clips, thresholds, reach=None):
+    """levels.py's magnitude levels for each ``(clip, threshold)`` pair, as rows ``(B, K)``; with
+    ``reach`` (per row) only the levels up to one step past the largest reach: levels beyond it
+    carry no mass, and a 16-bit code then costs the levels the atoms reach, not all 2^15."""
+    a, u, t = _level_basis(int(bits), int(kind))
+    count = a.size
+    if reach is not None and count > 2:
+        first = a[0] + clips * u[0] + thresholds * t[0]
+        step = (a[1] - a[0]) + clips * (u[1] - u[0]) + thresholds * (t[1] - t[0])
+        need = np.floor((reach - first) / step) + 2
+        count = int(min(count, max(2, np.max(need))))
+    return a[:count] + clips[:, None] * u[:count] + thresholds[:, None] * t[:count]
 
 
 def _magnitude_pieces(levels, stochastic: bool):
@@ -96,11 +116,7 @@ def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, r
     clip = np.atleast_1d(np.asarray(clip, dtype=float))
     threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
     reach = None if reach is None else np.broadcast_to(np.asarray(reach, dtype=float), clip.shape)
-    levels = _level_rows(bits, kind, np.ascontiguousarray(clip), np.ascontiguousarray(threshold, dtype=float))
-    if reach is not None and levels.shape[1] > 2:
-        # One width for the batch: the most levels any row's atoms reach (plus the next one).
-        keep = int((levels <= reach[:, None]).sum(axis=1).max()) + 1
-        levels = levels[:, : max(keep, 2)]
+    levels = _level_rows(bits, kind, clip, np.asarray(threshold, dtype=float), reach)
     bounds, coef = _magnitude_pieces(levels, stochastic)
     return _cut_and_mirror(bounds, coef, threshold)
 
@@ -129,9 +145,10 @@ def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pie
     stochastic = check_rounding(rounding)
     clip = np.atleast_1d(np.asarray(clip, dtype=float))
     threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
-    levels = _level_rows(bits, kind, np.ascontiguousarray(clip), np.ascontiguousarray(threshold, dtype=float))
-    first, top = levels[:, 0], levels[:, -1]
-    step = levels[:, 1] - levels[:, 0] if levels.shape[1] > 1 else np.zeros_like(first)
+    a, u, t = _level_basis(bits, kind)
+    ends = [a[i] + clip * u[i] + threshold * t[i] for i in (0, min(1, a.size - 1), a.size - 1)]
+    first, second, top = ends
+    step = second - first
     noise = step**2 / (6.0 if stochastic else 12.0)
     below = first if stochastic else np.zeros_like(first)  # stochastic keeps ℓ_0 below it
     bounds = np.stack([np.zeros_like(first), first, top, np.full_like(first, np.inf)], axis=1)

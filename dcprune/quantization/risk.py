@@ -24,7 +24,7 @@ from ..checks import ParameterError
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
-from .clipping import FINE_SEARCH_BITS, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
+from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
 __all__ = ["quantize_models", "fixed_targets", "clip_and_risk", "clips_and_risks"]
@@ -47,11 +47,12 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
 
 
 def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_eff: float, finite: bool,
-                    fine_risk: bool = False):
+                    fine_risk: bool = False, grid: int = GRID):
     """:func:`clip_and_risk` at many pruning thresholds of one model's atoms at once (arrays
     ``(M,)``). ``fine_risk`` also reports the risk of the fine-regime map from
     :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on (relative error of order
-    ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels)."""
+    ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels); ``grid``
+    is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`)."""
     thresholds = np.asarray(thresholds, dtype=float)
     low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
@@ -76,7 +77,7 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
             values = map_risks(spec, clips.ravel(), ts, atoms, sigma2_eff, fine)
         return values.reshape(clips.shape)
 
-    clips, _ = search_clips(objective, low, high)
+    clips, _ = search_clips(objective, low, high, grid)
     return clips, map_risks(spec, clips, thresholds, atoms, sigma2_eff, fine and fine_risk)
 
 

@@ -31,11 +31,11 @@ def test_count_search_finds_the_exhaustive_optimum(budget, index_bits):
     specs = [dcprune.Quantization(b, q) for q in ("sign-magnitude", "mid-tread")
              for b in range(1 if q == "sign-magnitude" else 2, 17)]
     for row in result.rows:
-        atoms, sigma2_eff, gamma = F._model(prob, row.p)
+        atoms, sigma2_eff, gamma = F.model_atoms(prob, row.p)
         if not math.isfinite(gamma):
             assert row.best is None
             continue
-        thresholds = F._Thresholds(atoms, row.p)
+        thresholds = F.Thresholds(atoms, row.p)
         counts = np.arange(1, row.p + 1)
         best = (math.inf, None)
         for spec in specs:

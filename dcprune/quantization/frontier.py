@@ -35,7 +35,8 @@ from .pieces import piece_loss
 from .risk import clips_and_risks, fixed_targets
 from .spec import Quantization
 
-__all__ = ["Choice", "FrontierRow", "Frontier", "frontier", "storage_bits", "EXHAUSTIVE", "S_GRID", "CLIP_GRID"]
+__all__ = ["Choice", "FrontierRow", "Frontier", "frontier", "storage_bits", "model_atoms", "Thresholds", "EXHAUSTIVE",
+           "S_GRID", "CLIP_GRID"]
 
 #: Feasible kept counts up to which every one is evaluated.
 EXHAUSTIVE = 24
@@ -112,8 +113,9 @@ class Frontier:
                 "warnings": list(self.warnings)}
 
 
-def _model(problem, p):
-    """The DC of the model of width ``p``: its atoms, ``σ_eff²`` and dense risk."""
+def model_atoms(problem, p):
+    """The DC of the model of width ``p`` (docs/theory.rst §2): its atoms (fixed coefficients),
+    ``σ_eff²`` and dense risk."""
     lay = problem.spectrum.layout(problem.d, np.array([float(p)]), problem.s, True)
     sigma2_eff = problem.sigma2 + lay.tail
     dense = dense_risk(lay.lam, lay.beta, lay.mult, sigma2_eff, problem.scale, finite=True)
@@ -124,7 +126,7 @@ def _model(problem, p):
     return atoms, float(sigma2_eff[0]), float(dense.gamma[0])
 
 
-class _Thresholds:
+class Thresholds:
     """Magnitude-pruning thresholds of one model, solved once per kept count."""
 
     def __init__(self, atoms, p):
@@ -210,10 +212,10 @@ def frontier(problem, budget, *, index_bits: bool = False, points: int = 20, cli
 
 def _width_row(problem, p, budget, index_bits, specs) -> FrontierRow:
     width = p / problem.n
-    atoms, sigma2_eff, gamma = _model(problem, p)
+    atoms, sigma2_eff, gamma = model_atoms(problem, p)
     if not math.isfinite(gamma):
         return FrontierRow(width, p, None, None, None)
-    thresholds = _Thresholds(atoms, p)
+    thresholds = Thresholds(atoms, p)
     counts = np.arange(1, p + 1)
     best = None
     for spec in specs:

@@ -30,9 +30,10 @@ from scipy.special import gammaln
 from ..checks import ParameterError, finite_number
 from ..pruning import count_threshold
 from ..solver import dense_risk
+from . import risk
 from .maps import threshold_pieces
 from .pieces import piece_loss
-from .risk import clips_and_risks, fixed_targets
+from .risk import clips_and_risks
 from .spec import Quantization
 
 __all__ = ["Choice", "FrontierRow", "Frontier", "frontier", "storage_bits", "model_atoms", "Thresholds", "EXHAUSTIVE",
@@ -114,16 +115,27 @@ class Frontier:
 
 
 def model_atoms(problem, p):
-    """The DC of the model of width ``p`` (docs/theory.rst §2): its atoms (fixed coefficients),
-    ``σ_eff²`` and dense risk."""
+    """The DC of the model of width ``p`` (docs/theory.rst §2): its atoms, ``σ_eff²`` and dense
+    risk."""
     lay = problem.spectrum.layout(problem.d, np.array([float(p)]), problem.s, True)
     sigma2_eff = problem.sigma2 + lay.tail
     dense = dense_risk(lay.lam, lay.beta, lay.mult, sigma2_eff, problem.scale, finite=True)
     keep = lay.mult[0] > 0
     c = dense.shrink[0][keep]
     lam, beta, mult = lay.lam[0][keep], lay.beta[0][keep], lay.mult[0][keep]
-    atoms = fixed_targets(lam, beta, mult, c, c * np.sqrt(dense.tau[0] / (problem.n * lam)))
+    atoms = _targets(problem)(lam, beta, mult, c, c * np.sqrt(dense.tau[0] / (problem.n * lam)))
     return atoms, float(sigma2_eff[0]), float(dense.gamma[0])
+
+
+def _targets(problem):
+    """The atoms' builder of the problem's coefficients: ``risk.fixed_targets`` unless the problem
+    draws them (``coefficients="gaussian"``: ``risk.gaussian_targets``, the joint Gaussian of
+    docs/theory.rst §11)."""
+    kind = getattr(problem, "coefficients", "fixed")
+    builder = getattr(risk, f"{kind}_targets", None)
+    if builder is None:
+        raise ParameterError("coefficients", "have no closed form in the bit-budget search", kind)
+    return builder
 
 
 class Thresholds:
@@ -205,8 +217,9 @@ def frontier(problem, budget, *, index_bits: bool = False, points: int = 20, cli
     ref = problem.theory(np.array([float(problem.d)]))
     reference = {"dense_full_precision": ref.rows[0].gamma if math.isfinite(ref.rows[0].gamma) else None,
                  "best_small_dense": ref.reference.best_small_dense}
-    warnings.append("fixed coefficients: within an atom every |β_i| is equal, so a quantizer's levels can line "
-                    "up with β (docs/theory.rst §11); random coefficients are the honest benchmark")
+    if getattr(problem, "coefficients", "fixed") == "fixed":
+        warnings.append("fixed coefficients: within an atom every |β_i| is equal, so a quantizer's levels can "
+                        "line up with β (docs/theory.rst §11); random coefficients are the honest benchmark")
     return Frontier(budget, bool(index_bits), best, tuple(rows), reference, tuple(warnings))
 
 

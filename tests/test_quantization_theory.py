@@ -190,13 +190,15 @@ def sampled_absmax(prob, width, spec, threshold, models=100_000, seed=1):
 ABSMAX = dict(kappa=2.0, alpha=0.3, n=50)
 
 
-@pytest.mark.parametrize("width", [2.0, 0.6], ids=["p>n", "p<n"])
+# p = 100 > n = 50 with s = 30, and p = 30 < n with s = 15: both prune.
+@pytest.mark.parametrize("width,alpha", [(2.0, 0.3), (0.6, 0.15)], ids=["p>n", "p<n"])
 @pytest.mark.parametrize("rounding", ROUNDINGS)
 @pytest.mark.parametrize("quantizer", QUANTIZERS)
-def test_absmax_integral_equals_sampling_of_the_max(width, rounding, quantizer):
-    prob = dcprune.Diagonal(dcprune.SpikedCovariance(), sigma2=0.1, **ABSMAX)
+def test_absmax_integral_equals_sampling_of_the_max(width, alpha, rounding, quantizer):
+    prob = dcprune.Diagonal(dcprune.SpikedCovariance(), sigma2=0.1, **{**ABSMAX, "alpha": alpha})
     spec = Quantization(2, quantizer, "absmax", rounding)
     q = dcprune.predict(prob, width, quantization=spec).quantized
+    assert q.threshold["magnitude"] > 0
     for key in ("dense", "magnitude"):
         mean, se, clip, clip_se = sampled_absmax(prob, width, spec, q.threshold[key], models=100_000 if
                                                  key == "dense" else 40_000)

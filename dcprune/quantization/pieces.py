@@ -91,12 +91,13 @@ def piece_loss(pieces: Pieces, mu, sd, b0, b1, w):
     with np.errstate(divide="ignore", invalid="ignore"):
         # A point mass at μ belongs to the piece [e_j, e_{j+1}) that contains it.
         z = np.where(spread > 0, gap / np.where(spread > 0, spread, 1.0), np.where(gap > 0, np.inf, -np.inf))
-    lo, hi = z[..., :-1], z[..., 1:]
-    upper = lo > 0
-    prob = np.where(upper, ndtr(-lo) - ndtr(-hi), ndtr(hi) - ndtr(lo))
-    phi_lo, phi_hi = normal_pdf(lo), normal_pdf(hi)
-    first = phi_lo - phi_hi
-    second = prob + _z_phi(lo, phi_lo) - _z_phi(hi, phi_hi)
+    # Φ, Q, φ and zφ once per edge, then differenced per piece.
+    cdf, tail, phi = ndtr(z), ndtr(-z), normal_pdf(z)
+    zphi = _z_phi(z, phi)
+    upper = z[..., :-1] > 0
+    prob = np.where(upper, tail[..., :-1] - tail[..., 1:], cdf[..., 1:] - cdf[..., :-1])
+    first = phi[..., :-1] - phi[..., 1:]
+    second = prob + zphi[..., :-1] - zphi[..., 1:]
     l0, l1, l2 = loss_coefficients(pieces, b0, b1, w)
     m, s = mu[..., None], spread
     with np.errstate(invalid="ignore"):

@@ -42,7 +42,7 @@ ZOOMS, ZOOM = 4, 17
 FINE_SEARCH_BITS = 8
 #: From this many bits on, the absmax integral uses the fine-regime map (relative error ≲ 1e-8).
 FINE_ABSMAX_BITS = 12
-# Pieces × nodes evaluated at once in the absmax integral (memory-bounded chunks).
+# Piece evaluations (rows × atoms × pieces) held at once (memory-bounded chunks).
 _CHUNK = 400_000
 #: Gauss–Legendre nodes of the absmax integral, between the 1e-9 and 1 − 1e-12 quantiles of the max.
 NODES = 150
@@ -87,22 +87,41 @@ def _batch(atoms: AtomTargets, rows: int):
     return [np.asarray(v, dtype=float)[None] for v in (atoms.mu, atoms.sd, atoms.b0, atoms.b1, atoms.w)]
 
 
+def _weighted_loss(pieces: Pieces, atoms: AtomTargets, weight, target=None) -> np.ndarray:
+    """``Σ_a weight_a E[(M(X_a) − β_a)²]`` per row of ``pieces``, in chunks of rows and atoms of
+    at most :data:`_CHUNK` piece evaluations (a sweep of many clips over a spectrum of many atoms
+    would otherwise hold rows × atoms × pieces numbers at once)."""
+    rows, width = pieces.m0.shape
+    b0, b1, w = (atoms.b0, atoms.b1, atoms.w) if target is None else target
+    b0, b1, w = (np.broadcast_to(np.asarray(v, dtype=float), atoms.mu.shape) for v in (b0, b1, w))
+    per_atom = max(1, _CHUNK // max(width, 1))
+    atom_step = min(atoms.mu.size, per_atom)
+    row_step = max(1, per_atom // max(atom_step, 1))
+    out = np.zeros(rows)
+    for r in range(0, rows, row_step):
+        part = Pieces(*(getattr(pieces, k)[r:r + row_step] for k in ("edges", "m0", "m1", "v0", "v1", "v2")))
+        for a in range(0, atoms.mu.size, atom_step):
+            cut = slice(a, a + atom_step)
+            loss = piece_loss(part, atoms.mu[None, cut], atoms.sd[None, cut], b0[None, cut], b1[None, cut],
+                              w[None, cut])
+            out[r:r + row_step] += (weight[cut] * loss).sum(axis=-1)
+    return out
+
+
 def map_risks(spec, clips, threshold: float, atoms: AtomTargets, sigma2_eff: float, fine: bool = False) -> np.ndarray:
     """Risk ``σ_eff² + Σ_a m_a λ_a E[(M_c(X_a) − β_a)²]`` of the quantized map at each clip of
     ``clips`` (``fine``: of its fine-regime stand-in, :func:`dcprune.quantization.maps.fine_pieces`)."""
     clips = np.atleast_1d(np.asarray(clips, dtype=float))
-    mu, sd, b0, b1, w = _batch(atoms, clips.size)
-    loss = piece_loss(_pieces(spec, clips, threshold, atoms.reach, fine), mu, sd, b0, b1, w)
-    return sigma2_eff + (atoms.mult * atoms.lam * loss).sum(axis=-1)
+    pieces = _pieces(spec, clips, threshold, atoms.reach, fine)
+    return sigma2_eff + _weighted_loss(pieces, atoms, atoms.mult * atoms.lam)
 
 
 def quantization_error(spec, clips, threshold: float, atoms: AtomTargets, fine: bool = False) -> np.ndarray:
     """The predicted quantization error ``Σ_a m_a E[(M_c(X_a) − X_a)²]`` at each clip (the ``mse``
     rule's objective; with pruning it adds the clip-free ``E[X² 1{|X| < t}]``)."""
     clips = np.atleast_1d(np.asarray(clips, dtype=float))
-    mu, sd, _, _, _ = _batch(atoms, clips.size)
-    loss = piece_loss(_pieces(spec, clips, threshold, atoms.reach, fine), mu, sd, 0.0, 1.0, 0.0)
-    return (atoms.mult * loss).sum(axis=-1)
+    pieces = _pieces(spec, clips, threshold, atoms.reach, fine)
+    return _weighted_loss(pieces, atoms, atoms.mult, target=(0.0, 1.0, 0.0))
 
 
 def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[float, float]:

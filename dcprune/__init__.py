@@ -50,6 +50,7 @@ from .families import (
 )
 from .predict import Prediction, Sweep, predict, sweep
 from .quantities import MEASURED, PREDICTED, QUANTITIES
+from .quantization.spec import Quantization, Quantized
 from .results import Estimate, Risks
 from .rules import RULES
 
@@ -94,6 +95,8 @@ __all__ = [
     "Reference",
     "Estimate",
     "Risks",
+    "Quantization",
+    "Quantized",
     "solve_dc",
     "predict_problem",
     # registries

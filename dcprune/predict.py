@@ -34,6 +34,14 @@ def _check_problem(problem) -> Family:
     return problem
 
 
+def _check_quantization(quantization):
+    from .quantization.spec import Quantization
+
+    if quantization is not None and not isinstance(quantization, Quantization):
+        raise ValueError(f"quantization must be a dcprune.Quantization or None, got quantization={quantization!r}")
+    return quantization
+
+
 def _row_dict(problem: Family, row: ModelRow) -> dict:
     out = {
         "width": row.width,
@@ -61,6 +69,8 @@ class Prediction:
     row: ModelRow
     reference: Reference | None
     warnings: tuple[str, ...] = ()
+    #: The quantized models (a :class:`~dcprune.quantization.Quantized`) when asked for.
+    quantized: object = None
 
     @property
     def width(self) -> float:
@@ -103,6 +113,8 @@ class Prediction:
         out.update(p=row.pop("p"), s=self.problem.as_count(self.s))
         row.pop("width")
         out.update(row)
+        if self.quantized is not None:
+            out["quantized"] = self.quantized.to_dict()
         if self.reference is not None:
             out["reference"] = self.reference.to_dict()
         out["warnings"] = list(self.warnings)
@@ -122,6 +134,8 @@ class Sweep(RowsView):
     rows: tuple[ModelRow, ...]
     reference: Reference | None
     warnings: tuple[str, ...] = ()
+    #: One :class:`~dcprune.quantization.Quantized` per row when asked for.
+    quantized: tuple | None = None
 
     @property
     def s(self) -> float:
@@ -136,32 +150,43 @@ class Sweep(RowsView):
             out["reference"] = self.reference.to_dict()
         out["warnings"] = list(self.warnings)
         out["rows"] = [_row_dict(self.problem, r) for r in self.rows]
+        if self.quantized is not None:
+            for row, q in zip(out["rows"], self.quantized):
+                row["quantized"] = q.to_dict()
         return out
 
 
-def predict(problem: Family, width: float | None = None) -> Prediction:
+def predict(problem: Family, width: float | None = None, *, quantization=None) -> Prediction:
     """Every prediction for the model of width ``width = p/n`` (default: the full ``κ``).
 
     Works for every family (:class:`~dcprune.Diagonal`, :class:`~dcprune.Correlated`,
-    :class:`~dcprune.RandomFeatures`, :class:`~dcprune.RankOne`).
+    :class:`~dcprune.RandomFeatures`, :class:`~dcprune.RankOne`). With ``quantization`` (a
+    :class:`~dcprune.Quantization`; diagonal problems) the result's ``quantized`` holds the
+    quantized dense and magnitude-pruned risks and their clips (docs/theory.rst §11).
     """
     problem = _check_problem(problem)
+    quantization = _check_quantization(quantization)
     width = problem.kappa if width is None else width
     counts = problem.count(width)
     theory = problem.theory(counts[:1])
     warnings = list(theory.warnings)
     if problem.finite and round(float(width) * problem.n) < 1:
         warnings.append(f"width*n = {float(width) * problem.n:.3g} rounds to no feature; p = 1 is used")
-    return Prediction(problem, theory.rows[0], theory.reference, tuple(warnings))
+    quantized = None if quantization is None else problem.quantized(counts[:1], quantization)[0]
+    return Prediction(problem, theory.rows[0], theory.reference, tuple(warnings), quantized)
 
 
-def sweep(problem: Family, points: int = 200, width_min: float | None = None, *, widths=None) -> Sweep:
+def sweep(problem: Family, points: int = 200, width_min: float | None = None, *, widths=None,
+          quantization=None) -> Sweep:
     """Predictions over widths: ``points`` widths evenly spaced in ``[width_min, κ]``
-    (``width_min`` defaulting to ``κ/points``), or the given ``widths``.
+    (``width_min`` defaulting to ``κ/points``), or the given ``widths``; ``quantization`` as
+    in :func:`predict`, one ``quantized`` entry per row.
 
     At finite size widths are rounded to whole features and deduplicated.
     """
     problem = _check_problem(problem)
+    quantization = _check_quantization(quantization)
     counts = problem.grid(points, width_min) if widths is None else np.unique(problem.count(widths))
     theory = problem.theory(counts)
-    return Sweep(problem, theory.rows, theory.reference, theory.warnings)
+    quantized = None if quantization is None else problem.quantized(counts, quantization)
+    return Sweep(problem, theory.rows, theory.reference, theory.warnings, quantized)

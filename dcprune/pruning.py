@@ -17,7 +17,7 @@ from scipy.special import ndtr
 from .numerics import kept_moments, normal_pdf, solve_monotone
 from .solver import DenseRisk, dense_risk
 
-__all__ = ["AtomLaw", "Pruned", "prune", "retrain", "fill_by_score", "threshold_keep"]
+__all__ = ["AtomLaw", "Pruned", "prune", "retrain", "fill_by_score", "threshold_keep", "count_threshold"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,14 @@ def threshold_keep(mu, sd, beta, w, mult, s):
     with np.errstate(invalid="ignore", divide="ignore"):
         cond_loss = np.where(prob > 0, loss / prob, 0.0)
     return _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, conv)
+
+
+def count_threshold(mu, sd, w, mult, s):
+    r"""The threshold ``t`` of the rule ``|β̂_a| > t w_a`` whose count is ``s``, and whether
+    it converged: the root of :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s` (rows with
+    noise), the one threshold :func:`threshold_keep` keeps by (prune-then-quantize needs the
+    threshold itself, docs/theory.rst §11)."""
+    return _count_threshold(mu, sd, w, mult, s)
 
 
 def _split_ties(prob, cond_loss, mu, sd, beta, t, w, mult, s, converged):

@@ -8,7 +8,8 @@ figure that matters is a ratio to a baseline measured in the same process, close
    atoms, with the log-log slope of its cost (expected ≈ 1, linear, at large sizes) and the
    cost per atom in units of one Gaussian CDF (``scipy.special.ndtr``) evaluation measured
    here; ``import dcprune`` time (fresh interpreters, best of 5) against importing its
-   unavoidable dependencies (NumPy and ``scipy.special``).
+   unavoidable dependencies (NumPy and ``scipy.special``); one quantized prediction (spiked
+   covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11).
 2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 11 quantities) against
    the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
@@ -84,6 +85,8 @@ TARGETS = {
     "trials_exponent": ("range", (0.85, 1.15)),
     "cluster_efficiency": (">=", 0.8),
     "data_check_speedup": (">=", 5.0),
+    "quantized_mse_s": ("<", 0.01),
+    "quantized_absmax_s": ("<", 0.05),
 }
 
 FULL = {
@@ -205,8 +208,25 @@ def theory(cfg):
     }
     imp["over_dependencies"] = imp["dcprune_s"] / imp["numpy_scipy_special_s"]
     res["import"] = imp
+    res["quantized"] = quantized(cfg)
     res["load_average_at_end"] = load()
     return res
+
+
+def quantized(cfg):
+    """One quantized prediction (docs/theory.rst §11) of the spiked problem at n = 200: the whole
+    ``predict`` call with 4-bit sign-magnitude quantization, mse and absmax clips, beside the same
+    prediction without quantization."""
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=200)
+    out = {"problem": "spiked-covariance, kappa=2, alpha=0.3, n=200, 4 bits, sign-magnitude, nearest"}
+    plain = BT.best_of(lambda: dcprune.predict(setup), cfg["curve_repeat"] * 3)
+    for clip in ("mse", "absmax"):
+        spec = dcprune.Quantization(4, clip=clip)
+        dcprune.predict(setup, quantization=spec)  # compiled levels and caches off the clock
+        out[f"{clip}_seconds"] = BT.best_of(lambda spec=spec: dcprune.predict(setup, quantization=spec),
+                                            cfg["curve_repeat"] * 3)
+    out["unquantized_seconds"] = plain
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -344,6 +364,12 @@ def key_figures(result):
     add("`import dcprune` (s)",
         f"{imp['dcprune_s']:.3f} ({imp['over_dependencies']:.2f} × numpy+scipy.special "
         f"{imp['numpy_scipy_special_s']:.3f})", "import_s", imp["dcprune_s"])
+    q = th.get("quantized")
+    if q is not None:
+        for clip, key in (("mse", "quantized_mse_s"), ("absmax", "quantized_absmax_s")):
+            add(f"one quantized prediction, {clip} clip, spiked covariance n=200, 4 bits (s)",
+                f"{q[f'{clip}_seconds']:.4f} (without quantization {q['unquantized_seconds']:.4f})", key,
+                q[f"{clip}_seconds"])
     np_text = f"NumPy {per['numpy_one_thread'] * 1e3:.0f} ms/trial (BLAS 1 thread)"
     if "numpy_default_threads" in per:
         np_text += f", {per['numpy_default_threads'] * 1e3:.0f} (default threads)"

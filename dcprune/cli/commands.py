@@ -16,6 +16,7 @@ from ..predict import predict, sweep
 from ..workflows.axes import AXES
 from .errors import OneLineErrors
 from .options import is_sampled, problem_from, problem_options
+from .quantize import quantization_from, quantization_options
 from .render import emit_prediction, emit_simulation
 from .scheduler import on_scheduler, scheduler_option
 
@@ -37,16 +38,20 @@ def main():
 
 @main.command()
 @problem_options
+@quantization_options
 @click.option("--width", type=float, default=None, help="Model width p/n  [default: kappa, the full latent problem].")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="relu-features: seed of the feature matrices; --covariance: of the DC sampling.")
 def risk(fmt, width, seed, **kwargs):
-    """Predicted risks of one model: dense, pruned (MP, HP, OP, random) and retrained."""
-    emit_prediction(predict(problem_from(kwargs, seed), width), fmt)
+    """Predicted risks of one model: dense, pruned (MP, HP, OP, random) and retrained; with
+    --bits, the dense and magnitude-pruned models quantized too."""
+    quantization = quantization_from(kwargs)
+    emit_prediction(predict(problem_from(kwargs, seed), width, quantization=quantization), fmt)
 
 
 @main.command()
 @problem_options
+@quantization_options
 @click.option("--points", type=int, default=None,
               help="Number of widths  [default: 200; relu-features and --covariance 20: they sample].")
 @click.option("--width-min", type=float, default=None, help="Smallest width p/n  [default: kappa/points].")
@@ -70,6 +75,11 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
           scheduler, **kwargs):
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa
     (or along --over alpha, n, sigma2 or ridge)."""
+    quantization = quantization_from(kwargs)
+    if quantization is not None and (over != "width" or start is not None or stop is not None or width is not None
+                                     or plot_path is not None or sim_trials is not None):
+        raise click.UsageError("--bits adds quantized risks to the width curve's table, CSV and JSON: leave out "
+                               "--over/--from/--to/--width/--plot/--simulate")
     if over != "width" or start is not None or stop is not None or width is not None:
         from .flows import curve_over
 
@@ -95,7 +105,7 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
         if kwargs["n"] is None:
             raise click.UsageError("--simulate needs --n (Monte Carlo has a finite sample size)")
     problem = problem_from(kwargs, seed)
-    result = sweep(problem, points=points, width_min=width_min)
+    result = sweep(problem, points=points, width_min=width_min, quantization=quantization)
     simulation = None
     if sim_trials is not None:
         from ..montecarlo import simulate as run_simulation

@@ -16,6 +16,7 @@ import math
 import click
 
 from ..quantities import BLOCKS, PREDICTED, QUANTITIES
+from .quantize import QUANTIZED_COLUMNS
 
 __all__ = ["emit_prediction", "emit_simulation", "csv_text", "json_text", "warn"]
 
@@ -60,14 +61,17 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
         return
     warn(result.warnings)
     problem = result.problem
+    quantized = _quantized_rows(result)
     if fmt == "csv":
         se = [f"{k}_se" for k in PREDICTED] if problem.sampled else []
         first = [[repr(v)] for v in result.values] if lead else [[] for _ in result.rows]
         rows = [[*lead_cells, repr(r.width), repr(problem.as_count(r.p)), repr(r.zeta), repr(r.gamma), int(r.converged),
                  *(repr(r.risk[k].mean) for k in PREDICTED),
-                 *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ())]
-                for lead_cells, r in zip(first, result.rows)]
-        header = [*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se]
+                 *((repr(r.risk[k].se) for k in PREDICTED) if problem.sampled else ()),
+                 *((repr(x) for x in _quantized_cells(q)) if q is not None else ())]
+                for lead_cells, r, q in zip(first, result.rows, quantized)]
+        header = [*([lead] if lead else []), "width", "p", "zeta", "gamma", "converged", *PREDICTED, *se,
+                  *(QUANTIZED_COLUMNS if quantized[0] is not None else ())]
         click.echo(csv_text(header, rows), nl=False)
         return
     lines = problem.title()
@@ -85,7 +89,35 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
             cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}",
                      *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
             lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
+    if quantized[0] is not None:
+        lines += _quantized_table(result.rows, quantized)
     click.echo("\n".join(lines))
+
+
+def _quantized_rows(result) -> list:
+    """The :class:`~dcprune.quantization.Quantized` of each row, or ``None`` per row."""
+    q = getattr(result, "quantized", None)
+    if q is None:
+        return [None] * len(result.rows)
+    return [q] if not isinstance(q, tuple) else list(q)
+
+
+def _quantized_cells(q) -> tuple:
+    return (q.risk["dense"].mean, q.risk["magnitude"].mean, q.clip["dense"], q.clip["magnitude"])
+
+
+def _quantized_table(rows, quantized) -> list[str]:
+    """The quantized block: risks and clips of the dense and magnitude-pruned models."""
+    spec = quantized[0].spec
+    clip = "E[max|b|]" if spec.clip_rule == "absmax" else f"{spec.clip_rule} clip"
+    lines = [f"# quantized: {spec.bits} bits, {spec.quantizer}, {spec.rounding} rounding, clip {spec.clip_rule}"
+             f" (clip columns: the {clip})",
+             "  width  q_dense  q_MP     clip_dense clip_MP"]
+    for r, q in zip(rows, quantized):
+        d, m, cd, cm = _quantized_cells(q)
+        lines.append(f"{r.width:7.4g} {_fmt(d)} {_fmt(m)} {_fmt(cd, 10)} {_fmt(cm, 10)}"
+                     + ("" if q.converged else "  (not converged)"))
+    return lines
 
 
 def emit_simulation(result, fmt: str, single: bool) -> None:

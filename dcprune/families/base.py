@@ -186,6 +186,12 @@ class Family:
         """Comment lines (``# ...``) that head a table of this problem's numbers."""
         raise NotImplementedError
 
+    def quantized(self, counts: np.ndarray, quantization) -> tuple:
+        """The quantized dense and magnitude-pruned models of sizes ``counts``: one
+        :class:`dcprune.quantization.Quantized` per size (docs/theory.rst §11)."""
+        raise ParameterError("quantization", f"is not predicted for {self.name} problems yet (diagonal problems "
+                             f"only)", quantization)
+
     def monte_carlo(self, counts: np.ndarray, *, trials: int, seed: int, threads=None, progress=None):
         """The Monte Carlo of the real procedure on the models of sizes ``counts``: a
         :class:`dcprune.montecarlo.Trials` of per-trial values (run it through

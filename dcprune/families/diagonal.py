@@ -172,6 +172,22 @@ class Diagonal(Family):
                               residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
         return Theory(rows, None, ())
 
+    def quantized(self, counts, quantization) -> tuple:
+        """Quantized dense and magnitude-pruned risks of the models of sizes ``counts`` in closed
+        form (docs/theory.rst §11, :func:`dcprune.quantization.risk.quantize_models`)."""
+        from ..quantization.risk import quantize_models
+
+        counts = np.asarray(counts, dtype=float)
+        self.check_work(counts.size)
+        out = []
+        for lay in _chunks(self, counts):
+            sigma2_eff = self.sigma2 + lay.tail
+            dense = dense_risk(lay.lam, lay.beta, lay.mult, sigma2_eff, self.scale, ridge=self.ridge,
+                               finite=self.finite)
+            out += quantize_models(quantization, lay.lam, lay.beta, lay.mult, sigma2_eff, self.s, self.scale,
+                                   dense, self.finite)
+        return tuple(out)
+
     def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 

@@ -1,0 +1,163 @@
+r"""Quantized and pruned-then-quantized coefficients as pieces (docs/theory.rst §11).
+
+Both quantizers are ``Q(x) = sign(x) · q(|x|)`` on the magnitude levels of
+:func:`dcprune.quantization.levels.magnitude_levels` (the one definition of the levels). On
+the magnitude half-line ``[0, ∞)``:
+
+- *nearest* rounding: ``q = ℓ_k`` (constant) on the bin between the midpoints of neighbouring
+  levels; magnitudes below the first midpoint go to ``ℓ_0``, beyond the last to ``ℓ_{L−1}``;
+- *stochastic* rounding: on ``[ℓ_k, ℓ_{k+1})``, ``E[q | a] = a`` and
+  ``E[q² | a] = (ℓ_k + ℓ_{k+1}) a − ℓ_k ℓ_{k+1}``; ``q = ℓ_0`` below ``ℓ_0`` (for
+  sign-magnitude the sign is kept, so a small magnitude goes to ``ℓ_0``, not across zero) and
+  ``q = ℓ_{L−1}`` beyond the last level.
+
+Prune-then-quantize sets ``M = 0`` on ``(−t, t)`` and quantizes ``|x| ≥ t``: the magnitude
+pieces are cut at ``t``. The negative half-line mirrors the positive one: a magnitude piece
+``(m0, m1, v0, v1, v2)`` on ``[a, b)`` is the piece ``(−m0, m1, v0, −v1, v2)`` on ``(−b, −a]``.
+
+``reach`` (optional, per row) drops the levels beyond the largest magnitude any atom reaches
+(callers pass ``max_a |μ_a| + 12 s_a``, beyond which an atom's mass is below 1e-32): only the
+map beyond ``reach`` changes, so the loss is unchanged in double precision while a 16-bit
+code costs the levels the atoms can reach, not all ``2^15``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
+from .pieces import Pieces
+
+__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces"]
+
+
+@lru_cache(maxsize=64)
+def _level_basis(bits: int, kind: int):
+    """``(A, U, T)`` with levels.py's magnitude levels ``ℓ(c, t) = A + c U + t T`` exactly
+    affine in the clip ``c`` and the threshold ``t`` (true of both quantizers: uniform levels
+    on ``[0, c]`` or ``[t, c]``), read off levels.py at three ranges and checked at a fourth."""
+    one, two, shifted = (magnitude_levels(bits, kind, c, t) for c, t in ((1.0, 0.0), (2.0, 0.0), (2.0, 1.0)))
+    u = two - one
+    a = one - u
+    t = shifted - two
+    probe = magnitude_levels(bits, kind, 3.0, 0.5)
+    if not np.allclose(a + 3.0 * u + 0.5 * t, probe, rtol=1e-12, atol=1e-12):
+        raise AssertionError("magnitude levels are not affine in (clip, threshold)")
+    return a, u, t
+
+
+def _level_rows(bits, kind, clips, thresholds, reach=None):
+    """levels.py's magnitude levels for each ``(clip, threshold)`` pair, as rows ``(B, K)``; with
+    ``reach`` (per row) only the levels up to one step past the largest reach: levels beyond it
+    carry no mass, and a 16-bit code then costs the levels the atoms reach, not all 2^15."""
+    a, u, t = _level_basis(int(bits), int(kind))
+    count = a.size
+    if reach is not None and count > 2:
+        first = a[0] + clips * u[0] + thresholds * t[0]
+        step = (a[1] - a[0]) + clips * (u[1] - u[0]) + thresholds * (t[1] - t[0])
+        need = np.floor((reach - first) / step) + 2
+        count = int(min(count, max(2, np.max(need))))
+    return a[:count] + clips[:, None] * u[:count] + thresholds[:, None] * t[:count]
+
+
+def _magnitude_pieces(levels, stochastic: bool):
+    """Bounds ``(B, K+1)`` from 0 to ∞ and coefficients ``(5, B, K)`` of ``q`` on ``[0, ∞)`` for
+    rows of increasing magnitude levels ``(B, L)``."""
+    rows = levels.shape[0]
+    zero, inf = np.zeros((rows, 1)), np.full((rows, 1), np.inf)
+    first, last = levels[:, :1], levels[:, -1:]
+    if stochastic:
+        lo, hi = levels[:, :-1], levels[:, 1:]
+        bounds = np.concatenate([zero, levels, inf], axis=1)
+        m0 = np.concatenate([first, np.zeros_like(lo), last], axis=1)
+        m1 = np.concatenate([zero, np.ones_like(lo), zero], axis=1)
+        v0 = np.concatenate([first**2, -lo * hi, last**2], axis=1)
+        v1 = np.concatenate([zero, lo + hi, zero], axis=1)
+    else:
+        bounds = np.concatenate([zero, 0.5 * (levels[:, :-1] + levels[:, 1:]), inf], axis=1)
+        m0, m1 = levels, np.zeros_like(levels)
+        v0, v1 = levels**2, np.zeros_like(levels)
+    return bounds, np.stack([m0, m1, v0, v1, np.zeros_like(m0)])
+
+
+def _cut_and_mirror(bounds, coef, threshold):
+    """The full-line pieces of ``sign(x)·q(|x|)`` with ``M = 0`` on ``(−t, t)``; ``bounds``
+    ``(B, K+1)`` and ``coef`` ``(5, B, K)`` on the magnitude half-line."""
+    t = np.asarray(threshold, dtype=float)[:, None]
+    # Pieces below t collapse to zero width (they carry no mass); [0, t) maps to 0.
+    bounds = np.concatenate([np.zeros_like(t), np.maximum(bounds, t)], axis=1)
+    coef = np.concatenate([np.zeros(coef.shape[:2] + (1,)), coef], axis=2)
+    edges = np.concatenate([-bounds[:, ::-1], bounds[:, 1:]], axis=1)
+    flip = np.array([-1.0, 1.0, 1.0, -1.0, 1.0])[:, None, None]
+    neg = (coef * flip)[:, :, ::-1]
+    full = np.concatenate([neg, coef], axis=2)
+    return Pieces(edges, *full)
+
+
+def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, reach=None) -> Pieces:
+    """Pieces of the (pruned-then-)quantized coefficient, one row per entry of ``clip``.
+
+    ``clip`` is the clipping range ``c`` per row, ``threshold`` the pruning threshold ``t``
+    (0: dense), ``reach`` an optional per-row magnitude beyond which no atom has mass (see the
+    module docstring). Sign-magnitude levels lie on ``[t, c]`` and need ``c > t``.
+
+    >>> import numpy as np
+    >>> pcs = quantizer_pieces(2, "mid-tread", "nearest", np.array([1.0]))
+    >>> pcs.edges[0].tolist()        # the zero-width pieces at 0 are the empty pruned interval
+    [-inf, -0.5, -0.0, -0.0, 0.0, 0.5, inf]
+    >>> pcs.m0[0].tolist()
+    [-1.0, -0.0, -0.0, 0.0, 0.0, 1.0]
+    """
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    stochastic = check_rounding(rounding)
+    clip = np.atleast_1d(np.asarray(clip, dtype=float))
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
+    reach = None if reach is None else np.broadcast_to(np.asarray(reach, dtype=float), clip.shape)
+    levels = _level_rows(bits, kind, clip, np.asarray(threshold, dtype=float), reach)
+    bounds, coef = _magnitude_pieces(levels, stochastic)
+    return _cut_and_mirror(bounds, coef, threshold)
+
+
+def threshold_pieces(threshold) -> Pieces:
+    """Magnitude pruning alone: ``M = 0`` on ``(−t, t)``, the identity elsewhere (docs/theory.rst
+    §3 as a special case of the pieces)."""
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    bounds = np.stack([np.zeros_like(t), np.full_like(t, np.inf)], axis=1)
+    coef = np.zeros((5, t.size, 1))
+    coef[1] = 1.0
+    coef[4] = 1.0
+    return _cut_and_mirror(bounds, coef, t)
+
+
+def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pieces:
+    """The fine-regime stand-in of :func:`quantizer_pieces` (docs/theory.rst §11): between the
+    first and the last level the quantized value is the coefficient plus independent noise of
+    variance ``Δ²/12`` (nearest) or ``Δ²/6`` (stochastic), ``Δ`` the level spacing; below the
+    first level it is ``ℓ_0`` (stochastic sign-magnitude) or the identity, beyond the last it
+    clips. Exact up to terms of relative order ``(Δ/s)²`` at the ends of the range and
+    ``exp(−2π² s²/Δ²)`` inside: cheap (three pieces a side) for locating a clip at many bits.
+    """
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    stochastic = check_rounding(rounding)
+    clip = np.atleast_1d(np.asarray(clip, dtype=float))
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clip.shape)
+    a, u, t = _level_basis(bits, kind)
+    ends = [a[i] + clip * u[i] + threshold * t[i] for i in (0, min(1, a.size - 1), a.size - 1)]
+    first, second, top = ends
+    step = second - first
+    noise = step**2 / (6.0 if stochastic else 12.0)
+    below = first if stochastic else np.zeros_like(first)  # stochastic keeps ℓ_0 below it
+    bounds = np.stack([np.zeros_like(first), first, top, np.full_like(first, np.inf)], axis=1)
+    zero = np.zeros_like(first)
+    identity_below = np.where(stochastic, 0.0, 1.0) * np.ones_like(first)
+    m0 = np.stack([np.where(stochastic, below, 0.0), zero, top], axis=0)
+    m1 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
+    v0 = np.stack([np.where(stochastic, below**2, 0.0), noise, top**2], axis=0)
+    v1 = np.stack([zero, zero, zero], axis=0)
+    v2 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
+    coef = np.stack([m0.T, m1.T, v0.T, v1.T, v2.T])
+    return _cut_and_mirror(bounds, coef, threshold)

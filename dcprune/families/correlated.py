@@ -10,13 +10,13 @@ standard errors. :func:`load_covariance` reads a problem from a ``.npz`` file.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
+from ..npzfile import largest_array, read_npz
 from .base import Family, Theory, check_alpha, check_n
 from .covariance import CovarianceProblem, sweep_covariance
 
@@ -118,20 +118,10 @@ _SIGMA_COPIES = 5
 def _check_npz_size(path: Path) -> None:
     """Refuse before loading a ``.npz`` whose arrays would not fit in memory (read from the
     ``.npy`` headers inside the archive; unreadable archives are left to the loader)."""
-    import zipfile
+    from ..checks import check_memory
 
-    from ..checks import check_memory, npy_shape
-
-    try:
-        with zipfile.ZipFile(path) as archive:
-            elements = 0
-            for info in archive.infolist():
-                if not info.filename.endswith(".npy"):
-                    continue
-                with archive.open(info) as fh:
-                    shape = npy_shape(fh)
-                elements = max(elements, math.prod(shape))
-    except Exception:  # not a zip, or a damaged member: np.load gives the one-line error
+    elements = largest_array(path)
+    if elements is None:
         return
     check_memory(8 * _SIGMA_COPIES * elements,
                  f"{path} holds an array of {elements:,} numbers (a d×d Sigma needs about "
@@ -154,20 +144,8 @@ def load_covariance(path, sigma2: float | None = None) -> CovarianceProblem:
         raise ValueError(f"{path}: a covariance file is a .npz with arrays Sigma and beta "
                          f"(numpy.savez(path, Sigma=..., beta=...))")
     _check_npz_size(path)  # from the headers: a small file may unpack to a huge Sigma
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"Sigma", "beta"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
-                                 f"(has {', '.join(data.files) or 'none'})")
-            sigma, beta = data["Sigma"], data["beta"]
-            stored = data["sigma2"] if "sigma2" in data.files else None
-    except ValueError as exc:
-        if str(exc).startswith(f"{path}:"):
-            raise
-        raise ValueError(f"{path}: not a .npz of numeric arrays Sigma and beta") from None
-    except Exception:  # zipfile and numpy raise several types for a damaged file
-        raise ValueError(f"{path}: not a readable .npz file") from None
+    arrays = read_npz(path, ("Sigma", "beta"), ("sigma2",))
+    sigma, beta, stored = arrays["Sigma"], arrays["beta"], arrays.get("sigma2")
     for name, arr in (("Sigma", sigma), ("beta", beta)):
         # Integers and floats only: timedelta64 counts as a NumPy number, and is not one here.
         if arr.dtype.kind not in "iuf":

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..npzfile import read_npz
+
 __all__ = ["Dataset", "load_dataset", "from_arrays"]
 
 # Rows or columns a refusal lists before "and K more".
@@ -147,20 +149,10 @@ def _numeric(path, name, arr):
 def _read_npz(path: Path, target: str | None) -> Dataset:
     if target not in (None, "y"):
         raise ValueError(f"{path}: a .npz file's target is its array y (--target y or leave it out), got {target!r}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            missing = {"X", "y"} - set(data.files)
-            if missing:
-                raise ValueError(f"{path}: missing array {' and '.join(sorted(missing))} "
-                                 f"(has {', '.join(data.files) or 'none'})")
-            X, y = _numeric(path, "X", data["X"]), _numeric(path, "y", data["y"])
-            columns = [str(c) for c in data["columns"]] if "columns" in data.files else None
-    except ValueError as exc:
-        if str(exc).startswith(f"{path}:"):
-            raise
-        raise ValueError(f"{path}: not a .npz of numeric arrays X and y") from None
-    except Exception:  # zipfile and numpy raise several types for a damaged file
-        raise ValueError(f"{path}: not a readable .npz file") from None
+    arrays = read_npz(path, ("X", "y"), ("columns",),
+                      check=lambda name, arr: name == "columns" or _numeric(path, name, arr))
+    X, y = arrays["X"], arrays["y"]
+    columns = [str(c) for c in arrays["columns"]] if "columns" in arrays else None
     return from_arrays(X, y, columns, target="y", source=str(path))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
+from ..coefficients import check_coefficients
 from ..pruning import prune, retrain
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks, json_number
@@ -67,6 +68,9 @@ class Diagonal(Family):
     ``kappa = d/n`` (latent dimension over samples), ``alpha = s/d`` (kept nonzeros over the
     latent dimension), ``sigma2`` the label noise, ``n`` the sample size (``None`` for the
     asymptotic limit) and ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
+    ``coefficients``: ``"fixed"`` (the spectrum's β) or ``"gaussian"`` (each coordinate draws
+    ``β_j ~ N(0, β_j²)``, the same expected energy; predictions average over β and the Monte
+    Carlo draws a new β per trial, docs/theory.rst §11).
     """
 
     spectrum: Spectrum
@@ -75,10 +79,12 @@ class Diagonal(Family):
     sigma2: float = 0.1
     n: int | None = None
     ridge: float = 0.0
+    coefficients: str = "fixed"
 
     def __post_init__(self):
         if not isinstance(self.spectrum, Spectrum):
             raise ParameterError("spectrum", "must be a dcprune Spectrum", self.spectrum)
+        check_coefficients(self.coefficients)
         object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         if self.kappa < _MIN_KAPPA:
@@ -116,13 +122,15 @@ class Diagonal(Family):
         return self.spectrum.name
 
     def header(self) -> dict:
-        return {**self.sizes(), "problem": self.spectrum.describe(), "d": self.d}
+        return {**self.sizes(), "problem": self.spectrum.describe(), "d": self.d, "coefficients": self.coefficients}
 
     def title(self) -> list[str]:
         problem = self.spectrum.describe()
         params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in problem.items()
                            if k != "name")
         size = f"n={self.n}, d={self.d}, s={self.s:g}" if self.finite else f"asymptotic, s/n={self.s:g}"
+        if self.coefficients != "fixed":
+            params += f", {self.coefficients} coefficients"
         return [f"# {problem['name']} ({params})",
                 f"# kappa={self.kappa:g}, alpha={self.alpha:g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}, {size}"]
 
@@ -166,7 +174,7 @@ class Diagonal(Family):
         k = ridges.size
         lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
                      lay.tail_s)
-        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.coefficients)
         rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
                               gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
                               residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
@@ -175,7 +183,7 @@ class Diagonal(Family):
     def quantized(self, counts, quantization) -> tuple:
         """Quantized dense and magnitude-pruned risks of the models of sizes ``counts`` in closed
         form (docs/theory.rst §11, :func:`dcprune.quantization.risk.quantize_models`)."""
-        from ..quantization.risk import quantize_models
+        from ..quantization import risk
 
         counts = np.asarray(counts, dtype=float)
         self.check_work(counts.size)
@@ -184,16 +192,16 @@ class Diagonal(Family):
             sigma2_eff = self.sigma2 + lay.tail
             dense = dense_risk(lay.lam, lay.beta, lay.mult, sigma2_eff, self.scale, ridge=self.ridge,
                                finite=self.finite)
-            out += quantize_models(quantization, lay.lam, lay.beta, lay.mult, sigma2_eff, self.s, self.scale,
-                                   dense, self.finite)
+            out += risk.quantize_models(quantization, lay.lam, lay.beta, lay.mult, sigma2_eff, self.s, self.scale,
+                                        dense, self.finite, targets=risk.targets(self.coefficients))
         return tuple(out)
 
-    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None, quantization=None):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 
         lam, beta = self.spectrum.coordinates(self.d)
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
-                               threads, progress)
+                               threads, progress, coefficients=self.coefficients, quantization=quantization)
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,8 @@ class DCSolution:
         }
 
 
-def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool) -> dict:
+def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool,
+              coefficients: str = "fixed") -> dict:
     """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape ``(batch,)``."""
     lam, beta, mult = layout.lam, layout.beta, layout.mult
     sigma2_eff = sigma2 + layout.tail
@@ -234,11 +243,12 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
     converged = dense.converged.copy()
     residual = dense.residual.copy()
     for rule in RULES.values():
-        pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense)
+        pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense, coefficients)
         out[rule.name] = pruned.risk
         converged &= pruned.converged
         if rule.retrainable:
-            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite)
+            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite,
+                            kept_energy=pruned.kept_energy)
             out[f"{rule.name}_retrain"] = fresh.gamma
             converged &= fresh.converged
             residual = np.maximum(residual, fresh.residual)
@@ -259,7 +269,7 @@ def _chunks(setup: Diagonal, counts: np.ndarray):
 def _sweep(setup: Diagonal, counts: np.ndarray) -> dict:
     """:func:`_evaluate` over model sizes ``counts``."""
     parts = [
-        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite)
+        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.coefficients)
         for layout in _chunks(setup, counts)
     ]
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
@@ -280,9 +290,17 @@ def _reference(setup: Diagonal) -> Reference:
     The dense models searched are the widths ``0 <= p <= n``; ``p = 0`` is the null model
     ``b = 0``, whose risk is exactly ``σ² + βᵀΣβ`` (when the signal is weak or ``n`` small,
     no fitted model beats predicting nothing).
+
+    With fixed coefficients oracle + retraining is the dense model of the first ``s`` features;
+    with Gaussian ones the oracle keeps the ``s`` most salient coordinates of the drawn β, so the
+    line is the full model's oracle + retraining (docs/theory.rst §11). The dense models'
+    expected risks do not depend on which.
     """
     n, d, spec = setup.scale, setup.d, setup.spectrum
-    oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    if setup.coefficients == "fixed":
+        oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    else:
+        oracle = _sweep(setup, np.array([float(d)]))["oracle_retrain"][0]
     top = min(d, n)
     if setup.ridge == 0:
         # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).

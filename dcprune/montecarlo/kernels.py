@@ -59,12 +59,14 @@ condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
 
 from ..quantities import MEASURED
+from ..quantization.apply import choose_clip
+from ..quantization.levels import magnitude_levels, quantize
 from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
@@ -88,8 +90,15 @@ __all__ = [
     "prune_sets",
     "retrain",
     "transpose_gram",
+    "trial_models",
     "trial_kernel",
+    "quantized_risk",
+    "quantized_models",
+    "QUANTIZED_COLUMNS",
+    "sample_gaussian_trial",
+    "draw_samples",
     "simulate_trials",
+    "quantization_spec",
     "Job",
     "prepare",
     "run",
@@ -99,6 +108,9 @@ QUANTITIES = MEASURED  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
 # ordered (magnitude, hessian, oracle).
 _DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8
+#: Columns the quantized models add after ``QUANTITIES`` (:func:`quantized_models`).
+QUANTIZED_COLUMNS = ("q_dense", "q_magnitude", "clip_dense", "clip_magnitude")
+_QCOLUMNS = len(QUANTIZED_COLUMNS)
 
 _M32 = 0xFFFFFFFF
 
@@ -207,12 +219,30 @@ def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, 
     subsets (``random_subsets``). The rest of a trial (:func:`trial_kernel`) is deterministic.
     """
     np.random.seed(trial_seed(seed, trial))
+    return draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s)
+
+
+@njit(cache=True)
+def draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s):
+    """The draws of :func:`sample_trial` after its seeding, from Numba's generator as it stands."""
     latent = scale.shape[0] if kind == KIND_DIAGONAL else mixing.shape[1]
     Z, e = draw_latent(n, latent)
     X, y = features(kind, Z, e, scale, mixing, label_vec, sigma)
     Z, e = draw_latent(n, latent)
     X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
     return X, y, X2, y2, random_subsets(widths, s)
+
+
+@njit(cache=True)
+def sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s):
+    """One diagonal trial with Gaussian coefficients (docs/theory.rst §11): ``(X, y, X2, y2,
+    rand_keep, beta)``. Seeds as :func:`sample_trial`, draws ``β_j = coef_sd_j z_j`` first, then
+    the samples of :func:`draw_samples` with labels ``y = Xβ + σe``: a new β per trial, depending
+    only on ``(seed, trial)``."""
+    np.random.seed(trial_seed(seed, trial))
+    beta = coef_sd * np.random.standard_normal(coef_sd.shape[0])
+    X, y, X2, y2, rand_keep = draw_samples(KIND_DIAGONAL, n, scale, np.empty((0, 0)), beta, sigma, widths, s)
+    return X, y, X2, y2, rand_keep, beta
 
 
 
@@ -345,9 +375,11 @@ def transpose_gram(X, pmax, gram):
 
 
 @njit(cache=True)
-def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+def trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                  out, flags):
-    """Fit, prune, retrain and evaluate one trial (deterministic given its samples).
+    """Fit, prune, retrain and evaluate one trial (deterministic given its samples): ``(fits, B,
+    kept)``, with the dense fits ``B`` and the kept sets ``kept`` (rows as in :func:`fit_widths`
+    and :func:`prune_sets`) that the quantizers start from (:func:`quantized_models`).
 
     ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
     from :func:`random_subsets`; ``out`` (len(widths)×11) ← risks in the order of
@@ -388,7 +420,7 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
         out[wi, _FRESH:_SAME] = fresh[wi]
         if p <= s:
             out[wi, _PRUNED:_FRESH] = dense
-            out[wi, _SAME:] = dense
+            out[wi, _SAME:_SAME + 3] = dense
             continue
         for k in range(3):
             idx = kept[wi, k, :s]
@@ -396,28 +428,117 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
             out[wi, _SAME + k] = same[wi, k]
         idx = rand_keep[wi, :s]
         out[wi, _RANDOM] = risk(idx, b[idx], c0, q, cov_diag, cov)
-    return fits
+    return fits, B, kept
+
+
+@njit(cache=True)
+def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+                 out, flags):
+    """Fit, prune, retrain and evaluate one trial (deterministic given its samples).
+
+    ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
+    from :func:`random_subsets`; ``out`` (len(widths)×11) ← risks in the order of
+    ``QUANTITIES``; ``flags`` (len(widths), int8) ← 1 where any fit of that width was
+    ill-conditioned (SVD fallback). ``c0, q, cov_diag, cov`` as in :func:`risk`. Returns the
+    number of least-squares fits per width (dense fit included), a measure of the work done.
+    The stages are those of :func:`trial_models`, which this returns the first value of.
+    """
+    return trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+                        out, flags)[0]
+
+
+@njit(cache=True)
+def quantized_risk(idx, values, threshold, clip, bits, kind, stochastic, uniforms, c0, q, cov_diag, cov):
+    """Risk (:func:`risk`) of the coefficients ``values`` on ``idx`` quantized by
+    :func:`dcprune.quantization.levels.quantize` on ``[threshold, clip]``; NaN when a
+    sign-magnitude range has no room (``clip ≤ threshold``) or the clip is undefined."""
+    if not clip > 0 or (kind == 1 and not clip > threshold):
+        return np.nan
+    levels = magnitude_levels(bits, kind, clip, threshold)
+    return risk(idx, quantize(values, levels, stochastic, uniforms), c0, q, cov_diag, cov)
+
+
+@njit(cache=True)
+def quantized_models(B, kept, widths, s, qspec, uniforms, c0, q, cov_diag, cov, out):
+    """The quantized dense and magnitude-pruned models of one trial (docs/theory.rst §11):
+    ``out[wi, :]`` ← ``(q_dense, q_magnitude, clip_dense, clip_magnitude)``.
+
+    ``qspec = (bits, quantizer code, clip rule code, fixed clip, stochastic)`` (codes of
+    :data:`dcprune.quantization.QUANTIZERS` and :data:`dcprune.quantization.apply.CLIP_CODES`).
+    The dense model quantizes ``B[wi, :p]`` with ``t = 0``; the pruned one the magnitude-kept
+    weights (``kept[wi, 0]``) with ``t`` their smallest magnitude (sign-magnitude levels on
+    ``[t, c]``; kept weights in ``[t, ℓ_0)`` go to ``ℓ_0``), the dense model's when ``p ≤ s``.
+    Clips come from the trial's own coefficients (:func:`dcprune.quantization.apply.choose_clip`;
+    ``optimal`` sees ``q = Σβ`` and ``λ``, diagonal Σ); ``uniforms[wi, :pmax]`` drive the dense
+    model's stochastic rounding and ``uniforms[wi, pmax:]`` the pruned one's.
+    """
+    bits, kind, rule = int(qspec[0]), int(qspec[1]), int(qspec[2])
+    fixed, stochastic = qspec[3], qspec[4] > 0
+    pmax = widths[-1]
+    for wi in range(widths.shape[0]):
+        p = widths[wi]
+        idx = np.arange(p)
+        b = B[wi, :p]
+        c = choose_clip(b, 0.0, bits, kind, rule, fixed, stochastic, q[:p], cov_diag[:p])
+        out[wi, 0] = quantized_risk(idx, b, 0.0, c, bits, kind, stochastic, uniforms[wi, :p], c0, q, cov_diag, cov)
+        out[wi, 2] = c
+        if p <= s:
+            out[wi, 1], out[wi, 3] = out[wi, 0], c
+            continue
+        idx = kept[wi, 0, :s]
+        bk = b[idx]
+        t = 0.0
+        if kind == 1:
+            t = np.inf
+            for i in range(s):
+                t = min(t, abs(bk[i]))
+        c = choose_clip(bk, t, bits, kind, rule, fixed, stochastic, q[idx], cov_diag[idx])
+        out[wi, 1] = quantized_risk(idx, bk, t, c, bits, kind, stochastic, uniforms[wi, pmax:pmax + s], c0, q,
+                                    cov_diag, cov)
+        out[wi, 3] = c
 
 
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
-                    s, ridge, oracle_score, c0, q, cov_diag, cov):
+                    s, ridge, oracle_score, c0, q, cov_diag, cov, coef_sd, qspec):
     """Run trials ``first_trial .. first_trial + trials - 1`` in parallel: ``(values, flags)``.
 
     ``values[t]`` and ``flags[t]`` are :func:`trial_kernel` applied to
     :func:`sample_trial`\\ ``(seed, first_trial + t, ...)``: each iteration writes only its own
     slot, and its random stream is reseeded from the trial's number, so results depend neither
     on the threads nor on how a run is split into batches.
+
+    ``coef_sd`` (diagonal samplers; empty: the fixed ``label_vec``): Gaussian coefficients, a
+    new ``β`` per trial (:func:`sample_gaussian_trial`), with ``q = λβ``, ``c0 = σ² + βᵀq`` and
+    the oracle's saliency ``λβ²`` of that β. ``qspec`` (:func:`quantized_models`; ``bits = 0``:
+    none): four more columns per width, after ``QUANTITIES``, and, for stochastic rounding,
+    uniforms drawn from the trial's stream after its samples.
     """
     nw = widths.shape[0]
-    values = np.empty((trials, nw, len(QUANTITIES)))
+    pmax = widths[-1]
+    quantized = qspec[0] > 0
+    values = np.empty((trials, nw, len(QUANTITIES) + (_QCOLUMNS if quantized else 0)))
     flags = np.zeros((trials, nw), np.int8)
     for t in prange(trials):
         # prange indices are unsigned; one integer type avoids a second compilation
-        X, y, X2, y2, rand_keep = sample_trial(seed, first_trial + np.int64(t), kind, n, scale,
-                                               mixing, label_vec, sigma, widths, s)
-        trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag,
-                     cov, values[t], flags[t])
+        trial = first_trial + np.int64(t)
+        if coef_sd.shape[0] > 0:
+            X, y, X2, y2, rand_keep, beta = sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s)
+            q_t = cov_diag * beta
+            c0_t = sigma * sigma + dot(q_t, beta)
+            oracle_t = q_t * beta
+        else:
+            X, y, X2, y2, rand_keep = sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s)
+            q_t, c0_t, oracle_t = q, c0, oracle_score
+        _, B, kept = trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_t, c0_t, q_t, cov_diag,
+                                  cov, values[t], flags[t])
+        if quantized:
+            if qspec[4] > 0:
+                uniforms = np.random.random((nw, pmax + s))
+            else:
+                uniforms = np.zeros((nw, pmax + s))
+            quantized_models(B, kept, widths, s, qspec, uniforms, c0_t, q_t, cov_diag, cov,
+                             values[t][:, len(QUANTITIES):])
     return values, flags
 
 
@@ -449,21 +570,32 @@ class Job:
     seed: int
     ridge: float
     oracle_score: np.ndarray
+    coef_sd: np.ndarray = field(default_factory=lambda: np.empty(0))
+    qspec: np.ndarray = field(default_factory=lambda: np.zeros(5))
+
+    @property
+    def columns(self) -> int:
+        """Values per width and trial: ``QUANTITIES``, then ``QUANTIZED_COLUMNS`` if quantized."""
+        return len(QUANTITIES) + (_QCOLUMNS if self.qspec[0] > 0 else 0)
 
     def trials(self, first: int, count: int):
         """``(values, flags)`` of trials ``first .. first + count − 1`` (:func:`simulate_trials`)."""
         sp = self.sampler
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
-                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov)
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.coef_sd, self.qspec)
 
 
-def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None) -> Job:
+def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, coef_sd=None,
+            quantization=None) -> Job:
     r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
     ``ridge``: :math:`\lambda` of :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`; ``seed``:
     integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``.
+    ``coef_sd`` (d,): Gaussian coefficients ``β_j ~ N(0, coef_sd_j²)``, a new draw per trial
+    (diagonal samplers); ``quantization``: a :class:`dcprune.quantization.Quantization` whose
+    quantized dense and magnitude-pruned models are measured too (diagonal samplers).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
     if not seed < 2**63:
@@ -482,7 +614,23 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     if (given.dtype.kind not in "iuf" or np.any(widths != given) or widths.ndim != 1
             or widths.size == 0 or widths[0] < 1 or widths[-1] > d or np.any(np.diff(widths) <= 0)):
         raise ValueError(f"widths must be strictly increasing integers in [1, {d}], got {given=}")
-    return Job(sampler, n, widths, s, seed, ridge, oracle_score)
+    if (coef_sd is not None or quantization is not None) and sampler.kind != KIND_DIAGONAL:
+        raise ValueError("Gaussian coefficients and quantization are simulated for diagonal samplers only")
+    coef_sd = np.empty(0) if coef_sd is None else real_array("coef_sd", coef_sd, 1, d)
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score, coef_sd, quantization_spec(quantization))
+
+
+def quantization_spec(quantization) -> np.ndarray:
+    """The ``qspec`` array of :func:`quantized_models` for a :class:`dcprune.quantization.Quantization`
+    (``None``: zeros, no quantization)."""
+    if quantization is None:
+        return np.zeros(5)
+    from ..quantization.apply import CLIP_CODES
+    from ..quantization.levels import QUANTIZERS, ROUNDINGS
+
+    fixed = quantization.clip if quantization.clip_rule == "fixed" else 0.0
+    return np.array([quantization.bits, QUANTIZERS[quantization.quantizer], CLIP_CODES[quantization.clip_rule],
+                     fixed, float(ROUNDINGS[quantization.rounding])])
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,

@@ -21,20 +21,32 @@ import math
 import numpy as np
 
 from ..checks import ParameterError
+from ..coefficients import check_coefficients, coefficient_law
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
 from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
-__all__ = ["quantize_models", "fixed_targets", "clip_and_risk", "clips_and_risks"]
+__all__ = ["quantize_models", "fixed_targets", "gaussian_targets", "targets", "clip_and_risk", "clips_and_risks"]
 
 
 def fixed_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
     """Atoms with fixed coefficients: ``X ~ N(c_a β_a, noise_a²)``, ``E[β | X] = β_a``,
     ``Var(β | X) = 0`` (``shrink`` is ``c_a``, ``noise`` the DC's per-coordinate sd ``s_a``)."""
-    zeros = np.zeros_like(beta)
-    return AtomTargets(shrink * beta, noise, beta, zeros, zeros, mult, lam)
+    return AtomTargets(*coefficient_law("fixed", beta, shrink, noise), mult, lam)
+
+
+def gaussian_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
+    """Atoms with Gaussian coefficients ``β ~ N(0, β_a²)``: ``X ~ N(0, c_a² β_a² + s_a²)``,
+    ``E[β | X] = ρ_a X``, ``Var(β | X) = w_a`` (the joint Gaussian of docs/theory.rst §11,
+    :func:`dcprune.coefficients.coefficient_law`)."""
+    return AtomTargets(*coefficient_law("gaussian", beta, shrink, noise), mult, lam)
+
+
+def targets(coefficients: str):
+    """The atoms' builder of ``coefficients`` (``"fixed"`` or ``"gaussian"``)."""
+    return {"fixed": fixed_targets, "gaussian": gaussian_targets}[check_coefficients(coefficients)]
 
 
 def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigma2_eff: float,

@@ -29,6 +29,8 @@ from .runtime import check_threads, guard_memory, trial_threads
 __all__ = ["Interrupted", "run_batches", "trial_batches", "deferred_interrupts", "use_executor",
            "current_executor"]
 
+# Values per trial and width unless a run measures more (quantized models).
+_COLUMNS = len(MEASURED)
 #: The executor that runs trials instead of this process (``None``: run them here).
 _EXECUTOR = contextvars.ContextVar("dcprune_executor", default=None)
 
@@ -71,7 +73,7 @@ class Interrupted(KeyboardInterrupt):
 
 def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_widths: int, n: int,
                 d: int, threads: int | None = None, progress: Callable[[int], None] | None = None,
-                columns: int = len(MEASURED)):
+                columns: int = _COLUMNS):
     """Per-trial ``(values, flags)`` of trials ``0 .. trials − 1``, run in batches.
 
     ``parts`` yields ``(start, stop, batch)``, consecutive ranges covering the trials (one

@@ -64,6 +64,8 @@ TIMEOUT = 10.0
 #: for a lost worker's share to spread, few enough that the per-task overhead (a few ms,
 #: validation/benchmarks.py) stays far below a task's run time.
 TASKS_PER_THREAD = 4
+# Values per trial and width unless a run measures more (quantized models).
+_COLUMNS = len(MEASURED)
 
 
 class ClusterError(RuntimeError):
@@ -86,8 +88,9 @@ def kernel_fingerprint() -> str:
     results to be the client's."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in (here / "kernels.py", here / "linalg.py", here / "sampler.py", here.parent / "quantization" / "levels.py",
-                 here.parent / "quantization" / "apply.py"):
+    quantizers = here.parent / "quantization"
+    for path in (here / "kernels.py", here / "linalg.py", here / "sampler.py", quantizers / "levels.py",
+                 quantizers / "apply.py"):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -159,7 +162,7 @@ class Cluster:
         for first in range(start, stop, size):
             yield first, min(size, stop - first)
 
-    def run_batches(self, parts, *, trials, n_widths, n, d, threads=None, progress=None, columns=len(MEASURED)):
+    def run_batches(self, parts, *, trials, n_widths, n, d, threads=None, progress=None, columns=_COLUMNS):
         """:func:`~dcprune.montecarlo.batches.run_batches` on the cluster (``threads`` is not
         used: each task runs on one Numba thread of a worker)."""
         distributed = _distributed()

@@ -200,8 +200,13 @@ class Diagonal(Family):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 
         lam, beta = self.spectrum.coordinates(self.d)
+        clips = None
+        if quantization is not None and quantization.clip_rule == "optimal":
+            # The optimal clip minimizes the expected risk: the theory's, the same in every trial.
+            clips = [[q.clip["dense"], q.clip["magnitude"]] for q in self.quantized(counts, quantization)]
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
-                               threads, progress, coefficients=self.coefficients, quantization=quantization)
+                               threads, progress, coefficients=self.coefficients, quantization=quantization,
+                               clips=clips)
 
 
 @dataclass(frozen=True)

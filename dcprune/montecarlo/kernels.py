@@ -459,27 +459,27 @@ def quantized_risk(idx, values, threshold, clip, bits, kind, stochastic, uniform
 
 
 @njit(cache=True)
-def quantized_models(B, kept, widths, s, qspec, uniforms, c0, q, cov_diag, cov, out):
+def quantized_models(B, kept, widths, s, qspec, clips, uniforms, c0, q, cov_diag, cov, out):
     """The quantized dense and magnitude-pruned models of one trial (docs/theory.rst §11):
     ``out[wi, :]`` ← ``(q_dense, q_magnitude, clip_dense, clip_magnitude)``.
 
-    ``qspec = (bits, quantizer code, clip rule code, fixed clip, stochastic)`` (codes of
-    :data:`dcprune.quantization.QUANTIZERS` and :data:`dcprune.quantization.apply.CLIP_CODES`).
-    The dense model quantizes ``B[wi, :p]`` with ``t = 0``; the pruned one the magnitude-kept
-    weights (``kept[wi, 0]``) with ``t`` their smallest magnitude (sign-magnitude levels on
-    ``[t, c]``; kept weights in ``[t, ℓ_0)`` go to ``ℓ_0``), the dense model's when ``p ≤ s``.
-    Clips come from the trial's own coefficients (:func:`dcprune.quantization.apply.choose_clip`;
-    ``optimal`` sees ``q = Σβ`` and ``λ``, diagonal Σ); ``uniforms[wi, :pmax]`` drive the dense
-    model's stochastic rounding and ``uniforms[wi, pmax:]`` the pruned one's.
+    ``qspec = (bits, quantizer code, clip rule code, stochastic)`` (codes of
+    :data:`dcprune.quantization.QUANTIZERS` and :data:`dcprune.quantization.apply.CLIP_CODES`);
+    ``clips[wi]``: the fixed rule's clips of the two models. The dense model quantizes
+    ``B[wi, :p]`` with ``t = 0``; the pruned one the magnitude-kept weights (``kept[wi, 0]``)
+    with ``t`` their smallest magnitude (sign-magnitude levels on ``[t, c]``; kept weights in
+    ``[t, ℓ_0)`` go to ``ℓ_0``), the dense model's when ``p ≤ s``. Data-dependent clips come
+    from the trial's own coefficients (:func:`dcprune.quantization.apply.choose_clip`);
+    ``uniforms[wi, :pmax]`` drive the dense model's stochastic rounding and
+    ``uniforms[wi, pmax:]`` the pruned one's.
     """
-    bits, kind, rule = int(qspec[0]), int(qspec[1]), int(qspec[2])
-    fixed, stochastic = qspec[3], qspec[4] > 0
+    bits, kind, rule, stochastic = int(qspec[0]), int(qspec[1]), int(qspec[2]), qspec[3] > 0
     pmax = widths[-1]
     for wi in range(widths.shape[0]):
         p = widths[wi]
         idx = np.arange(p)
         b = B[wi, :p]
-        c = choose_clip(b, 0.0, bits, kind, rule, fixed, stochastic, q[:p], cov_diag[:p])
+        c = choose_clip(b, 0.0, bits, kind, rule, clips[wi, 0], stochastic)
         out[wi, 0] = quantized_risk(idx, b, 0.0, c, bits, kind, stochastic, uniforms[wi, :p], c0, q, cov_diag, cov)
         out[wi, 2] = c
         if p <= s:
@@ -492,7 +492,7 @@ def quantized_models(B, kept, widths, s, qspec, uniforms, c0, q, cov_diag, cov, 
             t = np.inf
             for i in range(s):
                 t = min(t, abs(bk[i]))
-        c = choose_clip(bk, t, bits, kind, rule, fixed, stochastic, q[idx], cov_diag[idx])
+        c = choose_clip(bk, t, bits, kind, rule, clips[wi, 1], stochastic)
         out[wi, 1] = quantized_risk(idx, bk, t, c, bits, kind, stochastic, uniforms[wi, pmax:pmax + s], c0, q,
                                     cov_diag, cov)
         out[wi, 3] = c
@@ -500,7 +500,7 @@ def quantized_models(B, kept, widths, s, qspec, uniforms, c0, q, cov_diag, cov, 
 
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
-                    s, ridge, oracle_score, c0, q, cov_diag, cov, coef_sd, qspec):
+                    s, ridge, oracle_score, c0, q, cov_diag, cov, coef_sd, qspec, qclips):
     """Run trials ``first_trial .. first_trial + trials - 1`` in parallel: ``(values, flags)``.
 
     ``values[t]`` and ``flags[t]`` are :func:`trial_kernel` applied to
@@ -510,9 +510,9 @@ def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec
 
     ``coef_sd`` (diagonal samplers; empty: the fixed ``label_vec``): Gaussian coefficients, a
     new ``β`` per trial (:func:`sample_gaussian_trial`), with ``q = λβ``, ``c0 = σ² + βᵀq`` and
-    the oracle's saliency ``λβ²`` of that β. ``qspec`` (:func:`quantized_models`; ``bits = 0``:
-    none): four more columns per width, after ``QUANTITIES``, and, for stochastic rounding,
-    uniforms drawn from the trial's stream after its samples.
+    the oracle's saliency ``λβ²`` of that β. ``qspec`` and ``qclips`` (:func:`quantized_models`;
+    ``bits = 0``: none): four more columns per width, after ``QUANTITIES``, and, for stochastic
+    rounding, uniforms drawn from the trial's stream after its samples.
     """
     nw = widths.shape[0]
     pmax = widths[-1]
@@ -533,11 +533,11 @@ def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec
         _, B, kept = trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_t, c0_t, q_t, cov_diag,
                                   cov, values[t], flags[t])
         if quantized:
-            if qspec[4] > 0:
+            if qspec[3] > 0:
                 uniforms = np.random.random((nw, pmax + s))
             else:
                 uniforms = np.zeros((nw, pmax + s))
-            quantized_models(B, kept, widths, s, qspec, uniforms, c0_t, q_t, cov_diag, cov,
+            quantized_models(B, kept, widths, s, qspec, qclips, uniforms, c0_t, q_t, cov_diag, cov,
                              values[t][:, len(QUANTITIES):])
     return values, flags
 
@@ -571,7 +571,8 @@ class Job:
     ridge: float
     oracle_score: np.ndarray
     coef_sd: np.ndarray = field(default_factory=lambda: np.empty(0))
-    qspec: np.ndarray = field(default_factory=lambda: np.zeros(5))
+    qspec: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    qclips: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
     @property
     def columns(self) -> int:
@@ -583,11 +584,12 @@ class Job:
         sp = self.sampler
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
-                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.coef_sd, self.qspec)
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.coef_sd, self.qspec,
+                               self.qclips)
 
 
 def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, coef_sd=None,
-            quantization=None) -> Job:
+            quantization=None, clips=None) -> Job:
     r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
@@ -595,7 +597,9 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``.
     ``coef_sd`` (d,): Gaussian coefficients ``β_j ~ N(0, coef_sd_j²)``, a new draw per trial
     (diagonal samplers); ``quantization``: a :class:`dcprune.quantization.Quantization` whose
-    quantized dense and magnitude-pruned models are measured too (diagonal samplers).
+    quantized dense and magnitude-pruned models are measured too (diagonal samplers), with
+    ``clips`` ``(len(widths), 2)`` the clips of the dense and pruned model per width for the
+    ``optimal`` rule (the theory's, :mod:`dcprune.quantization.apply`).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
     if not seed < 2**63:
@@ -617,20 +621,30 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     if (coef_sd is not None or quantization is not None) and sampler.kind != KIND_DIAGONAL:
         raise ValueError("Gaussian coefficients and quantization are simulated for diagonal samplers only")
     coef_sd = np.empty(0) if coef_sd is None else real_array("coef_sd", coef_sd, 1, d)
-    return Job(sampler, n, widths, s, seed, ridge, oracle_score, coef_sd, quantization_spec(quantization))
+    qspec, qclips = quantization_spec(quantization, widths.size, clips)
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score, coef_sd, qspec, qclips)
 
 
-def quantization_spec(quantization) -> np.ndarray:
-    """The ``qspec`` array of :func:`quantized_models` for a :class:`dcprune.quantization.Quantization`
-    (``None``: zeros, no quantization)."""
+def quantization_spec(quantization, widths: int, clips=None):
+    """``(qspec, qclips)`` of :func:`quantized_models` for a :class:`dcprune.quantization.Quantization`
+    at ``widths`` widths (``None``: no quantization); ``clips`` ``(widths, 2)`` are needed by the
+    ``optimal`` rule (a fixed clip per model, the theory's)."""
     if quantization is None:
-        return np.zeros(5)
+        return np.zeros(4), np.zeros((widths, 2))
     from ..quantization.apply import CLIP_CODES
     from ..quantization.levels import QUANTIZERS, ROUNDINGS
 
-    fixed = quantization.clip if quantization.clip_rule == "fixed" else 0.0
-    return np.array([quantization.bits, QUANTIZERS[quantization.quantizer], CLIP_CODES[quantization.clip_rule],
-                     fixed, float(ROUNDINGS[quantization.rounding])])
+    rule = quantization.clip_rule
+    if rule == "optimal":
+        if clips is None:
+            raise ValueError("the optimal clip is the theory's (the expected-risk minimizer): pass clips")
+        # NaN where the theory has no clip (the interpolation peak): that model's risk is NaN too.
+        qclips = np.ascontiguousarray(np.asarray(clips, dtype=float).reshape(widths, 2))
+    else:
+        qclips = np.full((widths, 2), quantization.clip if rule == "fixed" else 0.0)
+    qspec = np.array([quantization.bits, QUANTIZERS[quantization.quantizer], CLIP_CODES[rule],
+                      float(ROUNDINGS[quantization.rounding])])
+    return qspec, qclips
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,

@@ -145,16 +145,17 @@ class SimulationInterrupted(KeyboardInterrupt):
 
 
 def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None, *,
-                    coefficients="fixed", quantization=None):
+                    coefficients="fixed", quantization=None, clips=None):
     """Per-trial :class:`Trials` of the diagonal problem with per-coordinate variances ``lam``
     and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``. ``coefficients="gaussian"``
     draws ``β_j ~ N(0, beta_j²)`` anew in every trial; ``quantization`` (a
     :class:`~dcprune.quantization.Quantization`) also measures the quantized dense and
-    magnitude-pruned models (:func:`~dcprune.montecarlo.kernels.quantized_models`)."""
+    magnitude-pruned models (:func:`~dcprune.montecarlo.kernels.quantized_models`; ``clips``
+    ``(widths, 2)``: the theory's clips, which the ``optimal`` rule applies)."""
     sampler = Sampler.diagonal(lam, beta, math.sqrt(sigma2))
     coef_sd = np.abs(np.asarray(beta, dtype=float)) if check_coefficients(coefficients) == "gaussian" else None
     job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, coef_sd=coef_sd,
-                          quantization=quantization)
+                          quantization=quantization, clips=clips)
     values, flags = run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths), n=n,
                                 d=sampler.d, threads=threads, progress=progress, columns=job.columns)
     return split_quantized(values, flags)

@@ -38,20 +38,27 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
   :math:`=\theta`); the caller supplies :math:`c_0, q, \Sigma` of the equivalent problem
   (docs/theory.rst §7).
 
+Two options of diagonal runs (docs/theory.rst §11): Gaussian coefficients, a new
+:math:`\beta_j \sim N(0, v_j)` per trial (then :math:`c_0`, :math:`q` and the oracle's
+saliency are that trial's), and quantization: each trial also quantizes its dense fit and its
+magnitude-kept weights with the real quantizer and clip rule
+(:mod:`~dcprune.montecarlo.quantized`), four more columns per width.
+
 Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, and a Python
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
-kernels on plain, already valid arrays (:func:`sample_trial`; the stages
-:func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`, built on
-:func:`fit_subset`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming from
-:mod:`~dcprune.montecarlo.linalg`; and :func:`trial_kernel` composing them), the
-``parallel=True`` driver :func:`simulate_trials` (``prange`` over trials, one output slot per
-trial), and the Python layer, which validates once (:func:`prepare`, returning a :class:`Job`
-that runs any range of trials) and runs with BLAS pinned to one thread while the trials run in
-parallel (:func:`run`, :func:`~dcprune.montecarlo.runtime.trial_threads`).
+kernels on plain, already valid arrays (the draws of :mod:`~dcprune.montecarlo.draws`,
+:func:`sample_trial`; the stages :func:`transpose_gram`, :func:`fit_widths`,
+:func:`prune_sets`, :func:`retrain`, built on :func:`fit_subset`, :func:`top_s`,
+:func:`risk`, the fits and dense algebra coming from :mod:`~dcprune.montecarlo.linalg`;
+:func:`trial_models` composing them, and :func:`quantized_models`), the ``parallel=True``
+driver :func:`simulate_trials` (``prange`` over trials, one output slot per trial), and the
+Python layer, which validates once (:func:`prepare`, returning a :class:`Job` that runs any
+range of trials) and runs with BLAS pinned to one thread while the trials run in parallel
+(:func:`run`, :func:`~dcprune.montecarlo.runtime.trial_threads`).
 
 Reproducibility: each trial reseeds Numba's generator with :func:`trial_seed`\ ``(seed,
-trial)`` before drawing anything, so a trial's numbers depend only on ``(seed, trial)`` and not
-on which thread runs it or how many threads there are.
+trial)`` before drawing anything (:mod:`~dcprune.montecarlo.draws`), so a trial's numbers
+depend only on ``(seed, trial)`` and not on which thread runs it or how many threads there are.
 
 Numerics: fits solve normal or dual equations by Cholesky on a Gram matrix, check its
 condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.montecarlo.linalg`).
@@ -65,9 +72,18 @@ import numpy as np
 from numba import njit, prange
 
 from ..quantities import MEASURED
-from ..quantization.apply import choose_clip
-from ..quantization.levels import magnitude_levels, quantize
-from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
+from .draws import (
+    draw_latent,
+    draw_samples,
+    features,
+    fmix32,
+    random_subsets,
+    sample_gaussian_trial,
+    sample_trial,
+    trial_seed,
+)
+from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, risk
+from .quantized import QUANTIZED_COLUMNS, quantization_spec, quantized_models, quantized_risk
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
 
@@ -108,143 +124,7 @@ QUANTITIES = MEASURED  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
 # ordered (magnitude, hessian, oracle).
 _DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8
-#: Columns the quantized models add after ``QUANTITIES`` (:func:`quantized_models`).
-QUANTIZED_COLUMNS = ("q_dense", "q_magnitude", "clip_dense", "clip_magnitude")
 _QCOLUMNS = len(QUANTIZED_COLUMNS)
-
-_M32 = 0xFFFFFFFF
-
-
-# --------------------------------------------------------------------------------------------
-# Seeding and sampling
-# --------------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _mul32(h, c):
-    # (h * c) mod 2^32 for 32-bit h and c, split so no intermediate exceeds 2^49: int64 stays
-    # exact in compiled and in pure-Python (NUMBA_DISABLE_JIT) runs alike.
-    lo = h * (c & 0xFFFF)
-    hi = ((h * (c >> 16)) & 0xFFFF) << 16
-    return (lo + hi) & _M32
-
-
-@njit(cache=True)
-def fmix32(h):
-    # MurmurHash3's finalizer: a bijection of [0, 2^32) with full avalanche.
-    h &= _M32
-    h ^= h >> 16
-    h = _mul32(h, 0x85EBCA6B)
-    h ^= h >> 13
-    h = _mul32(h, 0xC2B2AE35)
-    h ^= h >> 16
-    return h
-
-
-@njit(cache=True)
-def trial_seed(seed, trial):
-    """32-bit seed of trial ``trial`` of a run with integer ``seed`` (``0 <= seed < 2**63``).
-
-    ``fmix32(base(seed) + trial)`` with ``base`` a hash of both halves of ``seed``: for one
-    ``seed`` the map is injective in ``trial`` (distinct trials never share a stream), and for
-    ``seed < 2**32`` ``base`` is injective too. Numba's Mersenne Twister accepts only 32-bit
-    seeds, so two runs with different seeds can share a trial stream with probability about
-    ``2 * trials / 2**32``.
-    """
-    base = fmix32(fmix32(seed & _M32) ^ ((seed >> 32) & _M32))
-    return fmix32(base + trial)
-
-
-@njit(cache=True)
-def draw_latent(n, latent):
-    """Draw ``Z ~ N(0, I)`` of shape ``(n, latent)`` and label noise ``e ~ N(0, I_n)``."""
-    Z = np.random.standard_normal((n, latent))
-    e = np.random.standard_normal(n)
-    return Z, e
-
-
-@njit(cache=True)
-def features(kind, Z, e, scale, mixing, label_vec, sigma):
-    """Features ``X`` (n×d) and labels ``y`` from latent normals ``Z`` and noise ``e``.
-
-    - ``KIND_DIAGONAL``: ``X = Z diag(scale)``, ``y = X label_vec + sigma e``;
-    - ``KIND_FACTOR``: ``X = Z mixingᵀ`` (rows ``x = L z``), ``y = X label_vec + sigma e``;
-    - ``KIND_RELU``: ``X = max(Z mixingᵀ, 0)``, ``y = (Z label_vec)² + sigma e``.
-    """
-    if kind == KIND_DIAGONAL:
-        X = Z * scale
-    elif kind == KIND_FACTOR:
-        X = np.dot(Z, mixing.T)
-    else:
-        X = np.maximum(np.dot(Z, mixing.T), 0.0)
-    y = np.empty(Z.shape[0])
-    if kind == KIND_RELU:
-        mv(Z, label_vec, y)
-        y *= y
-    else:
-        mv(X, label_vec, y)
-    return X, y + sigma * e
-
-
-@njit(cache=True)
-def random_subsets(widths, s):
-    """For each width ``p > s``, a uniformly random ``s``-subset of ``0..p-1`` (sorted).
-
-    Partial Fisher–Yates shuffle, consuming ``s`` draws of Numba's generator per such width.
-    Returns an int64 array ``(len(widths), min(s, widths[-1]))``; rows of widths ``p <= s``
-    (nothing pruned) are ``-1``.
-    """
-    nw = widths.shape[0]
-    out = np.full((nw, min(s, widths[-1])), -1, np.int64)
-    perm = np.empty(widths[-1], np.int64)
-    for wi in range(nw):
-        p = widths[wi]
-        if p <= s:
-            continue
-        for i in range(p):
-            perm[i] = i
-        for i in range(s):
-            j = np.random.randint(i, p)
-            perm[i], perm[j] = perm[j], perm[i]
-        out[wi, :s] = np.sort(perm[:s])
-    return out
-
-
-@njit(cache=True)
-def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s):
-    """Everything random in one trial: ``(X, y, X2, y2, rand_keep)``.
-
-    Seeds Numba's generator with ``trial_seed(seed, trial)``, then draws in this order: the
-    training sample (``draw_latent`` + ``features``), the fresh sample, the random-pruning
-    subsets (``random_subsets``). The rest of a trial (:func:`trial_kernel`) is deterministic.
-    """
-    np.random.seed(trial_seed(seed, trial))
-    return draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s)
-
-
-@njit(cache=True)
-def draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s):
-    """The draws of :func:`sample_trial` after its seeding, from Numba's generator as it stands."""
-    latent = scale.shape[0] if kind == KIND_DIAGONAL else mixing.shape[1]
-    Z, e = draw_latent(n, latent)
-    X, y = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    Z, e = draw_latent(n, latent)
-    X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    return X, y, X2, y2, random_subsets(widths, s)
-
-
-@njit(cache=True)
-def sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s):
-    """One diagonal trial with Gaussian coefficients (docs/theory.rst §11): ``(X, y, X2, y2,
-    rand_keep, beta)``. Seeds as :func:`sample_trial`, draws ``β_j = coef_sd_j z_j`` first, then
-    the samples of :func:`draw_samples` with labels ``y = Xβ + σe``: a new β per trial, depending
-    only on ``(seed, trial)``."""
-    np.random.seed(trial_seed(seed, trial))
-    beta = coef_sd * np.random.standard_normal(coef_sd.shape[0])
-    X, y, X2, y2, rand_keep = draw_samples(KIND_DIAGONAL, n, scale, np.empty((0, 0)), beta, sigma, widths, s)
-    return X, y, X2, y2, rand_keep, beta
-
-
 
 # --------------------------------------------------------------------------------------------
 # Pruning and risk
@@ -256,35 +136,6 @@ def top_s(score, s):
     """Indices (ascending) of the ``s`` largest entries of ``score``; ties go to the lower index."""
     order = np.argsort(-score, kind="mergesort")  # stable: equal scores keep index order
     return np.sort(order[:s])
-
-
-@njit(cache=True)
-def risk(idx, coef, c0, q, cov_diag, cov):
-    r"""Population risk :math:`R(b) = c_0 - 2 b^\top q + b^\top\Sigma b` of a sparse ``b``.
-
-    ``b[idx] = coef``, zero elsewhere (omitted features thus count as error through
-    :math:`c_0`). :math:`\Sigma` is ``cov`` (d×d), or ``diag(cov_diag)``
-    when ``cov`` is empty (0×0).
-    """
-    k = idx.shape[0]
-    lin = 0.0
-    quad = 0.0
-    if cov.shape[0] == 0:
-        for a in range(k):
-            i = idx[a]
-            lin += coef[a] * q[i]
-            quad += cov_diag[i] * coef[a] * coef[a]
-    else:
-        for a in range(k):
-            i = idx[a]
-            lin += coef[a] * q[i]
-            row = 0.0
-            for c in range(k):
-                row += cov[i, idx[c]] * coef[c]
-            quad += coef[a] * row
-    # A risk is an expectation of a square: at an exact fit (σ² = 0, p = d) the expansion's
-    # cancellation can leave −1e-17, which must not print as a negative risk.
-    return max(c0 - 2.0 * lin + quad, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,57 +298,6 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
                         out, flags)[0]
 
 
-@njit(cache=True)
-def quantized_risk(idx, values, threshold, clip, bits, kind, stochastic, uniforms, c0, q, cov_diag, cov):
-    """Risk (:func:`risk`) of the coefficients ``values`` on ``idx`` quantized by
-    :func:`dcprune.quantization.levels.quantize` on ``[threshold, clip]``; NaN when a
-    sign-magnitude range has no room (``clip ≤ threshold``) or the clip is undefined."""
-    if not clip > 0 or (kind == 1 and not clip > threshold):
-        return np.nan
-    levels = magnitude_levels(bits, kind, clip, threshold)
-    return risk(idx, quantize(values, levels, stochastic, uniforms), c0, q, cov_diag, cov)
-
-
-@njit(cache=True)
-def quantized_models(B, kept, widths, s, qspec, clips, uniforms, c0, q, cov_diag, cov, out):
-    """The quantized dense and magnitude-pruned models of one trial (docs/theory.rst §11):
-    ``out[wi, :]`` ← ``(q_dense, q_magnitude, clip_dense, clip_magnitude)``.
-
-    ``qspec = (bits, quantizer code, clip rule code, stochastic)`` (codes of
-    :data:`dcprune.quantization.QUANTIZERS` and :data:`dcprune.quantization.apply.CLIP_CODES`);
-    ``clips[wi]``: the fixed rule's clips of the two models. The dense model quantizes
-    ``B[wi, :p]`` with ``t = 0``; the pruned one the magnitude-kept weights (``kept[wi, 0]``)
-    with ``t`` their smallest magnitude (sign-magnitude levels on ``[t, c]``; kept weights in
-    ``[t, ℓ_0)`` go to ``ℓ_0``), the dense model's when ``p ≤ s``. Data-dependent clips come
-    from the trial's own coefficients (:func:`dcprune.quantization.apply.choose_clip`);
-    ``uniforms[wi, :pmax]`` drive the dense model's stochastic rounding and
-    ``uniforms[wi, pmax:]`` the pruned one's.
-    """
-    bits, kind, rule, stochastic = int(qspec[0]), int(qspec[1]), int(qspec[2]), qspec[3] > 0
-    pmax = widths[-1]
-    for wi in range(widths.shape[0]):
-        p = widths[wi]
-        idx = np.arange(p)
-        b = B[wi, :p]
-        c = choose_clip(b, 0.0, bits, kind, rule, clips[wi, 0], stochastic)
-        out[wi, 0] = quantized_risk(idx, b, 0.0, c, bits, kind, stochastic, uniforms[wi, :p], c0, q, cov_diag, cov)
-        out[wi, 2] = c
-        if p <= s:
-            out[wi, 1], out[wi, 3] = out[wi, 0], c
-            continue
-        idx = kept[wi, 0, :s]
-        bk = b[idx]
-        t = 0.0
-        if kind == 1:
-            t = np.inf
-            for i in range(s):
-                t = min(t, abs(bk[i]))
-        c = choose_clip(bk, t, bits, kind, rule, clips[wi, 1], stochastic)
-        out[wi, 1] = quantized_risk(idx, bk, t, c, bits, kind, stochastic, uniforms[wi, pmax:pmax + s], c0, q,
-                                    cov_diag, cov)
-        out[wi, 3] = c
-
-
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
                     s, ridge, oracle_score, c0, q, cov_diag, cov, coef_sd, qspec, qclips):
@@ -623,28 +423,6 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     coef_sd = np.empty(0) if coef_sd is None else real_array("coef_sd", coef_sd, 1, d)
     qspec, qclips = quantization_spec(quantization, widths.size, clips)
     return Job(sampler, n, widths, s, seed, ridge, oracle_score, coef_sd, qspec, qclips)
-
-
-def quantization_spec(quantization, widths: int, clips=None):
-    """``(qspec, qclips)`` of :func:`quantized_models` for a :class:`dcprune.quantization.Quantization`
-    at ``widths`` widths (``None``: no quantization); ``clips`` ``(widths, 2)`` are needed by the
-    ``optimal`` rule (a fixed clip per model, the theory's)."""
-    if quantization is None:
-        return np.zeros(4), np.zeros((widths, 2))
-    from ..quantization.apply import CLIP_CODES
-    from ..quantization.levels import QUANTIZERS, ROUNDINGS
-
-    rule = quantization.clip_rule
-    if rule == "optimal":
-        if clips is None:
-            raise ValueError("the optimal clip is the theory's (the expected-risk minimizer): pass clips")
-        # NaN where the theory has no clip (the interpolation peak): that model's risk is NaN too.
-        qclips = np.ascontiguousarray(np.asarray(clips, dtype=float).reshape(widths, 2))
-    else:
-        qclips = np.full((widths, 2), quantization.clip if rule == "fixed" else 0.0)
-    qspec = np.array([quantization.bits, QUANTIZERS[quantization.quantizer], CLIP_CODES[rule],
-                      float(ROUNDINGS[quantization.rounding])])
-    return qspec, qclips
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,

@@ -54,7 +54,7 @@ def dc_atoms(problem):
     return lay, sigma2_eff, dense, noise
 
 
-def sampled_pruning(problem, rule, replicas=40, draws=200, seed=0):
+def sampled_pruning(problem, rule, replicas=20, draws=150, seed=0):
     """Per-draw pruned loss (per replica) and kept energy per atom, from whole DC models."""
     lay, sigma2_eff, dense, noise = dc_atoms(problem)
     counts = np.round(lay.mult[0]).astype(int) * replicas
@@ -138,3 +138,17 @@ def test_cli_gaussian_risk_json_names_the_coefficients():
     out = json.loads(res.output)
     assert out["coefficients"] == "gaussian"
     assert out["risk"]["oracle"] == pytest.approx(dcprune.predict(gaussian_problem()).risk.oracle.mean)
+
+
+def test_few_kept_weights_warn_of_order_statistics():
+    """Sampling the DC law with the exact top s (no replicas) departs from the count threshold
+    at small s; the prediction says so there, and only there."""
+    small = gaussian_problem(kappa=0.5, alpha=0.5)  # p = 100, s = 50
+    losses, _ = sampled_pruning(small, "oracle", replicas=1, draws=4000)
+    predicted = dcprune.predict(small)
+    se = losses.std(ddof=1) / math.sqrt(losses.size)
+    assert losses.mean() - predicted.risk.oracle.mean > 4 * se  # above the limit: a real effect
+    assert any("order statistics" in w for w in predicted.warnings)
+    assert not any("order statistics" in w for w in dcprune.predict(gaussian_problem()).warnings)
+    fixed = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=0.5, alpha=0.5, n=200, sigma2=0.1)
+    assert not any("order statistics" in w for w in dcprune.predict(fixed).warnings)

@@ -205,8 +205,12 @@ class Diagonal(Family):
         lam, beta = self.spectrum.coordinates(self.d)
         clips = None
         if quantization is not None and quantization.clip_rule == "optimal":
-            # The optimal clip minimizes the expected risk: the theory's, the same in every trial.
-            clips = [[q.clip["dense"], q.clip["magnitude"]] for q in self.quantized(counts, quantization)]
+            # The optimal clip minimizes the expected risk: the theory's range in every trial, as
+            # its span above the threshold for sign-magnitude levels on [t, c] (quantization.apply).
+            above = quantization.quantizer == "sign-magnitude"
+            clips = [[q.clip["dense"], q.clip["magnitude"] - ((q.threshold or {}).get("magnitude", math.nan)
+                                                              if above else 0.0)]
+                     for q in self.quantized(counts, quantization)]
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
                                threads, progress, coefficients=self.coefficients, quantization=quantization,
                                clips=clips)

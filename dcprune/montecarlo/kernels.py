@@ -399,7 +399,8 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     (diagonal samplers); ``quantization``: a :class:`dcprune.quantization.Quantization` whose
     quantized dense and magnitude-pruned models are measured too (diagonal samplers), with
     ``clips`` ``(len(widths), 2)`` the clips of the dense and pruned model per width for the
-    ``optimal`` rule (the theory's, :mod:`dcprune.quantization.apply`).
+    ``optimal`` rule (the theory's range, for sign-magnitude as its span above the threshold,
+    :mod:`dcprune.quantization.apply`).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
     if not seed < 2**63:

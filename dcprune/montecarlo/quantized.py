@@ -42,7 +42,7 @@ def quantized_models(B, kept, widths, s, qspec, clips, uniforms, c0, q, cov_diag
 
     ``qspec = (bits, quantizer code, clip rule code, stochastic)`` (codes of
     :data:`dcprune.quantization.QUANTIZERS` and :data:`dcprune.quantization.apply.CLIP_CODES`);
-    ``clips[wi]``: the fixed rule's clips of the two models. The dense model quantizes
+    ``clips[wi]``: the fixed rule's clips of the two models (the optimal rule's spans). The dense model quantizes
     ``B[wi, :p]`` with ``t = 0``; the pruned one the magnitude-kept weights (``kept[wi, 0]``)
     with ``t`` their smallest magnitude (sign-magnitude levels on ``[t, c]``; kept weights in
     ``[t, ℓ_0)`` go to ``ℓ_0``), the dense model's when ``p ≤ s``. Data-dependent clips come
@@ -78,7 +78,8 @@ def quantized_models(B, kept, widths, s, qspec, clips, uniforms, c0, q, cov_diag
 def quantization_spec(quantization, widths: int, clips=None):
     """``(qspec, qclips)`` of :func:`quantized_models` for a :class:`dcprune.quantization.Quantization`
     at ``widths`` widths (``None``: no quantization); ``clips`` ``(widths, 2)`` are needed by the
-    ``optimal`` rule (a fixed clip per model, the theory's)."""
+    ``optimal`` rule (the theory's range per model, as its span above the threshold for
+    sign-magnitude, :mod:`dcprune.quantization.apply`)."""
     if quantization is None:
         return np.zeros(4), np.zeros((widths, 2))
     from ..quantization.apply import CLIP_CODES

@@ -30,7 +30,7 @@ from .sampler import Sampler
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
            "simulate_problem", "diagonal_trials", "split_quantized", "summarize", "flag_warnings",
-           "available_memory"]
+           "quantized_warnings", "available_memory"]
 
 QUANTITIES = MEASURED
 
@@ -224,6 +224,21 @@ def flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = 
     return out
 
 
+def quantized_warnings(quantized, rows, quantization) -> list[str]:
+    """A warning per model whose quantized risk is undefined in some trials: a fixed
+    sign-magnitude clip at or below that trial's pruning threshold leaves the levels on
+    ``[t, c]`` no room (the mean over trials is then NaN)."""
+    out = []
+    for j, model in enumerate(("dense", "magnitude")):
+        bad = np.isnan(quantized[:, :, j]).sum(axis=0)
+        if bad.any():
+            shown = ", ".join(f"{r.width:g} ({k})" for r, k in zip(rows, bad) if k)
+            out.append(f"quantized.risk.{model} is undefined in some trials at width {shown}: the fixed clip c is "
+                       f"at or below that trial's pruning threshold t, so {quantization.quantizer} levels on [t, c] "
+                       f"have no room (trials in parentheses)")
+    return out
+
+
 def simulate(
     problem: Family,
     *,
@@ -283,6 +298,8 @@ def simulate(
     def result(run: Trials, **extra) -> Simulation:
         rows = summarize(run.values, run.flags, counts, problem.n, run.quantized, quantization)
         warnings = flag_warnings(rows, problem.n, int(problem.s), problem.ridge, exact_width=exact)
+        if run.quantized is not None:
+            warnings += quantized_warnings(run.quantized, rows, quantization)
         return Simulation(problem, len(run.values), seed, rows, run.values, run.flags, tuple(warnings), run.draw,
                           quantized=run.quantized, **extra)
 

@@ -19,9 +19,13 @@ the kept weights of magnitude pruning with ``t`` their smallest magnitude):
 
 *optimal* is no rule on one vector: the theory's optimal clip minimizes the *expected* risk
 (an oracle that knows the problem's law, or a validation set of many problems), so the Monte
-Carlo applies that one ``c`` as a fixed clip in every trial. Minimizing each trial's own
+Carlo applies that one range in every trial: ``c`` itself for the dense model and mid-tread,
+and for sign-magnitude pruned weights the same span ``c − t`` above the trial's own threshold
+``t`` (the two agree as ``t`` concentrates; the optimum can sit at ``c → t``, where a fixed
+``c`` would fall below half the trials' thresholds). Minimizing each trial's own
 population risk instead (an oracle that knows the trial's β) is a better rule than the theory
-predicts: measured 1–2.5% below it at 2 bits, ``n = 200``, ``p = 600`` (docs/theory.rst §11).
+predicts: 2.5% below it at 2 bits with Gaussian coefficients, ``n = 200``, ``p = 600``
+(docs/theory.rst §11).
 
 The functions are Numba-compiled: the Monte Carlo kernels call them inside their trial loop.
 """
@@ -36,10 +40,10 @@ from .levels import magnitude_levels, rounding_moments
 
 __all__ = ["CLIP_CODES", "quantization_error", "choose_clip"]
 
-#: The clip rules of one vector and their codes in the compiled functions (``optimal`` is a
-#: fixed clip, the theory's: see the module docstring).
-CLIP_CODES = {"fixed": 0, "mse": 1, "absmax": 2, "optimal": 0}
-_FIXED, _MSE, _ABSMAX = 0, 1, 2
+#: The clip rules of one vector and their codes in the compiled functions (``optimal``: the
+#: theory's range, given as its span above the threshold, see the module docstring).
+CLIP_CODES = {"fixed": 0, "mse": 1, "absmax": 2, "optimal": 3}
+_FIXED, _MSE, _ABSMAX, _SPAN = 0, 1, 2, 3
 
 
 @njit(cache=True)
@@ -61,9 +65,12 @@ def quantization_error(values, threshold, clip, bits, kind, stochastic):
 @njit(cache=True)
 def choose_clip(values, threshold, bits, kind, rule, fixed, stochastic):
     """The clip rule ``rule`` (a code of :data:`CLIP_CODES`) applied to ``values`` (see the module
-    docstring); ``fixed`` is the fixed rule's clip. NaN when every value is 0 (no range to fit)."""
+    docstring); ``fixed`` is the fixed rule's clip, or the optimal rule's span above the
+    threshold (sign-magnitude; mid-tread levels start at 0). NaN when every value is 0."""
     if rule == _FIXED:
         return fixed
+    if rule == _SPAN:
+        return (threshold if kind == 1 else 0.0) + fixed
     top = 0.0
     for i in range(values.shape[0]):
         top = max(top, abs(values[i]))

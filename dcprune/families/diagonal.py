@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
-from ..coefficients import check_coefficients
+from ..coefficients import check_coefficients, few_kept_warnings
 from ..pruning import prune, retrain
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks, json_number
@@ -59,9 +59,6 @@ _MAX_KAPPA = 1e12
 # κ = 1e-9 already moves magnitude pruning by 3e-4 relative, κ = 1e-12 by 30%.
 _MIN_KAPPA = 1e-6
 _MAX_COUNT = 1e15
-# With Gaussian coefficients and at most this many kept weights the exact top-s order
-# statistics move the ranking rules' risks measurably off their count-threshold limit (§11).
-_FEW_KEPT = 100
 
 
 @dataclass(frozen=True)
@@ -204,13 +201,10 @@ class Diagonal(Family):
 
         lam, beta = self.spectrum.coordinates(self.d)
         clips = None
-        if quantization is not None and quantization.clip_rule == "optimal":
-            # The optimal clip minimizes the expected risk: the theory's range in every trial, as
-            # its span above the threshold for sign-magnitude levels on [t, c] (quantization.apply).
-            above = quantization.quantizer == "sign-magnitude"
-            clips = [[q.clip["dense"], q.clip["magnitude"] - ((q.threshold or {}).get("magnitude", math.nan)
-                                                              if above else 0.0)]
-                     for q in self.quantized(counts, quantization)]
+        if quantization is not None and quantization.clip_rule == "optimal":  # the theory's range
+            from ..quantization.risk import optimal_spans
+
+            clips = optimal_spans(self.quantized(counts, quantization))
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
                                threads, progress, coefficients=self.coefficients, quantization=quantization,
                                clips=clips)
@@ -376,11 +370,8 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
     if setup.finite and round(setup.alpha * setup.d) < 1:
         out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
                    f"smallest pruned model)")
-    if setup.coefficients == "gaussian" and setup.finite and setup.s <= _FEW_KEPT and np.any(counts > setup.s):
-        out.append(f"gaussian coefficients with s = {setup.s:g} kept: the closed forms of magnitude, Hessian and "
-                   f"oracle pruning (and their retraining) use the count threshold, the large-s limit of the exact "
-                   f"top-s order statistics, which add about +0.8% at s = 50, +0.4% at s = 100 and +0.1% at "
-                   f"s = 150 (docs/theory.rst §11)")
+    if setup.finite and np.any(counts > setup.s):
+        out += few_kept_warnings(setup.coefficients, setup.s)
     if setup.finite and setup.ridge > 0:
         out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
                    "finite-n factor (docs/theory.rst §2) exists for ridge-less least squares only")

@@ -28,7 +28,8 @@ from ..solver import DenseRisk
 from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
-__all__ = ["quantize_models", "fixed_targets", "gaussian_targets", "targets", "clip_and_risk", "clips_and_risks"]
+__all__ = ["quantize_models", "fixed_targets", "gaussian_targets", "targets", "clip_and_risk", "clips_and_risks",
+           "optimal_spans"]
 
 
 def fixed_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
@@ -126,4 +127,16 @@ def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n
             clip, risk = clip_and_risk(spec, t, atoms, float(sigma2_eff[i]), finite)
             clips[key], risks[key] = clip, Estimate(risk)
         out.append(Quantized(spec, clips, risks, converged, thresholds))
+    return out
+
+
+def optimal_spans(quantized) -> list:
+    """Per model ``[dense, magnitude]`` the range the Monte Carlo applies for the ``optimal``
+    clip: the theory's, which minimizes the expected risk, as its span ``c − t`` above the
+    threshold for sign-magnitude pruned weights (levels on ``[t, c]``; the trial adds its own
+    ``t``, :mod:`dcprune.quantization.apply`). ``quantized``: one :class:`Quantized` per model."""
+    out = []
+    for q in quantized:
+        above = (q.threshold or {}).get("magnitude", math.nan) if q.spec.quantizer == "sign-magnitude" else 0.0
+        out.append([q.clip["dense"], q.clip["magnitude"] - above])
     return out

@@ -32,7 +32,10 @@ coordinates, :math:`\pi_a = P(\text{keep})`, :math:`K_0 = E[X_a^2 1\{\text{keep}
 :math:`\sum_a m_a\lambda_a(E X_a^2 - K_0)` (the teacher's dropped energy), and
 
 .. math::
-    R_M = R_{\rm pruned} + (\gamma_2 - E_S) + \sum_a m_a\lambda_a (c_{2,a} - 1)(c_{2,a}K_0 + K_\beta - \beta_a^2\pi_a).
+    R_M = R_{\rm pruned} + (\gamma_2 - E_S) + \sum_a m_a\lambda_a (c_{2,a} - 1)(K_0 + K_\beta - \beta_a^2\pi_a),
+
+the last sum being the cross term :math:`2E[\delta]^\top\Sigma_{S\cdot}(\hat\beta_T - \beta)`, since
+:math:`E[\delta_i] = (c_{2,i} - 1)\hat\beta_i` and :math:`2E[X(X - \beta)1\{\text{keep}\}] = K_0 + K_\beta - \beta^2\pi`.
 
 Correlated Σ (:func:`distill_draws`): the same formula per draw of the teacher's sampled DC
 (docs/theory.rst §6), in the eigenbasis of :math:`\Sigma_{SS}`.
@@ -89,7 +92,8 @@ def distill(rule, pruned: Pruned, unlabelled: float, *, finite: bool) -> Distill
         kept_beta = np.sqrt(np.where(keep > 0, k0 / np.where(keep > 0, keep, 1.0), 0.0))
     student = dense_risk(lam, kept_beta, mult * keep, dropped, unlabelled, finite=finite)
     c2 = student.shrink
-    cross = (weight * (c2 - 1.0) * (c2 * k0 + k_beta - beta**2 * keep)).sum(axis=-1)
+    # 2(c₂ − 1) E[X (X − β) 1{keep}], with 2 E[X (X − β) 1{keep}] = K₀ + K_β − β² π.
+    cross = (weight * (c2 - 1.0) * (k0 + k_beta - beta**2 * keep)).sum(axis=-1)
     with np.errstate(invalid="ignore"):
         risk = pruned.risk + (student.gamma - dropped) + cross
     risk = np.where(law.peak | student.infinite, np.inf, risk)

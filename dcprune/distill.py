@@ -108,40 +108,45 @@ def distill_draws(problem, draws: np.ndarray, supports: np.ndarray, unlabelled: 
     ``draws`` ``(k, p)`` teacher coefficients and ``supports`` ``(k, s)`` their kept columns;
     ``unlabelled`` is ``M`` (``inf``: the population projection). Per support
     :math:`\Sigma_{SS} = V\mathrm{diag}(\mu)V^\top` (zero eigenvalues dropped: the projection
-    on the span of :math:`x_S` is unique even when :math:`b_\infty` is not), then the module
-    docstring's formula; draws sharing a support share its eigendecomposition.
+    on the span of :math:`x_S` is unique even when :math:`b_\infty` is not), so that with
+    :math:`r = V^\top b_\infty` and :math:`q = \Sigma\beta`,
+    :math:`R_\infty = \sigma^2 + \beta^\top\Sigma\beta - 2r^\top V^\top q_S + \sum_j \mu_j r_j^2`,
+    then the module docstring's formula; draws sharing a support share its eigendecomposition.
     """
     draws = np.atleast_2d(np.asarray(draws, dtype=float))
     supports = np.atleast_2d(np.asarray(supports))
-    Sigma, beta = problem.Sigma, problem.beta
-    q = Sigma @ beta
+    Sigma = problem.Sigma
+    q = Sigma @ problem.beta
+    c0 = problem.sigma2 + problem.signal
     out = np.empty(draws.shape[0])
-    unique, inverse = np.unique(supports, axis=0, return_inverse=True)
-    inverse = np.ravel(inverse)
+    if np.all(supports == supports[:1]):  # one support (the oracle's): no sorting of rows
+        unique, inverse = supports[:1], np.zeros(draws.shape[0], dtype=np.intp)
+    else:
+        unique, inverse = np.unique(supports, axis=0, return_inverse=True)
+        inverse = np.ravel(inverse)
     s = unique.shape[1]
     for u, idx in enumerate(unique):
         rows = np.flatnonzero(inverse == u)
         mu, vec = np.linalg.eigh(Sigma[np.ix_(idx, idx)])
         active = mu > np.finfo(float).eps * s * max(mu[-1], 0.0)
         lam = np.where(active, mu, 1.0)
-        step = max(1, _BATCH_ELEMENTS // (s * draws.shape[1] + 1))
+        cross_cov = Sigma[:, idx] @ vec  # Σ_{·S} V
+        qv = q[idx] @ vec  # Vᵀ q_S
+        step = max(1, _BATCH_ELEMENTS // (draws.shape[1] + 1))
         for start in range(0, rows.size, step):
             part = rows[start : start + step]
             b = draws[part]
-            proj = (b @ Sigma[:, idx]) @ vec  # Vᵀ Σ_{S·} β̂, one row per draw
+            proj = b @ cross_cov  # Vᵀ Σ_{S·} β̂, one row per draw
             rot = np.where(active, proj / lam, 0.0)  # b∞ in the eigenbasis of Σ_SS
-            student = np.zeros_like(b)
-            student[:, idx] = rot @ vec.T
-            r_inf = problem.risk(student)
+            r_inf = c0 - 2.0 * rot @ qv + np.sum(mu * rot * rot, axis=-1)
             if math.isinf(unlabelled):
                 out[part] = r_inf
                 continue
-            energy = np.einsum("kp,kp->k", b @ Sigma, b) - np.sum(np.where(active, proj * rot, 0.0), axis=-1)
+            energy = np.einsum("kp,kp->k", b @ Sigma, b) - np.sum(proj * rot, axis=-1)
             noise = np.maximum(energy, 0.0)  # E_S(β̂) >= 0; rounding must not make it negative
             mask = np.broadcast_to(active.astype(float), rot.shape)
             second = dense_risk(np.broadcast_to(lam, rot.shape), rot, mask, noise, unlabelled, finite=finite)
-            gap = proj - (q[idx] @ vec)  # Vᵀ Σ_{S·}(β̂ − β)
-            cross = 2.0 * np.sum(mask * (second.shrink - 1.0) * rot * gap, axis=-1)
+            cross = 2.0 * np.sum(mask * (second.shrink - 1.0) * rot * (proj - qv), axis=-1)
             with np.errstate(invalid="ignore"):
                 value = r_inf + (second.gamma - noise) + cross
             out[part] = np.where(second.infinite, np.inf, value)

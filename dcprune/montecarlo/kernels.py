@@ -583,15 +583,15 @@ class Job:
 
 
 def unlabelled_count(unlabelled) -> int:
-    """Distillation's ``M`` as the kernels take it: a whole number ``>= 1``, or ``None``/``inf``
-    (the population projection) as 0."""
+    """Distillation's ``M`` as the kernels take it: a whole number ``>= 1``, or 0 for the
+    population projection (given as ``None``, ``inf`` or 0)."""
     try:
         m = math.inf if unlabelled is None else float(unlabelled)
     except (TypeError, ValueError):
         m = math.nan
     if m == math.inf:
         return 0
-    if isinstance(unlabelled, bool) or not (m.is_integer() and m >= 1):
+    if isinstance(unlabelled, bool) or not (m.is_integer() and m >= 0):
         raise ValueError(f"unlabelled must be a whole number >= 1 or inf, got {unlabelled=}")
     return int(m)
 

@@ -373,7 +373,8 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
     if dense_inf.any():
         p = counts[dense_inf][0]
         out.append(f"risk.dense is infinite at {where(dense_inf)}: {peak_reason(p, n, setup.finite)}")
-        pruned = [r for r in RULES if (~np.isfinite(values[r]) & dense_inf).any()]
+        pruned = [r for r in (*RULES, *(f"{r}_distill" for r in DISTILLABLE))
+                  if (~np.isfinite(values[r]) & dense_inf).any()]
         if pruned:
             out.append(
                 f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "

@@ -34,8 +34,9 @@ coordinates, :math:`\pi_a = P(\text{keep})`, :math:`K_0 = E[X_a^2 1\{\text{keep}
 .. math::
     R_M = R_{\rm pruned} + (\gamma_2 - E_S) + \sum_a m_a\lambda_a (c_{2,a} - 1)(K_0 + K_\beta - \beta_a^2\pi_a),
 
-the last sum being the cross term :math:`2E[\delta]^\top\Sigma_{S\cdot}(\hat\beta_T - \beta)`, since
-:math:`E[\delta_i] = (c_{2,i} - 1)\hat\beta_i` and :math:`2E[X(X - \beta)1\{\text{keep}\}] = K_0 + K_\beta - \beta^2\pi`.
+the last sum being the cross term :math:`2E[\delta]^\top\Sigma_{S\cdot}(\hat\beta_T - \beta)`,
+since :math:`E[\delta_i] = (c_{2,i} - 1)\hat\beta_i` and
+:math:`2E[X(X - \beta)1\{\text{keep}\}] = K_0 + K_\beta - \beta^2\pi`.
 
 Correlated Σ (:func:`distill_draws`): the same formula per draw of the teacher's sampled DC
 (docs/theory.rst §6), in the eigenbasis of :math:`\Sigma_{SS}`.
@@ -49,12 +50,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .pruning import Pruned
+from .results import Estimate, estimate
 from .solver import dense_risk
 
-__all__ = ["Distilled", "distill", "distill_draws"]
+__all__ = ["Distilled", "distill", "distill_draws", "distill_support", "finite_estimate"]
 
-# Teachers per batched eigendecomposition group: bounds memory at a few (k × s × p) arrays.
+# Teachers per batch of one support: bounds memory at a few (k × p) arrays.
 _BATCH_ELEMENTS = 4_000_000
+# DC draws per chunk in distill_support, as in the correlated theory's sampling.
+_CHUNK = 512
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,8 @@ def distill_draws(problem, draws: np.ndarray, supports: np.ndarray, unlabelled: 
     on the span of :math:`x_S` is unique even when :math:`b_\infty` is not), so that with
     :math:`r = V^\top b_\infty` and :math:`q = \Sigma\beta`,
     :math:`R_\infty = \sigma^2 + \beta^\top\Sigma\beta - 2r^\top V^\top q_S + \sum_j \mu_j r_j^2`,
-    then the module docstring's formula; draws sharing a support share its eigendecomposition.
+    then the module docstring's formula; draws sharing a support share its
+    eigendecomposition.
     """
     draws = np.atleast_2d(np.asarray(draws, dtype=float))
     supports = np.atleast_2d(np.asarray(supports))
@@ -151,3 +156,23 @@ def distill_draws(problem, draws: np.ndarray, supports: np.ndarray, unlabelled: 
                 value = r_inf + (second.gamma - noise) + cross
             out[part] = np.where(second.infinite, np.inf, value)
     return out
+
+
+def finite_estimate(values) -> Estimate:
+    """The mean ± SE of per-draw risks, or ``inf`` if any is (a student at its peak)."""
+    return estimate(values) if np.all(np.isfinite(values)) else Estimate(math.inf)
+
+
+def distill_support(problem, dc, support, unlabelled: float, *, samples: int, seed: int,
+                    finite: bool) -> Estimate:
+    """Distillation into one fixed ``support`` averaged over ``samples`` draws of the teacher's
+    sampled DC ``dc`` (a :class:`~dcprune.families.covariance.CovarianceDC`: ``mean + factor @ h``),
+    with a stream of its own from ``seed``: :func:`distill_draws` of every draw."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    parts = []
+    for start in range(0, samples, _CHUNK):
+        k = min(_CHUNK, samples - start)
+        draws = dc.mean + rng.standard_normal((k, dc.factor.shape[1])) @ dc.factor.T
+        parts.append(distill_draws(problem, draws, np.broadcast_to(support, (k, len(support))), unlabelled,
+                                   finite=finite))
+    return finite_estimate(np.concatenate(parts))

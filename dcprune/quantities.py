@@ -4,9 +4,10 @@ A *quantity* is the test risk ``E (y − xᵀb)²`` (label noise included) of on
 from the trained coefficients: the dense fit, a pruning rule applied to it, and optionally
 retraining on the kept features (on a fresh sample, which the theory predicts, or on the same
 sample, which only the Monte Carlo measures) or distilling into them (a student on the kept
-features fitted to the dense model's labels at unlabelled inputs, docs/theory.rst §12). Tables, CSV columns, JSON keys, plots and
-validation all read their names, labels and order from here, so adding a rule is one entry in
-:data:`PRUNING_RULES` (and its maps in :mod:`dcprune.rules`).
+features fitted to the dense model's labels at unlabelled inputs, docs/theory.rst §12).
+Tables, CSV columns, JSON keys, plots and validation all read their names, labels and order
+from here, so adding a rule is one entry in :data:`PRUNING_RULES` (and its maps in
+:mod:`dcprune.rules`).
 
 >>> from dcprune.quantities import PREDICTED, QUANTITIES
 >>> PREDICTED[:3]
@@ -46,7 +47,8 @@ class Quantity:
     ``retrain`` is ``None`` (no retraining), ``"fresh"`` (least squares on the kept features
     and a fresh sample: predicted by the DC), ``"same"`` (on the training sample itself:
     measured only) or ``"distill"`` (least squares on the kept features and the dense model's
-    labels at fresh unlabelled inputs: predicted, docs/theory.rst §12). ``label`` is the short column title of tables and plot legends.
+    labels at fresh unlabelled inputs: predicted, docs/theory.rst §12). ``label`` is the short
+    column title of tables and plot legends.
     """
 
     name: str

@@ -7,7 +7,9 @@ For diagonal (spiked covariance) and equicorrelated Σ at n = 100, three widths 
 - p > n, s > n (κ = 3, α = 0.5: p = 300, s = 150; the student on M = n inputs is
   overparameterized, so its risk is the second-stage DC rather than the exact s < M − 1 term),
 
-and M ∈ {n, 4n, ∞} unlabelled inputs, each configuration is predicted (``dcprune.predict``)
+and M ∈ {n, 4n, ∞} unlabelled inputs (the acceptance grid), plus M = n/4, where every student
+is overparameterized (s > M + 1: the second-stage DC, whose finite-size bias this measures),
+each configuration is predicted (``dcprune.predict``)
 and simulated (``dcprune.montecarlo.simulate``: teacher fit, kept set by magnitude or by the
 oracle, student least squares on the teacher's labels at M fresh inputs, exact population
 risk), and the two are compared by ``z = (MC − theory) / sqrt(se_MC² + se_theory²)``.
@@ -50,7 +52,7 @@ def equicorrelated(n: int, kappa: float, alpha: float, unlabelled: float) -> dcp
 
 def problems(n: int):
     for kappa, alpha in SHAPES:
-        for m in (n, 4 * n, math.inf):
+        for m in (n, 4 * n, math.inf, n // 4):
             yield "diagonal", dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=kappa, alpha=alpha, sigma2=SIGMA2,
                                                n=n, unlabelled=m)
             yield "equicorrelated", equicorrelated(n, kappa, alpha, m)

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
-from ..distill import distill_draws
+from ..distill import distill_draws, distill_support, finite_estimate
 from ..quantities import DISTILLABLE, PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES, top_s_stable
@@ -417,7 +417,8 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     if s >= p:
         risk = {name: Estimate(dc.gamma) for name in PREDICTED}
         if unlabelled < p + 2 and not dc.infinite:  # a student on all p features with too few inputs
-            student = _distill_sampled(problem, dc, np.arange(p), samples, seed, unlabelled, finite)
+            student = distill_support(problem, dc, np.arange(p), unlabelled, samples=samples, seed=seed,
+                                      finite=finite)
             risk.update({f"{name}_distill": student for name in DISTILLABLE})
         return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
                                     retrain_samples, seed, Risks(risk), tuple(warnings))
@@ -461,7 +462,7 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
         per_support = retrain_risk(problem, unique, n, ridge=ridge, finite=finite)
         risk[f"{name}_retrain"] = estimate(per_support[np.ravel(inverse)])
     for name, parts in distilled.items():
-        risk[f"{name}_distill"] = Estimate(math.inf) if dc.infinite else _finite_estimate(np.concatenate(parts))
+        risk[f"{name}_distill"] = Estimate(math.inf) if dc.infinite else finite_estimate(np.concatenate(parts))
     if any(not math.isfinite(risk[f"{r}_retrain"].mean) for r, rule in RULES.items() if rule.retrainable):
         warnings.append(
             f"fresh retraining on s = {s} features with n = {n:g} samples sits at the retrained "
@@ -475,23 +476,6 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
                                 retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
                                 tuple(warnings))
-
-
-def _finite_estimate(values) -> Estimate:
-    """The mean ± SE of per-draw risks, or ``inf`` if any is (a student at its peak)."""
-    return estimate(values) if np.all(np.isfinite(values)) else Estimate(math.inf)
-
-
-def _distill_sampled(problem, dc, support, samples, seed, unlabelled, finite) -> Estimate:
-    """Distillation of ``samples`` DC draws into one fixed ``support`` (its own stream of ``seed``)."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 1]))
-    parts = []
-    for start in range(0, samples, _CHUNK):
-        k = min(_CHUNK, samples - start)
-        draws = dc.mean + rng.standard_normal((k, dc.factor.shape[1])) @ dc.factor.T
-        parts.append(distill_draws(problem, draws, np.broadcast_to(support, (k, support.size)), unlabelled,
-                                   finite=finite))
-    return _finite_estimate(np.concatenate(parts))
 
 
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,

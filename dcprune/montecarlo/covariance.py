@@ -28,6 +28,7 @@ from .batches import run_batches
 from .runtime import memory_rows
 from .sampler import Sampler
 from .simulate import Trials
+from .students import unlabelled_count
 
 __all__ = ["covariance_trials"]
 
@@ -49,7 +50,7 @@ def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, tri
     trials = whole_number("trials", trials, 2)
     seed = whole_number("seed", seed, 0)
     ridge = finite_number("ridge", ridge, nonnegative=True)
-    unlabelled = kernels.unlabelled_count(unlabelled)
+    unlabelled = unlabelled_count(unlabelled)
     counts = np.asarray(counts)
     if (counts.ndim != 1 or counts.size == 0 or np.any(counts != np.round(counts))
             or np.any(np.diff(counts) <= 0) or counts[0] < 1 or counts[-1] > problem.p):

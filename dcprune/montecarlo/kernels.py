@@ -47,7 +47,8 @@ Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, a
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
 kernels on plain, already valid arrays (:func:`sample_trial`; the stages
 :func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`,
-:func:`distill_students`, built on :func:`fit_subset`, :func:`projection`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming from
+:func:`~dcprune.montecarlo.students.fit_students`, built on :func:`fit_subset`, :func:`top_s`,
+:func:`risk`, the fits and dense algebra coming from
 :mod:`~dcprune.montecarlo.linalg`; and :func:`trial_kernel` composing them), the
 ``parallel=True`` driver :func:`simulate_trials` (``prange`` over trials, one output slot per
 trial), and the Python layer, which validates once (:func:`prepare`, returning a :class:`Job`
@@ -64,16 +65,16 @@ condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.mont
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
 from ..quantities import MEASURED
-from .linalg import COND_LIMIT, EPS, chol_solve, cond_est, dot, fit_subset, fit_widths, mtv, mv, potrf
+from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
+from .students import fit_students, unlabelled_count
 
 __all__ = [
     "QUANTITIES",
@@ -95,12 +96,9 @@ __all__ = [
     "prune_sets",
     "retrain",
     "transpose_gram",
-    "projection",
-    "distill_students",
     "trial_kernel",
     "simulate_trials",
     "Job",
-    "unlabelled_count",
     "prepare",
     "run",
 ]
@@ -366,92 +364,6 @@ def retrain(Xt, y, G, ridge, kept, sizes, c0, q, cov_diag, cov, flags, fits):
 
 
 @njit(cache=True)
-def projection(cov, idx, b, U, refactor, coef):
-    r"""``coef ←`` :math:`\Sigma_{SS}^{-1}\Sigma_{S P}\, b`: the population projection of the dense
-    model ``b`` (on columns ``0..p-1``, ``p = len(b)``) on the columns ``idx`` (docs/theory.rst §12).
-
-    ``U`` (at least k×k) holds the Cholesky factor of :math:`\Sigma_{SS}`, recomputed when
-    ``refactor``; returns whether it is usable (positive definite, ``cond <= 1e12``). A
-    singular :math:`\Sigma_{SS}` (a rank-deficient Σ) is solved by SVD (min-norm): the
-    projected prediction :math:`x_S^\top b_S` is unique even when its coefficients are not.
-    """
-    k = idx.shape[0]
-    p = b.shape[0]
-    for a in range(k):
-        coef[a] = dot(cov[idx[a], :p], b)
-    good = not refactor
-    if refactor:
-        for a in range(k):
-            for c in range(a, k):
-                U[a, c] = cov[idx[a], idx[c]]
-        good = potrf(U, k) == 0 and cond_est(U, k) <= _PROJECTION_COND
-    if good:
-        chol_solve(U, k, coef)
-        return True
-    sub = np.empty((k, k))
-    for a in range(k):
-        for c in range(k):
-            sub[a, c] = cov[idx[a], idx[c]]
-    coef[:] = np.linalg.lstsq(sub, coef[:k].copy(), EPS * k)[0]
-    return False
-
-
-# Condition number of Σ_SS above which a projection is solved by SVD instead of Cholesky.
-_PROJECTION_COND = 1e12
-
-
-@njit(cache=True)
-def distill_students(B, widths, s, kept, Xt3, G3, c0, q, cov_diag, cov, flags, fits):
-    """Risks ``(len(widths), 2)`` of the students on magnitude's and the oracle's kept sets.
-
-    The student of width ``p`` and kept set ``S`` (``kept`` from :func:`prune_sets`, all of
-    ``0..p-1`` when ``p <= s``) is least squares on the columns ``S`` (min-norm, no ridge)
-    fitted to the dense model's labels ``X3[:, :p] B[wi, :p]`` at the unlabelled inputs
-    ``Xt3 = X3ᵀ`` (``G3 = X3ᵀX3``); with no unlabelled inputs (``Xt3`` has no columns) it is
-    the population projection (:func:`projection`; for a diagonal Σ simply the kept
-    coefficients, and every student on all ``p`` columns is the dense model itself). Equal
-    kept sets at one width share one fit. ``flags[wi] = 1`` for an ill-conditioned fit,
-    ``fits[wi] +=`` the fits done.
-    """
-    nw = widths.shape[0]
-    m = Xt3.shape[1]
-    risks = np.full((nw, 2), np.nan)
-    kmax = kept.shape[2]
-    coef = np.empty(kmax)
-    yhat = np.empty(m)
-    # The Cholesky factor of Σ_SS of each set's latest support (the oracle's rarely changes).
-    factors = np.empty((2, kmax, kmax))
-    factored = np.full((2, kmax), -1, np.int64)
-    factored_size = np.zeros(2, np.int64)
-    usable = np.zeros(2, np.bool_)
-    for wi in range(nw):
-        p = widths[wi]
-        size = min(p, s)
-        b = B[wi, :p]
-        if m > 0:
-            mtv(Xt3[:p], b, yhat)
-        for j in range(2):
-            idx = kept[wi, _DISTILLED_SETS[j], :size]
-            if j == 1 and np.array_equal(idx, kept[wi, _DISTILLED_SETS[0], :size]):
-                risks[wi, 1] = risks[wi, 0]
-                continue
-            if m > 0:
-                if fit_subset(Xt3, idx, yhat, 0.0, G3, coef[:size]):
-                    flags[wi] = 1
-                fits[wi] += 1
-            elif size == p or cov.shape[0] == 0:
-                for a in range(size):
-                    coef[a] = b[idx[a]]
-            else:
-                same = factored_size[j] == size and np.array_equal(factored[j, :size], idx)
-                usable[j] = projection(cov, idx, b, factors[j], not (same and usable[j]), coef[:size])
-                factored[j, :size] = idx
-                factored_size[j] = size
-            risks[wi, j] = risk(idx, coef[:size], c0, q, cov_diag, cov)
-    return risks
-
-
-@njit(cache=True)
 def transpose_gram(X, pmax, gram):
     """``(Xt, G)``: ``Xt = X[:, :pmax]ᵀ`` (contiguous) and ``G = Xt Xtᵀ`` if ``gram``, else 0×0."""
     Xt = np.ascontiguousarray(X[:, :pmax].T)
@@ -472,8 +384,8 @@ def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0
     number of least-squares fits per width (dense fit included), a measure of the work done.
 
     Stages: :func:`transpose_gram` (every sample), :func:`fit_widths`, :func:`prune_sets`,
-    :func:`retrain` (fresh sample, then same sample), :func:`distill_students`, :func:`risk`
-    of every model.
+    :func:`retrain` (fresh sample, then same sample), :func:`~dcprune.montecarlo.students.fit_students`,
+    :func:`risk` of every model.
     """
     n = X.shape[0]
     nw = widths.shape[0]
@@ -499,14 +411,17 @@ def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0
     same = retrain(Xt, y, G, ridge, kept, same_sizes, c0, q, cov_diag, cov, flags, fits)
     # The students' Gram blocks are sub-matrices of X3ᵀX3 when they have at most M columns.
     Xt3, G3 = transpose_gram(X3, pmax, X3.shape[0] > 0 and min(widths[0], s) <= X3.shape[0])
-    students = distill_students(B, widths, s, kept, Xt3, G3, c0, q, cov_diag, cov, flags, fits)
+    students = fit_students(B, widths, s, kept, _DISTILLED_SETS, Xt3, G3, cov, flags, fits)
     for wi in range(nw):
         p = widths[wi]
         b = B[wi, :p]
         dense = risk(np.arange(p), b, c0, q, cov_diag, cov)
         out[wi, _DENSE] = dense
         out[wi, _FRESH : _FRESH + 3] = fresh[wi]
-        out[wi, _DISTILL : _DISTILL + 2] = students[wi]
+        size = min(p, s)
+        for j in range(2):
+            idx = kept[wi, _DISTILLED_SETS[j], :size]
+            out[wi, _DISTILL + j] = risk(idx, students[wi, j, :size], c0, q, cov_diag, cov)
         if p <= s:
             out[wi, _PRUNED : _PRUNED + 3] = dense
             out[wi, _RANDOM] = dense
@@ -580,20 +495,6 @@ class Job:
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
                                self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.unlabelled)
-
-
-def unlabelled_count(unlabelled) -> int:
-    """Distillation's ``M`` as the kernels take it: a whole number ``>= 1``, or 0 for the
-    population projection (given as ``None``, ``inf`` or 0)."""
-    try:
-        m = math.inf if unlabelled is None else float(unlabelled)
-    except (TypeError, ValueError):
-        m = math.nan
-    if m == math.inf:
-        return 0
-    if isinstance(unlabelled, bool) or not (m.is_integer() and m >= 0):
-        raise ValueError(f"unlabelled must be a whole number >= 1 or inf, got {unlabelled=}")
-    return int(m)
 
 
 def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, unlabelled=None) -> Job:

@@ -64,6 +64,7 @@ from .batches import run_batches
 from .runtime import memory_rows
 from .sampler import Sampler
 from .simulate import Trials
+from .students import unlabelled_count
 
 __all__ = ["random_feature_trials", "MC_ACTIVATIONS"]
 
@@ -138,7 +139,7 @@ def random_feature_trials(
                          f"it has in the theory's average, got trials={trials}, draws={draws}")
     label_noise = finite_number("label_noise", label_noise, nonnegative=True)
     ridge = finite_number("ridge", ridge, nonnegative=True)
-    unlabelled = kernels.unlabelled_count(unlabelled)
+    unlabelled = unlabelled_count(unlabelled)
     pmax = int(counts[-1])
     per_draw = trials // draws
     sigma = math.sqrt(label_noise)

@@ -26,6 +26,7 @@ from . import kernels
 from .batches import Interrupted, run_batches
 from .runtime import check_threads, guard_memory, memory_rows
 from .sampler import Sampler
+from .students import unlabelled_count
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
            "simulate_problem", "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
@@ -228,7 +229,7 @@ def simulate(
     # The memory guard before the family builds anything (the coordinates of a diagonal
     # problem alone are 16·d bytes; run_batches checks again, with the exact dimensions).
     dim = max(int(problem.d), int(getattr(problem, "input_dim", 0) or 0))
-    guard_memory(memory_rows(problem.n, kernels.unlabelled_count(problem.unlabelled)), dim, int(counts.size),
+    guard_memory(memory_rows(problem.n, unlabelled_count(problem.unlabelled)), dim, int(counts.size),
                  trials, check_threads(threads))
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None
 

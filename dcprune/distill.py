@@ -79,6 +79,12 @@ def distill(rule, pruned: Pruned, unlabelled: float, *, finite: bool) -> Distill
     ``M`` (in the units of the batch's counts; ``inf``: the population projection, where
     distillation equals pruning). The formula is the module docstring's; at the teacher's
     interpolation peak the risk is infinite.
+
+    >>> import dcprune
+    >>> problem = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=100, unlabelled=400)
+    >>> risk = dcprune.predict(problem).risk
+    >>> round(risk.magnitude.mean, 4), round(risk.magnitude_distill.mean, 4)
+    (0.7897, 0.8204)
     """
     law = pruned.law
     ones = np.ones(law.mult.shape[:-1], dtype=bool)

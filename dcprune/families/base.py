@@ -235,7 +235,7 @@ def check_unlabelled(unlabelled, finite: bool) -> float:
     except (TypeError, ValueError):
         raise ParameterError("unlabelled", "must be a number (or inf: the population projection)",
                              unlabelled) from None
-    if isinstance(unlabelled, bool) or math.isnan(m) or m <= 0 or m == -math.inf:
+    if isinstance(unlabelled, bool) or not m > 0:  # NaN too
         raise ParameterError("unlabelled", "must be > 0 (or inf: the population projection)", unlabelled)
     if finite and math.isfinite(m) and not m.is_integer():
         raise ParameterError("unlabelled", "must be a whole number of inputs at finite size (or inf)", unlabelled)

@@ -263,11 +263,14 @@ def rank_one_trials(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> 
     (min-norm on the dense model's labels at ``problem.unlabelled`` further inputs, or the
     population projection :math:`\Sigma_{SS}^+\Sigma_{S\cdot}\hat\beta`), and evaluates every
     model exactly, :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by
-    ``numpy.random.default_rng(seed)``; the unlabelled inputs are drawn after everything else.
+    ``numpy.random.default_rng(seed)``; the unlabelled inputs from a stream of their own
+    (``SeedSequence([seed, 1])``), so that ``unlabelled`` changes no other number.
     """
     n, s = problem.n, min(problem.s, problem.p)
     trials = whole_number("trials", trials, 2)
-    rng = np.random.default_rng(whole_number("seed", seed, 0))
+    seed = whole_number("seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    rng_unlabelled = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     root = np.sqrt(problem.c)
     a, sigma = problem.a, math.sqrt(problem.sigma2)
     out = {name: np.empty(trials) for name in MEASURED}
@@ -304,7 +307,7 @@ def rank_one_trials(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> 
                 np.put_along_axis(b, idx, b_s, axis=1)
                 out[f"{rule}_retrain{suffix}"][sl] = risk(b)
         X3 = None if math.isinf(problem.unlabelled) else \
-            rng.standard_normal((t, int(problem.unlabelled)))[:, :, None] * root
+            rng_unlabelled.standard_normal((t, int(problem.unlabelled)))[:, :, None] * root
         for rule in DISTILLABLE:
             idx = sets[rule]
             if X3 is None:  # the population projection Σ_SS⁺ Σ_S· β̂ (rank cut as in min_norm)

@@ -14,7 +14,7 @@ coordinate is itself random given ``β̂``, and a rule that keeps by ``β̂`` ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import ndtr
@@ -57,10 +57,28 @@ class AtomLaw:
     shrink: np.ndarray | None = None
     noise: np.ndarray | None = None
     coefficients: str = "fixed"
+    #: The loss's target is ``target · β`` (1; 0 for the kept second moment of β̂, :meth:`towards_zero`).
+    target: float = 1.0
 
     @property
     def gaussian(self) -> bool:
         return self.coefficients == "gaussian"
+
+    @property
+    def error(self) -> np.ndarray:
+        """``E[(β̂ − target·β)²]`` of a coordinate kept independently of β̂: ``(μ − β)² + sd²``
+        for a fixed β, ``(c − target)² v + s²`` for a Gaussian one."""
+        if self.gaussian:
+            return (self.shrink - self.target) ** 2 * self.beta**2 + self.noise**2
+        return (self.mu - self.beta) ** 2 + self.sd**2
+
+    def towards_zero(self) -> AtomLaw:
+        """The same law and the same selection with the loss's target 0: a rule's kept loss is then
+        ``E[β̂² | kept]`` (distillation needs it, docs/theory.rst §12)."""
+        if not self.gaussian:
+            return replace(self, beta=np.zeros_like(self.beta))
+        zero = np.zeros_like(self.b1)
+        return replace(self, b0=zero, b1=zero, w=zero, target=0.0)
 
     @property
     def p(self) -> np.ndarray:
@@ -69,13 +87,19 @@ class AtomLaw:
 
 @dataclass(frozen=True)
 class Pruned:
-    """A pruned model, batched: per-atom keep probabilities ``keep``, the ``risk``, and the kept
-    energy ``E[β² 1{kept}]`` per coordinate (``None``: ``keep · β²``, the coefficient is fixed
-    or the rule keeps independently of it)."""
+    r"""A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``.
+
+    ``kept_loss`` is :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` per atom and ``law``
+    the :class:`AtomLaw` the rule saw (distillation, docs/theory.rst §12, needs both);
+    ``kept_energy`` the kept energy :math:`E[\beta^2 1\{\text{kept}\}]` per coordinate
+    (``None``: ``keep · β²``, the coefficient is fixed or the rule keeps independently of it).
+    """
 
     keep: np.ndarray
     risk: np.ndarray
     converged: np.ndarray
+    kept_loss: np.ndarray | None = field(default=None, repr=False)
+    law: AtomLaw | None = field(default=None, repr=False)
     kept_energy: np.ndarray | None = None
 
 
@@ -98,11 +122,8 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
     peak = ~np.isfinite(tau)
     sd_unit = dense.shrink / np.sqrt(n * lam)  # the per-coordinate sd when τ = 1
     noise = sd_unit * np.sqrt(np.where(peak, 1.0, tau))[:, None]
-    mu0 = dense.shrink * beta
-    # E[(β̂ − β)²] of a coordinate kept independently of β̂: (c − 1)² β² + s² for both kinds.
-    error = (mu0 - beta) ** 2 + noise**2
     if coefficients == "fixed":
-        mu, sd, b0, b1, w = mu0, noise, beta, None, None
+        mu, sd, b0, b1, w = dense.shrink * beta, noise, beta, None, None
     else:
         mu, sd, b0, b1, w = coefficient_law(coefficients, beta, dense.shrink,
                                             np.where(peak[:, None], np.inf, noise))
@@ -111,11 +132,11 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
                   b0=b0, b1=b1, w=w, shrink=dense.shrink, noise=noise, coefficients=coefficients)
     keep, kept_loss, kept_energy, converged = rule.keep_atoms(law)
     if kept_loss is None:
-        kept_loss = error
+        kept_loss = law.error  # E[(β̂ − β)²]: the rule keeps independently of β̂
     dropped = (1.0 - keep) * beta**2 if kept_energy is None else beta**2 - kept_energy
     loss = keep * kept_loss + dropped
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_energy)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, kept_energy)
 
 
 def threshold_keep(mu, sd, beta, w, mult, s, targets=None):

@@ -92,7 +92,7 @@ class ThresholdRule(Rule):
     def keep_atoms(self, law: AtomLaw):
         w = np.broadcast_to(self.weight(law.lam), law.mult.shape)
         keep = np.ones_like(law.mult)
-        kept_loss = (law.shrink * law.beta - law.beta) ** 2 + law.noise**2
+        kept_loss = law.error.copy()
         converged = np.ones(law.mult.shape[:-1], dtype=bool)
         if law.gaussian:
             # β̂ is random even without noise (β is): every pruned row has a threshold.
@@ -128,7 +128,8 @@ class OracleRule(Rule):
     coordinates of the drawn β: a threshold :math:`\\lambda_a\\beta^2 > u^2` on
     :math:`\\beta \\sim N(0, v_a)` with :math:`\\sum_a m_a P(|\\beta| > u/\\sqrt{\\lambda_a}) = s`,
     the same count equation as magnitude pruning's, on β instead of β̂. Given β a kept
-    coordinate's loss is :math:`(1 - c_a)^2\\beta^2 + s_a^2`.
+    coordinate's loss is :math:`(c_a - 1)^2\\beta^2 + s_a^2` (towards a target ``target · β``:
+    :math:`(c_a - \\text{target})^2\\beta^2 + s_a^2`).
     """
 
     name, label, fixed_support = "oracle", "OP", True
@@ -138,7 +139,7 @@ class OracleRule(Rule):
         if law.gaussian:
             keep = np.ones_like(law.mult)
             energy = law.beta**2 * np.ones_like(law.mult)
-            kept_loss = (law.shrink * law.beta - law.beta) ** 2 + law.noise**2
+            kept_loss = law.error.copy()
             rows = law.prunes
             if rows.any():
                 prior = np.maximum(np.abs(law.beta[rows]) * np.ones_like(law.mult[rows]), _TINY)
@@ -146,7 +147,7 @@ class OracleRule(Rule):
                 w = np.broadcast_to(1.0 / np.sqrt(law.lam), law.mult.shape)[rows]
                 u, converged[rows] = count_threshold(zero, prior, w, law.mult[rows], law.s)
                 prob, kept = kept_moments(zero, prior, zero, u[:, None] * w)
-                gap = (1.0 - law.shrink[rows]) ** 2
+                gap = (law.shrink[rows] - law.target) ** 2
                 with np.errstate(invalid="ignore", divide="ignore"):
                     kept_loss[rows] = np.where(prob > 0, gap * kept / np.where(prob > 0, prob, 1.0), 0.0) \
                         + law.noise[rows] ** 2

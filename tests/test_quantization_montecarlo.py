@@ -71,8 +71,10 @@ def test_quantized_theory_matches_monte_carlo(coefficients, spec):
 
 
 def test_gaussian_pruning_theory_matches_monte_carlo():
-    """Every claimed quantity (dense, pruned, fresh retraining) with a new β per trial."""
-    prob = problem(coefficients="gaussian")
+    """Every claimed quantity (dense, pruned, fresh retraining, distillation on M = 400 inputs)
+    with a new β per trial."""
+    prob = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=KAPPA, alpha=ALPHA, n=200, sigma2=0.1,
+                            coefficients="gaussian", unlabelled=400)
     theory = dcprune.predict(prob).risk
     run = simulate(prob, trials=150, seed=1)
     z = {k: (run.rows[0].risk[k].mean - theory[k].mean) / run.rows[0].risk[k].se for k in PREDICTED}
@@ -82,12 +84,12 @@ def test_gaussian_pruning_theory_matches_monte_carlo():
 def test_gaussian_coefficients_are_drawn_per_trial_from_seed_and_trial():
     sd = np.full(30, 0.2)
     widths = np.array([20, 30])
-    a = kernels.sample_gaussian_trial(7, 3, sd, 10, np.ones(30), 0.1, widths, 5)
-    b = kernels.sample_gaussian_trial(7, 3, sd, 10, np.ones(30), 0.1, widths, 5)
-    c = kernels.sample_gaussian_trial(7, 4, sd, 10, np.ones(30), 0.1, widths, 5)
+    a = kernels.sample_gaussian_trial(7, 3, sd, 10, np.ones(30), 0.1, widths, 5, 0)
+    b = kernels.sample_gaussian_trial(7, 3, sd, 10, np.ones(30), 0.1, widths, 5, 0)
+    c = kernels.sample_gaussian_trial(7, 4, sd, 10, np.ones(30), 0.1, widths, 5, 0)
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert not np.array_equal(a[5], c[5])
-    assert abs(np.concatenate([kernels.sample_gaussian_trial(7, t, sd, 10, np.ones(30), 0.1, widths, 5)[5]
+    assert not np.array_equal(a[-1], c[-1])
+    assert abs(np.concatenate([kernels.sample_gaussian_trial(7, t, sd, 10, np.ones(30), 0.1, widths, 5, 0)[-1]
                                for t in range(200)]).std() / 0.2 - 1) < 0.05
 
 

@@ -21,13 +21,15 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
-from ..coefficients import check_coefficients, few_kept_warnings
+from ..coefficients import check_coefficients
+from ..distill import distill
 from ..pruning import prune, retrain
-from ..quantities import PREDICTED
+from ..quantities import DISTILLABLE, PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
 from ..solver import check_sample_size, dense_risk, peak_reason
-from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n
+from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n, check_unlabelled
+from .caveats import caveats
 from .powerlaw import PowerLaw
 from .spectra import (
     MAX_SCALE,
@@ -67,10 +69,11 @@ class Diagonal(Family):
 
     ``kappa = d/n`` (latent dimension over samples), ``alpha = s/d`` (kept nonzeros over the
     latent dimension), ``sigma2`` the label noise, ``n`` the sample size (``None`` for the
-    asymptotic limit) and ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
-    ``coefficients``: ``"fixed"`` (the spectrum's β) or ``"gaussian"`` (each coordinate draws
-    ``β_j ~ N(0, β_j²)``, the same expected energy; predictions average over β and the Monte
-    Carlo draws a new β per trial, docs/theory.rst §11).
+    asymptotic limit), ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²`` and
+    ``unlabelled`` the inputs ``M`` of distillation (docs/theory.rst §12; ``inf``: the population
+    projection; without ``n`` the ratio ``M/n``). ``coefficients``: ``"fixed"`` (the spectrum's β)
+    or ``"gaussian"`` (each coordinate draws ``β_j ~ N(0, β_j²)``, the same expected energy;
+    predictions average over β and the Monte Carlo draws a new β per trial, docs/theory.rst §11).
     """
 
     spectrum: Spectrum
@@ -79,6 +82,7 @@ class Diagonal(Family):
     sigma2: float = 0.1
     n: int | None = None
     ridge: float = 0.0
+    unlabelled: float = math.inf
     coefficients: str = "fixed"
 
     def __post_init__(self):
@@ -100,6 +104,7 @@ class Diagonal(Family):
                 raise ParameterError(name, f"must be at most {MAX_SCALE:g} (the risk's squares overflow double "
                                      f"precision beyond it; rescale the labels)", getattr(self, name))
         object.__setattr__(self, "n", check_n(self.n, required=False, family=self.name))
+        object.__setattr__(self, "unlabelled", check_unlabelled(self.unlabelled, self.n is not None))
         if self.n is not None:
             if self.kappa * self.n > _MAX_COUNT:
                 raise ParameterError("kappa*n", f"must be at most {_MAX_COUNT:g} coordinates (counts beyond it are "
@@ -131,6 +136,8 @@ class Diagonal(Family):
         size = f"n={self.n}, d={self.d}, s={self.s:g}" if self.finite else f"asymptotic, s/n={self.s:g}"
         if self.coefficients != "fixed":
             params += f", {self.coefficients} coefficients"
+        if math.isfinite(self.unlabelled):
+            size += f", unlabelled={self.unlabelled:g}" if self.finite else f", unlabelled/n={self.unlabelled:g}"
         return [f"# {problem['name']} ({params})",
                 f"# kappa={self.kappa:g}, alpha={self.alpha:g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}, {size}"]
 
@@ -149,7 +156,7 @@ class Diagonal(Family):
                      residual=residual[i], risk=Risks(dict(zip(PREDICTED, (Estimate(r[i]) for r in risks)))))
             for i, p in enumerate(counts.tolist())
         )
-        return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
+        return Theory(rows, ref, tuple(caveats(self, values, counts, ref)))
 
     def check_work(self, widths: int) -> None:
         """Refuse, before any array is built, a prediction of ``widths`` models whose atom
@@ -174,7 +181,8 @@ class Diagonal(Family):
         k = ridges.size
         lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
                      lay.tail_s)
-        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.coefficients)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.unlabelled,
+                           self.coefficients)
         rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
                               gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
                               residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
@@ -206,8 +214,8 @@ class Diagonal(Family):
 
             clips = optimal_spans(self.quantized(counts, quantization))
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
-                               threads, progress, coefficients=self.coefficients, quantization=quantization,
-                               clips=clips)
+                               threads, progress, unlabelled=self.unlabelled, coefficients=self.coefficients,
+                               quantization=quantization, clips=clips)
 
 
 @dataclass(frozen=True)
@@ -240,8 +248,10 @@ class DCSolution:
 
 
 def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool,
-              coefficients: str = "fixed") -> dict:
-    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape ``(batch,)``."""
+              unlabelled: float = math.inf, coefficients: str = "fixed") -> dict:
+    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape
+    ``(batch,)``; ``unlabelled`` is distillation's ``M`` (docs/theory.rst §12), ``coefficients``
+    fixed or Gaussian (§11)."""
     lam, beta, mult = layout.lam, layout.beta, layout.mult
     sigma2_eff = sigma2 + layout.tail
     dense = dense_risk(lam, beta, mult, sigma2_eff, n, ridge=ridge, finite=finite)
@@ -258,6 +268,11 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
             out[f"{rule.name}_retrain"] = fresh.gamma
             converged &= fresh.converged
             residual = np.maximum(residual, fresh.residual)
+        if rule.name in DISTILLABLE:
+            student = distill(rule, pruned, unlabelled, finite=finite)
+            out[f"{rule.name}_distill"] = student.risk
+            converged &= student.converged
+            residual = np.maximum(residual, student.residual)
     out["converged"] = converged
     out["residual"] = residual
     return out
@@ -275,7 +290,8 @@ def _chunks(setup: Diagonal, counts: np.ndarray):
 def _sweep(setup: Diagonal, counts: np.ndarray) -> dict:
     """:func:`_evaluate` over model sizes ``counts``."""
     parts = [
-        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.coefficients)
+        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.unlabelled,
+                  setup.coefficients)
         for layout in _chunks(setup, counts)
     ]
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
@@ -361,56 +377,6 @@ def _reference(setup: Diagonal) -> Reference:
 
 def _risks(values: dict, i: int) -> Risks:
     return Risks({name: Estimate(float(values[name][i])) for name in PREDICTED})
-
-
-def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
-    """One line per kind of infinite value or failed solve, naming the widths."""
-    n = setup.scale
-    out = list(setup.spectrum.warnings(setup.finite))
-    if setup.finite and round(setup.alpha * setup.d) < 1:
-        out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
-                   f"smallest pruned model)")
-    if setup.finite and np.any(counts > setup.s):
-        out += few_kept_warnings(setup.coefficients, setup.s)
-    if setup.finite and setup.ridge > 0:
-        out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
-                   "finite-n factor (docs/theory.rst §2) exists for ridge-less least squares only")
-
-    def where(mask):
-        ws = counts[mask] / n
-        shown = ", ".join(f"{w:g}" for w in ws[:5])
-        return f"width {shown}" + (f" and {ws.size - 5} more" if ws.size > 5 else "")
-
-    dense_inf = ~np.isfinite(values["dense"])
-    if dense_inf.any():
-        p = counts[dense_inf][0]
-        out.append(f"risk.dense is infinite at {where(dense_inf)}: {peak_reason(p, n, setup.finite)}")
-        pruned = [r for r in RULES if (~np.isfinite(values[r]) & dense_inf).any()]
-        if pruned:
-            out.append(
-                f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "
-                f"the infinite-variance coordinates of the dense model at the peak"
-            )
-    sizes = (f"s = {setup.s:g} features with n = {n:g} samples" if setup.finite
-             else f"s/n = {setup.s:g} (as many kept features as samples)")
-    for rule in (r.name for r in RULES.values() if r.retrainable):
-        bad = ~np.isfinite(values[f"{rule}_retrain"])
-        if bad.any():
-            out.append(
-                f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
-                f"sits at the retrained model's interpolation peak"
-            )
-    if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
-        out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
-                   f"model's interpolation peak")
-    failed = ~values["converged"]
-    if failed.any():
-        out.append(
-            f"a root solve did not converge at {where(failed)} "
-            f"(largest relative residual {np.nanmax(values['residual'][failed]):.2e}); treat those "
-            f"values with care"
-        )
-    return out
 
 
 def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:

@@ -89,8 +89,8 @@ def kernel_fingerprint() -> str:
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     quantizers = here.parent / "quantization"
-    for path in (here / "kernels.py", here / "draws.py", here / "linalg.py", here / "quantized.py",
-                 here / "sampler.py", quantizers / "levels.py", quantizers / "apply.py"):
+    for path in (here / "kernels.py", here / "draws.py", here / "linalg.py", here / "students.py",
+                 here / "quantized.py", here / "sampler.py", quantizers / "levels.py", quantizers / "apply.py"):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -4,8 +4,9 @@ Reproducibility: each trial reseeds Numba's generator with :func:`trial_seed`\ `
 before drawing anything (:func:`sample_trial`, :func:`sample_gaussian_trial`), so a trial's
 numbers depend only on ``(seed, trial)`` and not on which thread runs it or how many threads
 there are. The draws of one trial, in order: Gaussian coefficients (when the problem draws
-them, docs/theory.rst §11), the training sample, the fresh sample, the random-pruning subsets;
-a quantized run's stochastic rounding then continues the same stream
+them, docs/theory.rst §11), the training sample, the fresh sample, the random-pruning subsets,
+distillation's unlabelled inputs (§12); a quantized run's stochastic rounding then continues
+the same stream
 (:func:`dcprune.montecarlo.kernels.simulate_trials`). Samplers (``kind``) are those of
 :mod:`dcprune.montecarlo.sampler`.
 """
@@ -18,8 +19,8 @@ from numba import njit
 from .linalg import mv
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU
 
-__all__ = ["trial_seed", "fmix32", "draw_latent", "features", "random_subsets", "sample_trial", "draw_samples",
-           "sample_gaussian_trial"]
+__all__ = ["trial_seed", "fmix32", "draw_latent", "inputs", "features", "random_subsets", "sample_trial",
+           "draw_samples", "sample_gaussian_trial"]
 
 _M32 = 0xFFFFFFFF
 
@@ -68,6 +69,17 @@ def draw_latent(n, latent):
 
 
 @njit(cache=True)
+def inputs(kind, Z, scale, mixing):
+    """Features ``X`` (n×d) of latent normals ``Z``: ``Z diag(scale)``, ``Z mixingᵀ`` (rows
+    ``x = L z``) or ``max(Z mixingᵀ, 0)`` by ``kind``."""
+    if kind == KIND_DIAGONAL:
+        return Z * scale
+    if kind == KIND_FACTOR:
+        return np.dot(Z, mixing.T)
+    return np.maximum(np.dot(Z, mixing.T), 0.0)
+
+
+@njit(cache=True)
 def features(kind, Z, e, scale, mixing, label_vec, sigma):
     """Features ``X`` (n×d) and labels ``y`` from latent normals ``Z`` and noise ``e``.
 
@@ -75,12 +87,7 @@ def features(kind, Z, e, scale, mixing, label_vec, sigma):
     - ``KIND_FACTOR``: ``X = Z mixingᵀ`` (rows ``x = L z``), ``y = X label_vec + sigma e``;
     - ``KIND_RELU``: ``X = max(Z mixingᵀ, 0)``, ``y = (Z label_vec)² + sigma e``.
     """
-    if kind == KIND_DIAGONAL:
-        X = Z * scale
-    elif kind == KIND_FACTOR:
-        X = np.dot(Z, mixing.T)
-    else:
-        X = np.maximum(np.dot(Z, mixing.T), 0.0)
+    X = inputs(kind, Z, scale, mixing)
     y = np.empty(Z.shape[0])
     if kind == KIND_RELU:
         mv(Z, label_vec, y)
@@ -115,36 +122,41 @@ def random_subsets(widths, s):
 
 
 @njit(cache=True)
-def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s):
-    """Everything random in one trial: ``(X, y, X2, y2, rand_keep)``.
+def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s, unlabelled):
+    """Everything random in one trial: ``(X, y, X2, y2, rand_keep, X3)``.
 
     Seeds Numba's generator with ``trial_seed(seed, trial)``, then draws in this order: the
     training sample (``draw_latent`` + ``features``), the fresh sample, the random-pruning
-    subsets (``random_subsets``). The rest of a trial (:func:`dcprune.montecarlo.kernels.trial_kernel`)
-    is deterministic.
+    subsets (``random_subsets``), and last the ``unlabelled`` inputs ``X3`` of distillation
+    (``unlabelled × d``; none when ``unlabelled = 0``, the population projection), so that
+    the other draws do not depend on it. The rest of a trial
+    (:func:`dcprune.montecarlo.kernels.trial_kernel`) is deterministic.
     """
     np.random.seed(trial_seed(seed, trial))
-    return draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s)
+    return draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s, unlabelled)
 
 
 @njit(cache=True)
-def draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s):
+def draw_samples(kind, n, scale, mixing, label_vec, sigma, widths, s, unlabelled):
     """The draws of :func:`sample_trial` after its seeding, from Numba's generator as it stands."""
     latent = scale.shape[0] if kind == KIND_DIAGONAL else mixing.shape[1]
     Z, e = draw_latent(n, latent)
     X, y = features(kind, Z, e, scale, mixing, label_vec, sigma)
     Z, e = draw_latent(n, latent)
     X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    return X, y, X2, y2, random_subsets(widths, s)
+    rand_keep = random_subsets(widths, s)
+    X3 = inputs(kind, np.random.standard_normal((unlabelled, latent)), scale, mixing)
+    return X, y, X2, y2, rand_keep, X3
 
 
 @njit(cache=True)
-def sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s):
+def sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s, unlabelled):
     """One diagonal trial with Gaussian coefficients (docs/theory.rst §11): ``(X, y, X2, y2,
-    rand_keep, beta)``. Seeds as :func:`sample_trial`, draws ``β_j = coef_sd_j z_j`` first, then
+    rand_keep, X3, beta)``. Seeds as :func:`sample_trial`, draws ``β_j = coef_sd_j z_j`` first, then
     the samples of :func:`draw_samples` with labels ``y = Xβ + σe``: a new β per trial, depending
     only on ``(seed, trial)``."""
     np.random.seed(trial_seed(seed, trial))
     beta = coef_sd * np.random.standard_normal(coef_sd.shape[0])
-    X, y, X2, y2, rand_keep = draw_samples(KIND_DIAGONAL, n, scale, np.empty((0, 0)), beta, sigma, widths, s)
-    return X, y, X2, y2, rand_keep, beta
+    X, y, X2, y2, rand_keep, X3 = draw_samples(KIND_DIAGONAL, n, scale, np.empty((0, 0)), beta, sigma, widths, s,
+                                               unlabelled)
+    return X, y, X2, y2, rand_keep, X3, beta

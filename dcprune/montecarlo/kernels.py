@@ -13,7 +13,11 @@ a fresh independent sample :math:`(X', y')` of the same size, and then, for ever
    oracle (largest given ``oracle_score[i]``, ties to the lower index) and random (a
    uniformly random ``s``-subset);
 3. retrains on the kept columns of magnitude, Hessian and oracle pruning, on :math:`(X', y')`
-   ("fresh") and on :math:`(X, y)` ("same"), with the same :math:`\lambda`;
+   ("fresh") and on :math:`(X, y)` ("same"), with the same :math:`\lambda`, and distills into
+   the kept columns of magnitude and oracle pruning: least squares (min-norm, no ridge) on the
+   dense model's labels :math:`X''_p\hat b` at ``M`` further unlabelled inputs :math:`X''`
+   (``M = 0``: the population projection :math:`\Sigma_{SS}^{-1}\Sigma_{SP}\hat b`,
+   docs/theory.rst §12);
 4. evaluates every model exactly: for coefficients :math:`b` padded with zeros to length
    :math:`d`,
 
@@ -24,7 +28,8 @@ a fresh independent sample :math:`(X', y')` of the same size, and then, for ever
    and :math:`q = \Sigma\beta` (omitted features count automatically).
 
 If :math:`p \le s` nothing is pruned: every pruned model and every same-data retrained model
-is the dense model, and the fresh retrained model is the dense fit on :math:`(X', y')`.
+is the dense model, the fresh retrained model is the dense fit on :math:`(X', y')`, and the
+students are fitted on all ``p`` columns.
 
 Samplers (``kind``), all driven by latent standard normals :math:`Z` and label noise :math:`e`
 (validated descriptions: :class:`~dcprune.montecarlo.sampler.Sampler`):
@@ -48,13 +53,14 @@ Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, a
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
 kernels on plain, already valid arrays (the draws of :mod:`~dcprune.montecarlo.draws`,
 :func:`sample_trial`; the stages :func:`transpose_gram`, :func:`fit_widths`,
-:func:`prune_sets`, :func:`retrain`, built on :func:`fit_subset`, :func:`top_s`,
-:func:`risk`, the fits and dense algebra coming from :mod:`~dcprune.montecarlo.linalg`;
-:func:`trial_models` composing them, and :func:`quantized_models`), the ``parallel=True``
-driver :func:`simulate_trials` (``prange`` over trials, one output slot per trial), and the
-Python layer, which validates once (:func:`prepare`, returning a :class:`Job` that runs any
-range of trials) and runs with BLAS pinned to one thread while the trials run in parallel
-(:func:`run`, :func:`~dcprune.montecarlo.runtime.trial_threads`).
+:func:`prune_sets`, :func:`retrain`, :func:`~dcprune.montecarlo.students.fit_students`,
+built on :func:`fit_subset`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming
+from :mod:`~dcprune.montecarlo.linalg`; :func:`trial_models` composing them, and
+:func:`quantized_models`), the ``parallel=True`` driver :func:`simulate_trials` (``prange``
+over trials, one output slot per trial), and the Python layer, which validates once
+(:func:`prepare`, returning a :class:`Job` that runs any range of trials) and runs with BLAS
+pinned to one thread while the trials run in parallel (:func:`run`,
+:func:`~dcprune.montecarlo.runtime.trial_threads`).
 
 Reproducibility: each trial reseeds Numba's generator with :func:`trial_seed`\ ``(seed,
 trial)`` before drawing anything (:mod:`~dcprune.montecarlo.draws`), so a trial's numbers
@@ -77,6 +83,7 @@ from .draws import (
     draw_samples,
     features,
     fmix32,
+    inputs,
     random_subsets,
     sample_gaussian_trial,
     sample_trial,
@@ -86,6 +93,7 @@ from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, risk
 from .quantized import QUANTIZED_COLUMNS, quantization_spec, quantized_models, quantized_risk
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
+from .students import fit_students, unlabelled_count
 
 __all__ = [
     "QUANTITIES",
@@ -96,6 +104,7 @@ __all__ = [
     "trial_seed",
     "fmix32",
     "draw_latent",
+    "inputs",
     "features",
     "random_subsets",
     "sample_trial",
@@ -122,8 +131,16 @@ __all__ = [
 
 QUANTITIES = MEASURED  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
-# ordered (magnitude, hessian, oracle).
-_DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8
+# ordered (magnitude, hessian, oracle), the distilled block (magnitude, oracle). Literals, not
+# looked up, because compiled kernels are cached by this file alone; the check below fails at
+# import if dcprune.quantities changes the order without this file following.
+_DENSE, _PRUNED, _RANDOM, _FRESH, _DISTILL, _SAME = 0, 1, 4, 5, 8, 10
+_RULES3 = ("magnitude", "hessian", "oracle")
+if MEASURED != ("dense", *_RULES3, "random", *(f"{r}_retrain" for r in _RULES3), "magnitude_distill",
+                "oracle_distill", *(f"{r}_retrain_same" for r in _RULES3)):  # pragma: no cover
+    raise ImportError("dcprune.quantities.MEASURED changed: update the kernels' column offsets")
+# The kept sets of prune_sets that distillation uses: magnitude's and the oracle's.
+_DISTILLED_SETS = (0, 2)
 _QCOLUMNS = len(QUANTIZED_COLUMNS)
 
 # --------------------------------------------------------------------------------------------
@@ -226,20 +243,23 @@ def transpose_gram(X, pmax, gram):
 
 
 @njit(cache=True)
-def trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+def trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                  out, flags):
-    """Fit, prune, retrain and evaluate one trial (deterministic given its samples): ``(fits, B,
-    kept)``, with the dense fits ``B`` and the kept sets ``kept`` (rows as in :func:`fit_widths`
-    and :func:`prune_sets`) that the quantizers start from (:func:`quantized_models`).
+    """Fit, prune, retrain, distill and evaluate one trial (deterministic given its samples):
+    ``(fits, B, kept)``, with the dense fits ``B`` and the kept sets ``kept`` (rows as in
+    :func:`fit_widths` and :func:`prune_sets`) that the quantizers start from
+    (:func:`quantized_models`).
 
     ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
-    from :func:`random_subsets`; ``out`` (len(widths)×11) ← risks in the order of
+    from :func:`random_subsets`; ``X3``: the unlabelled inputs of distillation (M×d; 0×d for
+    the population projection); ``out`` (len(widths)×len(QUANTITIES)) ← risks in the order of
     ``QUANTITIES``; ``flags`` (len(widths), int8) ← 1 where any fit of that width was
     ill-conditioned (SVD fallback). ``c0, q, cov_diag, cov`` as in :func:`risk`. Returns the
     number of least-squares fits per width (dense fit included), a measure of the work done.
 
-    Stages: :func:`transpose_gram` (both samples), :func:`fit_widths`, :func:`prune_sets`,
-    :func:`retrain` (fresh sample, then same sample), :func:`risk` of every model.
+    Stages: :func:`transpose_gram` (every sample), :func:`fit_widths`, :func:`prune_sets`,
+    :func:`retrain` (fresh sample, then same sample), :func:`~dcprune.montecarlo.students.fit_students`,
+    :func:`risk` of every model.
     """
     n = X.shape[0]
     nw = widths.shape[0]
@@ -263,15 +283,23 @@ def trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
     same_sizes = np.where(widths > s, s, 0)
     fresh = retrain(Xt2, y2, G2, ridge, kept, fresh_sizes, c0, q, cov_diag, cov, flags, fits)
     same = retrain(Xt, y, G, ridge, kept, same_sizes, c0, q, cov_diag, cov, flags, fits)
+    # The students' Gram blocks are sub-matrices of X3ᵀX3 when they have at most M columns.
+    Xt3, G3 = transpose_gram(X3, pmax, X3.shape[0] > 0 and min(widths[0], s) <= X3.shape[0])
+    students = fit_students(B, widths, s, kept, _DISTILLED_SETS, Xt3, G3, cov, flags, fits)
     for wi in range(nw):
         p = widths[wi]
         b = B[wi, :p]
         dense = risk(np.arange(p), b, c0, q, cov_diag, cov)
         out[wi, _DENSE] = dense
-        out[wi, _FRESH:_SAME] = fresh[wi]
+        out[wi, _FRESH : _FRESH + 3] = fresh[wi]
+        size = min(p, s)
+        for j in range(2):
+            idx = kept[wi, _DISTILLED_SETS[j], :size]
+            out[wi, _DISTILL + j] = risk(idx, students[wi, j, :size], c0, q, cov_diag, cov)
         if p <= s:
-            out[wi, _PRUNED:_FRESH] = dense
-            out[wi, _SAME:_SAME + 3] = dense
+            out[wi, _PRUNED : _PRUNED + 3] = dense
+            out[wi, _RANDOM] = dense
+            out[wi, _SAME : _SAME + 3] = dense
             continue
         for k in range(3):
             idx = kept[wi, k, :s]
@@ -283,24 +311,17 @@ def trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
 
 
 @njit(cache=True)
-def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                  out, flags):
-    """Fit, prune, retrain and evaluate one trial (deterministic given its samples).
-
-    ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
-    from :func:`random_subsets`; ``out`` (len(widths)×11) ← risks in the order of
-    ``QUANTITIES``; ``flags`` (len(widths), int8) ← 1 where any fit of that width was
-    ill-conditioned (SVD fallback). ``c0, q, cov_diag, cov`` as in :func:`risk`. Returns the
-    number of least-squares fits per width (dense fit included), a measure of the work done.
-    The stages are those of :func:`trial_models`, which this returns the first value of.
-    """
-    return trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+    """Fit, prune, retrain, distill and evaluate one trial: the number of least-squares fits per
+    width of :func:`trial_models` (arguments and stages there)."""
+    return trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                         out, flags)[0]
 
 
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
-                    s, ridge, oracle_score, c0, q, cov_diag, cov, coef_sd, qspec, qclips):
+                    s, ridge, oracle_score, c0, q, cov_diag, cov, unlabelled, coef_sd, qspec, qclips):
     """Run trials ``first_trial .. first_trial + trials - 1`` in parallel: ``(values, flags)``.
 
     ``values[t]`` and ``flags[t]`` are :func:`trial_kernel` applied to
@@ -323,14 +344,16 @@ def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec
         # prange indices are unsigned; one integer type avoids a second compilation
         trial = first_trial + np.int64(t)
         if coef_sd.shape[0] > 0:
-            X, y, X2, y2, rand_keep, beta = sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths, s)
+            X, y, X2, y2, rand_keep, X3, beta = sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths,
+                                                                      s, unlabelled)
             q_t = cov_diag * beta
             c0_t = sigma * sigma + dot(q_t, beta)
             oracle_t = q_t * beta
         else:
-            X, y, X2, y2, rand_keep = sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s)
+            X, y, X2, y2, rand_keep, X3 = sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths,
+                                                       s, unlabelled)
             q_t, c0_t, oracle_t = q, c0, oracle_score
-        _, B, kept = trial_models(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_t, c0_t, q_t, cov_diag,
+        _, B, kept = trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_t, c0_t, q_t, cov_diag,
                                   cov, values[t], flags[t])
         if quantized:
             if qspec[3] > 0:
@@ -370,6 +393,8 @@ class Job:
     seed: int
     ridge: float
     oracle_score: np.ndarray
+    #: Unlabelled inputs of distillation per trial; 0: the population projection.
+    unlabelled: int = 0
     coef_sd: np.ndarray = field(default_factory=lambda: np.empty(0))
     qspec: np.ndarray = field(default_factory=lambda: np.zeros(4))
     qclips: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -384,25 +409,26 @@ class Job:
         sp = self.sampler
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
-                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.coef_sd, self.qspec,
-                               self.qclips)
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.unlabelled,
+                               self.coef_sd, self.qspec, self.qclips)
 
 
-def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, coef_sd=None,
-            quantization=None, clips=None) -> Job:
+def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, unlabelled=None,
+            coef_sd=None, quantization=None, clips=None) -> Job:
     r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
     ``ridge``: :math:`\lambda` of :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`; ``seed``:
-    integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``.
-    ``coef_sd`` (d,): Gaussian coefficients ``β_j ~ N(0, coef_sd_j²)``, a new draw per trial
-    (diagonal samplers); ``quantization``: a :class:`dcprune.quantization.Quantization` whose
-    quantized dense and magnitude-pruned models are measured too (diagonal samplers), with
-    ``clips`` ``(len(widths), 2)`` the clips of the dense and pruned model per width for the
-    ``optimal`` rule (the theory's range, for sign-magnitude as its span above the threshold,
-    :mod:`dcprune.quantization.apply`).
+    integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``;
+    ``unlabelled``: the inputs ``M`` each trial's students are fitted on (``None`` or ``inf``:
+    the population projection, docs/theory.rst §12). ``coef_sd`` (d,): Gaussian coefficients
+    ``β_j ~ N(0, coef_sd_j²)``, a new draw per trial (diagonal samplers); ``quantization``: a
+    :class:`dcprune.quantization.Quantization` whose quantized dense and magnitude-pruned models
+    are measured too (diagonal samplers), with ``clips`` ``(len(widths), 2)`` the ranges of the
+    ``optimal`` rule (the theory's, :func:`~dcprune.montecarlo.quantized.quantization_spec`).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
+    unlabelled = unlabelled_count(unlabelled)
     if not seed < 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed=}")
     ridge = float(ridge)
@@ -423,18 +449,18 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
         raise ValueError("Gaussian coefficients and quantization are simulated for diagonal samplers only")
     coef_sd = np.empty(0) if coef_sd is None else real_array("coef_sd", coef_sd, 1, d)
     qspec, qclips = quantization_spec(quantization, widths.size, clips)
-    return Job(sampler, n, widths, s, seed, ridge, oracle_score, coef_sd, qspec, qclips)
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score, unlabelled, coef_sd, qspec, qclips)
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,
-        first_trial=0):
-    r"""Monte Carlo of fit → prune → retrain → exact risk; returns ``(values, flags)``.
+        first_trial=0, unlabelled=None):
+    r"""Monte Carlo of fit → prune → retrain and distill → exact risk; returns ``(values, flags)``.
 
     ``sampler``: a :class:`~dcprune.montecarlo.sampler.Sampler`; ``n, widths, s, seed, ridge,
-    oracle_score`` as in :func:`prepare`; ``threads``: Numba threads for this call (default:
+    oracle_score, unlabelled`` as in :func:`prepare`; ``threads``: Numba threads for this call (default:
     current); ``first_trial``: number of the first trial, so that a run split into batches
     (``first_trial = 0, b, 2b, ...``) gives the same trials as one run.
-    Returns ``values`` float64 ``(trials, len(widths), 11)`` in the order of ``QUANTITIES``
+    Returns ``values`` float64 ``(trials, len(widths), len(QUANTITIES))`` in the order of ``QUANTITIES``
     and ``flags`` int8 ``(trials, len(widths))``, 1 where a fit was ill-conditioned.
     Results depend only on ``(seed, trial number)`` and the problem, not on ``threads``.
 
@@ -444,11 +470,12 @@ def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score
         >>> sampler = Sampler.diagonal(np.ones(80), np.full(80, 0.1), sigma=0.5)
         >>> v, f = run(sampler, n=50, widths=[10, 40, 80], s=20, trials=4, seed=1)
         >>> v.shape, f.shape
-        ((4, 3, 11), (4, 3))
+        ((4, 3, 13), (4, 3))
     """
     trials = _integer("trials", trials, 1)
     first_trial = _integer("first_trial", first_trial, 0)
     threads = check_threads(threads)
-    job = prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, oracle_score=oracle_score)
+    job = prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, oracle_score=oracle_score,
+                  unlabelled=unlabelled)
     with trial_threads(threads):
         return job.trials(first_trial, trials)

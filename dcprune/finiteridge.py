@@ -190,9 +190,13 @@ def finite_ridge_parts(lam, beta, mult, sigma2, n: float, ridge, zeta, *, shift=
     if shift is not None:
         bias_r, var_r = bias_r + shift[0], var_r + shift[1]
     w = blend_weight(ridge, lower_edge(lam, mult, n))
-    # A resummation driven past its pole (possible only very near p = n) has nothing to add.
-    w = np.where(np.isfinite(bias_r) & np.isfinite(var_r), w, 0.0)
+    # A part whose resummation the correction drives past its pole has nothing to add: next to
+    # the peak (p = n − 2) the bias's first-order term can exceed its leading one (there
+    # E(XᵀX)⁻² diverges), while the variance's resummation is still exact.
+    return _blend(w, bias_r, bias_f), _blend(w, var_r, var_f)
+
+
+def _blend(w, resummed, first):
+    w = np.where(np.isfinite(resummed), w, 0.0)
     with np.errstate(invalid="ignore"):
-        bias = np.where(w > 0, w * bias_r, 0.0) + (1.0 - w) * bias_f
-        variance = np.where(w > 0, w * var_r, 0.0) + (1.0 - w) * var_f
-    return bias, variance
+        return np.where(w > 0, w * resummed, 0.0) + (1.0 - w) * first

@@ -40,9 +40,10 @@ def _risks(spectrum, width, *, n, ridge, kappa=2.0, alpha=0.3):
 
 
 @pytest.mark.parametrize("spectrum", SPECTRA, ids=lambda s: s.name)
-@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("width", WIDTHS + [0.98, 1.02])
 def test_ridge_to_zero_is_the_ridgeless_finite_size_value(spectrum, width):
-    """Every predicted quantity at ridge 1e-15 equals the ridge-less γ_n path (§2) to 1e-9."""
+    """Every predicted quantity at ridge 1e-15 equals the ridge-less γ_n path (§2) to 1e-9, also
+    two coordinates from the peak (p = n ± 2, where the first-order bias term is useless)."""
     at_zero = _risks(spectrum, width, n=100, ridge=0.0)
     tiny = _risks(spectrum, width, n=100, ridge=1e-15)
     for name in PREDICTED:

@@ -14,7 +14,7 @@ the model leaves out acts as noise, §5), the test risk splits into four parts:
 
 asymptotically; at finite ``n`` without ridge the variance's denominator is
 :math:`1 - df_2/n - 1/\max(n, p)` (§2), and with ridge both parts carry the first-order
-corrections of §13 (:attr:`dcprune.solver.DenseRisk.bias` and ``variance``). For the isotropic
+corrections of §13 (``DenseRisk.bias`` and ``variance`` of :mod:`dcprune.solver`). For the isotropic
 problem at full width this is Hastie et al.'s split (*Surprises in high-dimensional ridgeless
 least squares interpolation*, 2022, Thm. 1): bias 0 and variance :math:`\sigma^2\kappa/(1-\kappa)` below the
 peak, bias :math:`r^2(1 - 1/\kappa)` and variance :math:`\sigma^2/(\kappa-1)` above it. A

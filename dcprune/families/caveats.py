@@ -30,9 +30,6 @@ def caveats(setup, values: dict, counts: np.ndarray, ref: Reference) -> list[str
                    f"smallest pruned model)")
     if setup.finite and np.any(counts > setup.s):
         out += few_kept_warnings(setup.coefficients, setup.s)
-    if setup.finite and setup.ridge > 0:
-        out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
-                   "finite-n factor (docs/theory.rst §2) exists for ridge-less least squares only")
 
     def where(mask):
         ws = counts[mask] / n

@@ -24,6 +24,8 @@ __all__ = ["main"]
 
 # The full validation grid's default sample (160 distinct configurations).
 _FULL_GRID_SIZE = 160
+# The full quantized grid's default sample (docs/theory.rst §11).
+_QUANTIZED_GRID_SIZE = 96
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
@@ -240,7 +242,7 @@ class LazyProgress:
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="The small grid CI runs (8 configurations, seconds).")
+@click.option("--quick", is_flag=True, help="The small grid CI runs (8 + 6 quantized configurations, seconds).")
 @click.option("--size", type=int, default=_FULL_GRID_SIZE, show_default=True,
               help="Configurations in the full grid.")
 @click.option("--trials", type=int, default=None, help="Trials per configuration  [default: 100, quick 60].")
@@ -249,20 +251,28 @@ class LazyProgress:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="validation/results",
               show_default=True, help="Directory for report.md, checks.csv and zscores.png.")
 @click.option("--no-plot", is_flag=True, help="Skip the z-score figure.")
+@click.option("--part", type=click.Choice(("all", "pruning", "quantized")), default="all", show_default=True,
+              help="The pruning grid, the quantized grid (docs/theory.rst §11), or both.")
+@click.option("--quantized-size", type=int, default=_QUANTIZED_GRID_SIZE, show_default=True,
+              help="Sampled configurations of the full quantized grid (six measured departures are added).")
 @scheduler_option
-def validate(quick, size, trials, seed, threshold, out_dir, no_plot, scheduler):
+def validate(quick, size, trials, seed, threshold, out_dir, no_plot, part, quantized_size, scheduler):
     """Theory vs Monte Carlo over a grid of problems; non-zero exit if any claimed |z| > threshold."""
     from pathlib import Path
 
-    from ..validate import grid, write_outputs
+    from ..validate import grid, quantized_grid, write_outputs
     from ..validate import validate as run_validation
 
     if not (math.isfinite(threshold) and threshold > 0):
         raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
     if quick and size != _FULL_GRID_SIZE:
         raise click.UsageError("--size sets the full grid; --quick runs its fixed eight configurations")
+    if quick and quantized_size != _QUANTIZED_GRID_SIZE:
+        raise click.UsageError("--quantized-size sets the full quantized grid; --quick runs its fixed six")
     if size < 1:
         raise click.UsageError(f"--size must be >= 1, got {size}")
+    if quantized_size < 1:
+        raise click.UsageError(f"--quantized-size must be >= 1, got {quantized_size}")
     trials = trials if trials is not None else (60 if quick else 100)
     if trials < 2:
         raise click.UsageError(f"--trials must be >= 2 (a standard error needs two), got {trials}")
@@ -270,7 +280,9 @@ def validate(quick, size, trials, seed, threshold, out_dir, no_plot, scheduler):
         raise click.UsageError(f"--seed must be >= 0, got {seed}")
     from ..output import file_set, prepare_directory
 
-    configs = grid(quick=quick, size=size, seed=seed)
+    configs = grid(quick=quick, size=size, seed=seed) if part != "quantized" else []
+    if part != "pruning":
+        configs += quantized_grid(quick=quick, size=quantized_size, seed=seed)
     prepare_directory(out_dir)  # a bad --out fails now, not after minutes of simulation
     announce_compile()
     with file_set(out_dir):  # an interrupted run leaves no empty directory it created

@@ -170,9 +170,10 @@ def _cdf_abs(c, mu, sd):
 def _log_max_cdf(c, atoms):
     """``log G(c) = Σ_a m_a log F_a(c)`` for the max of ``|X_i|`` over the model's coordinates."""
     inside, tail, _ = _cdf_abs(np.atleast_1d(c), atoms.mu, atoms.sd)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         logf = np.where(tail < 0.5, np.log1p(-tail), np.log(inside))
-    return (atoms.mult * logf).sum(axis=-1)
+        # An empty atom (m_a = 0, e.g. beyond a narrow model's last coordinate) has no max: 0, not 0·log 0.
+        return np.where(atoms.mult > 0, atoms.mult * logf, 0.0).sum(axis=-1)
 
 
 def _quantile(level_log: float, atoms: AtomTargets) -> float:

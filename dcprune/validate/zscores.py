@@ -30,6 +30,8 @@ __all__ = ["CLAIMED", "REPORTED", "Config", "Check", "grid", "run_config", "comp
 CLAIMED = PREDICTED
 #: Reported only: same-data retraining, compared with the fresh-retraining prediction.
 REPORTED = SAME_DATA
+_SAME_DATA_REASON = ("same-data retraining is measured beside a prediction the theory does not claim "
+                     "(docs/theory.rst §14)")
 
 
 @dataclass(frozen=True)
@@ -41,14 +43,32 @@ class Config:
     sigma2: float
     ridge: float
     n: int
+    #: A quantized configuration (docs/theory.rst §11) also names its coefficients and quantizer.
+    coefficients: str = "fixed"
+    bits: int | None = None
+    quantizer: str | None = None
+    clip: str | float | None = None
+    rounding: str | None = None
 
     def setup(self) -> Diagonal:
         return Diagonal(standard_problem(self.problem), kappa=self.kappa, alpha=self.alpha,
-                     sigma2=self.sigma2, n=self.n, ridge=self.ridge)
+                     sigma2=self.sigma2, n=self.n, ridge=self.ridge, coefficients=self.coefficients)
+
+    def quantization(self):
+        """The :class:`~dcprune.Quantization` of a quantized configuration, else ``None``."""
+        if self.bits is None:
+            return None
+        from ..quantization.spec import Quantization
+
+        return Quantization(self.bits, self.quantizer, self.clip, self.rounding)
 
     def label(self) -> str:
-        return (f"{self.problem} κ={self.kappa:g} W={self.width:g} α={self.alpha:g} "
+        text = (f"{self.problem} κ={self.kappa:g} W={self.width:g} α={self.alpha:g} "
                 f"σ²={self.sigma2:g} ridge={self.ridge:g} n={self.n}")
+        if self.bits is not None:
+            clip = self.clip if isinstance(self.clip, str) else f"clip {self.clip:g}"
+            text += f" β {self.coefficients}, {self.bits}-bit {self.quantizer} {clip} {self.rounding}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,8 @@ class Check:
     se: float
     flagged: int
     converged: bool
+    #: Why a check is reported only ("" when claimed).
+    reason: str = ""
 
     @property
     def z(self) -> float:
@@ -73,7 +95,7 @@ class Check:
     def to_dict(self) -> dict:
         return {**asdict(self.config), "quantity": self.quantity, "claimed": self.claimed,
                 "theory": self.theory, "mean": self.mean, "se": self.se, "z": self.z,
-                "flagged": self.flagged, "converged": self.converged}
+                "flagged": self.flagged, "converged": self.converged, "reason": self.reason}
 
 
 # Widths relative to the interpolation peak p = n, on both sides, plus the full width κ.
@@ -119,8 +141,13 @@ def run_config(config: Config, trials: int, seed: int) -> list[Check]:
     from ..montecarlo import simulate
 
     setup = config.setup()
-    theory = predict(setup, config.width)
-    row = simulate(setup, width=config.width, trials=trials, seed=seed).rows[0]
+    quantization = config.quantization()
+    theory = predict(setup, config.width, quantization=quantization)
+    row = simulate(setup, width=config.width, trials=trials, seed=seed, quantization=quantization).rows[0]
+    if quantization is not None:  # a quantized configuration checks its quantized models (§11)
+        from .quantized import compare_quantized
+
+        return compare_quantized(config, theory, row)
     return compare(config, theory, row)
 
 
@@ -140,7 +167,9 @@ def compare(config, theory, row) -> list[Check]:
         t = theory.risk[name] if name in theory.risk else theory.risk[name.removesuffix("_same")]
         est = row.risk[name]
         se = math.hypot(est.se, t.se)
-        checks.append(Check(config, name, name in CLAIMED, t.mean, est.mean, se, row.flagged, theory.converged))
+        claimed = name in CLAIMED
+        checks.append(Check(config, name, claimed, t.mean, est.mean, se, row.flagged, theory.converged,
+                            "" if claimed else _SAME_DATA_REASON))
     return checks
 
 
@@ -164,34 +193,40 @@ def validate(configs, trials: int = 100, seed: int = 0, progress=None) -> list[C
 
 
 def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
-    """A Markdown report: summary, worst cases, the trend of z with n, and failures."""
+    """A Markdown report: summary, the trend of z with n, z by quantity, the quantized models
+    (claimed and reported-only, with the reasons), worst cases and failures."""
+    from .quantized import QUANTIZED
+
     claimed = [c for c in checks if c.claimed and math.isfinite(c.z)]
     zs = np.array([c.z for c in claimed])
     configs = {c.config for c in checks}
     bad = [c for c in claimed if abs(c.z) > threshold]
+    kinds = ", ".join(k for k, names in (("dense, pruned, fresh retraining, distillation", CLAIMED),
+                                         ("quantized dense and prune-then-quantize", QUANTIZED))
+                      if any(c.quantity in names for c in claimed))
     lines = [
         "# dcprune validation: theory vs Monte Carlo",
         "",
         f"{len(configs)} configurations × {trials} trials; {len(claimed)} claimed checks "
-        f"(dense, pruned, fresh retraining, distillation); threshold |z| ≤ {threshold:g}.",
+        f"({kinds or 'none'}); threshold |z| ≤ {threshold:g}.",
         "",
         f"- |z| > {threshold:g}: **{len(bad)}**",
-        f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",
-        f"- largest |z|: {np.abs(zs).max():.2f}",
-        "",
-        "## Mean z by n (a finite-size bias shows as a trend)",
-        "",
-        "| n | checks | mean z | sd z | max abs z |",
-        "|---|---|---|---|---|",
     ]
+    if zs.size:
+        lines += [f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",
+                  f"- largest |z|: {np.abs(zs).max():.2f}"]
+    lines += ["", "## Mean z by n (a finite-size bias shows as a trend)", "",
+              "| n | checks | mean z | sd z | max abs z |", "|---|---|---|---|---|"]
     for n in sorted({c.config.n for c in claimed}):
         sub = np.array([c.z for c in claimed if c.config.n == n])
         lines.append(f"| {n} | {sub.size} | {sub.mean():+.3f} | {sub.std():.3f} | {np.abs(sub).max():.2f} |")
     lines += ["", "## Mean z by quantity", "", "| quantity | mean z | sd z | max abs z |", "|---|---|---|---|"]
-    for name in CLAIMED + REPORTED:
-        sub = np.array([c.z for c in checks if c.quantity == name and math.isfinite(c.z)])
+    for name in CLAIMED + REPORTED + QUANTIZED:
+        sub = np.array([c.z for c in checks if c.quantity == name and c.claimed == (name not in REPORTED)
+                        and math.isfinite(c.z)])
         if sub.size:
             lines.append(f"| {name} | {sub.mean():+.3f} | {sub.std():.3f} | {np.abs(sub).max():.2f} |")
+    lines += _quantized_section([c for c in checks if c.quantity in QUANTIZED], threshold)
     lines += ["", "## Worst claimed checks", "", "| configuration | quantity | theory | MC mean ± SE | z |",
               "|---|---|---|---|---|"]
     for c in sorted(claimed, key=lambda c: -abs(c.z))[:15]:
@@ -205,8 +240,35 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         lines.append("- none: every solve converged and no fit was ill-conditioned")
     infinite = sorted({c.config.label() for c in checks if c.claimed and not math.isfinite(c.theory)})
     if infinite:
-        lines += ["", "## Infinite predictions (not scored)", ""] + [f"- {x}" for x in infinite]
+        lines += ["", "## Infinite or undefined predictions (not scored)", ""] + [f"- {x}" for x in infinite]
     return "\n".join(lines) + "\n"
+
+
+def _quantized_section(checks: list[Check], threshold: float) -> list[str]:
+    """The quantized models' summary: claimed by clip rule, and every reported-only check."""
+    if not checks:
+        return []
+    claimed = [c for c in checks if c.claimed and math.isfinite(c.z)]
+    reported = [c for c in checks if not c.claimed]
+    zs = np.array([c.z for c in claimed])
+    lines = ["", "## Quantized models (docs/theory.rst §11)", "",
+             f"{len(claimed)} claimed checks, {len(reported)} reported only"
+             + ("" if not zs.size else f"; claimed: rms z {math.sqrt(np.mean(zs ** 2)):.3f}, largest |z| "
+                f"{np.abs(zs).max():.2f}, {int((np.abs(zs) > threshold).sum())} beyond {threshold:g}") + ".",
+             "", "| clip rule | claimed checks | rms z | max abs z |", "|---|---|---|---|"]
+    for rule in ("mse", "optimal", "absmax", "fixed"):
+        sub = np.array([c.z for c in claimed if c.config.quantization().clip_rule == rule])
+        if sub.size:
+            lines.append(f"| {rule} | {sub.size} | {math.sqrt(np.mean(sub ** 2)):.3f} | {np.abs(sub).max():.2f} |")
+    if reported:
+        lines += ["", "Reported only, and why:", "",
+                  "| configuration | quantity | theory | MC mean ± SE | z | MC/theory − 1 | reason |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in reported:
+            gap = f"{100 * (c.mean / c.theory - 1):+.2f}%" if math.isfinite(c.z) and c.theory else "-"
+            lines.append(f"| {c.config.label()} | {c.quantity} | {c.theory:.4f} | {c.mean:.4f} ± {c.se:.4f} "
+                         f"| {c.z:+.2f} | {gap} | {c.reason} |")
+    return lines
 
 
 def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int, plot: bool = True) -> list[Check]:

@@ -78,10 +78,13 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
     """The sparse double-descent curve: every risk over widths p/n from near 0 to kappa
     (or along --over alpha, n, sigma2 or ridge)."""
     quantization = quantization_from(kwargs)
+    if quantization is not None and sim_trials is not None:
+        raise click.UsageError("--simulate overlays Monte Carlo on the plot, which has no quantized lines: for the "
+                               "quantized models' Monte Carlo use `dcprune simulate --bits B --points P`")
     if quantization is not None and (over != "width" or start is not None or stop is not None or width is not None
-                                     or plot_path is not None or sim_trials is not None):
+                                     or plot_path is not None):
         raise click.UsageError("--bits adds quantized risks to the width curve's table, CSV and JSON: leave out "
-                               "--over/--from/--to/--width/--plot/--simulate")
+                               "--over/--from/--to/--width/--plot")
     if over != "width" or start is not None or stop is not None or width is not None:
         from .flows import curve_over
 

@@ -15,6 +15,7 @@ from ..workflows.axes import along
 from ..workflows.best import AXES, best
 from .commands import main
 from .options import is_sampled, problem_from, problem_options
+from .quantize import quantization_from, quantization_options
 from .render import csv_text, emit_prediction, json_text, warn
 from .scheduler import on_scheduler, scheduler_option
 
@@ -90,6 +91,7 @@ def best_command(fmt, over, width, **kwargs):
 
 @main.command("check")
 @problem_options
+@quantization_options
 @click.option("--width", type=float, default=None, help="The model's width p/n  [default: kappa].")
 @click.option("--trials", type=int, default=200, show_default=True, help="Monte Carlo trials.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed gives the same numbers.")
@@ -103,7 +105,9 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
 
     The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
     retraining, distillation) and of the reported ones (same-data retraining); the exit status
-    is 1 when a claimed |z| exceeds --threshold.
+    is 1 when a claimed |z| exceeds --threshold. With --bits, the quantized dense and
+    magnitude-pruned models too, claimed or reported only (with the reason) by the rule of
+    `dcprune validate`.
     """
     import math
     import sys
@@ -118,31 +122,45 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
     if not (math.isfinite(threshold) and threshold > 0):
         raise click.UsageError(f"--threshold must be finite and > 0, got {threshold}")
     check_threads_option(threads, scheduler)
+    quantization = quantization_from(kwargs)
     problem = problem_from(kwargs, seed)
     announce_compile()
     with on_scheduler(scheduler), LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
         result = check(problem, width, trials=trials, seed=seed, threshold=threshold, threads=threads,
-                       progress=progress)
+                       progress=progress, quantization=quantization)
     data = result.to_dict()
     if fmt == "json":
         click.echo(json_text(data))
     else:
         warn(data["warnings"])
-        columns = ["quantity", "claimed", "theory", "theory_se", "mean", "se", "z"]
+        columns = ["quantity", "claimed", "theory", "theory_se", "mean", "se", "z", "reason"]
         if fmt == "csv":
             click.echo(csv_text(columns, [[("" if c[k] is None else c[k]) for k in columns] for c in data["checks"]]),
                        nl=False)
         else:
             lines = result.simulation.title()
+            if "quantized" in data:
+                q, mc = data["quantized"]["theory"], data["quantized"]["monte_carlo"]["clip"]
+                clips = ", ".join(f"{model} {q['clip'][model]:.4g} (MC {mc[model]['mean']:.4g})"
+                                  for model in ("dense", "magnitude"))
+                lines.append(f"# quantized (q_): {q['bits']} bits, {q['quantizer']}, {q['rounding']} rounding, "
+                             f"clip {q['clip_rule']}: {clips}")
             lines.append(f"{'quantity':>33} {'theory':>10} {'Monte Carlo':>18} {'z':>7}")
             for c in data["checks"]:
-                theory = "inf" if c["theory"] is None else f"{c['theory']:.5g}"
+                # a quantized risk is undefined (NaN) where a fixed clip leaves no levels, not infinite
+                none = "undefined" if c["quantity"].startswith("q_") else "inf"
+                theory = none if c["theory"] is None else f"{c['theory']:.5g}"
                 if c["theory_se"]:
                     theory += f"±{c['theory_se']:.2g}"
-                mc = "inf" if c["mean"] is None else f"{c['mean']:.5g} ± {c['se']:.2g}"
+                mc = none if c["mean"] is None else f"{c['mean']:.5g} ± {c['se']:.2g}"
                 z = "-" if c["z"] is None else f"{c['z']:+.2f}"
                 name = c["quantity"] + ("" if c["claimed"] else " (reported)")
                 lines.append(f"{name:>33} {theory:>10} {mc:>18} {z:>7}")
+            reasons = {}
+            for c in data["checks"]:
+                if not c["claimed"]:
+                    reasons.setdefault(c["reason"], []).append(c["quantity"])
+            lines += [f"reported only, {', '.join(names)}: {reason}" for reason, names in reasons.items()]
             click.echo("\n".join(lines))
     click.echo(data["verdict"]["line"], err=fmt != "table")
     if not result.passed:

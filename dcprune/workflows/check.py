@@ -7,7 +7,9 @@ Carlo run of the real regressions (:func:`dcprune.montecarlo.simulate`) give, pe
 quantities the theory claims (dense, pruned, fresh retraining, distillation) fail the check when ``|z|``
 exceeds the threshold; same-data retraining is reported beside the fresh-retraining
 prediction only (§14: it is not what §4 predicts). An infinite prediction (the
-interpolation peak) is not scored.
+interpolation peak) is not scored. With a quantization (docs/theory.rst §11) the quantized
+dense and prune-then-quantize risks are two more checks, claimed or reported only by
+:func:`dcprune.validate.claims.quantized_reason`, the rule of the validation grid.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from ..predict import predict
 from ..results import json_number
+from ..validate.quantized import QUANTIZED, compare_quantized
 from ..validate.zscores import compare
 
 __all__ = ["Comparison", "check"]
@@ -56,6 +59,12 @@ class Comparison:
         state = "PASS" if self.passed else f"FAIL ({len(self.failures)} claimed beyond)"
         return f"{state}: {text}; threshold {self.threshold:g}, {self.simulation.trials} trials"
 
+    def theory_se(self, quantity: str) -> float:
+        """The standard error of the prediction of ``quantity`` (0 for a closed form)."""
+        if quantity in QUANTIZED:
+            return self.prediction.quantized.risk[quantity.removeprefix("q_")].se
+        return self.prediction.risk[quantity.removesuffix("_same")].se
+
     def to_dict(self) -> dict:
         """The JSON of ``dcprune check``: the problem's header, the run, one entry per quantity
         and the verdict."""
@@ -65,9 +74,12 @@ class Comparison:
         out.update(trials=self.simulation.trials, seed=self.simulation.seed, threshold=self.threshold,
                    flagged=self.simulation.rows[0].flagged)
         out["checks"] = [{"quantity": c.quantity, "claimed": c.claimed, "theory": json_number(c.theory),
-                          "theory_se": json_number(self.prediction.risk[c.quantity.removesuffix("_same")].se),
+                          "theory_se": json_number(self.theory_se(c.quantity)),
                           "mean": json_number(c.mean), "se": json_number(c.se),
-                          "z": json_number(c.z)} for c in self.checks]
+                          "z": json_number(c.z), "reason": c.reason} for c in self.checks]
+        if self.prediction.quantized is not None:
+            out["quantized"] = {"theory": self.prediction.quantized.to_dict(),
+                                "monte_carlo": self.simulation.rows[0].quantized.to_dict()}
         worst, reported = self.worst(True), self.worst(False)
         out["verdict"] = {"passed": self.passed,
                           "max_abs_z_claimed": None if worst is None else abs(worst.z),
@@ -79,7 +91,7 @@ class Comparison:
 
 
 def check(problem, width: float | None = None, *, trials: int = 200, seed: int = 0, threshold: float = 4.0,
-          threads=None, progress=None) -> Comparison:
+          threads=None, progress=None, quantization=None) -> Comparison:
     """Theory and Monte Carlo of the model of width ``width`` (default κ) of ``problem``.
 
     Parameters
@@ -90,11 +102,17 @@ def check(problem, width: float | None = None, *, trials: int = 200, seed: int =
         As for :func:`dcprune.montecarlo.simulate` (the same seed gives the same numbers).
     threshold : float
         A claimed quantity with ``|z| > threshold`` fails the check.
+    quantization : Quantization, optional
+        Also check the quantized dense and magnitude-pruned models (diagonal problems,
+        docs/theory.rst §11), as :func:`dcprune.predict` and :func:`dcprune.montecarlo.simulate`
+        take it.
     """
     from ..montecarlo import simulate  # Numba loads only when simulating
 
-    prediction = predict(problem, width)
+    prediction = predict(problem, width, quantization=quantization)
     simulation = simulate(problem, width=prediction.width, trials=trials, seed=seed, threads=threads,
-                          progress=progress)
+                          progress=progress, quantization=quantization)
     checks = compare(problem, prediction, simulation.rows[0])
+    if quantization is not None:
+        checks += compare_quantized(problem, prediction, simulation.rows[0])
     return Comparison(prediction, simulation, tuple(checks), float(threshold))

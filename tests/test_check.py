@@ -47,7 +47,7 @@ def test_reproducible_and_csv(worked_example):
     a, b = (CliRunner().invoke(main, args) for _ in range(2))
     assert a.output == b.output
     lines = [x for x in a.output.splitlines() if "," in x and not x.startswith(("PASS", "FAIL"))]
-    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z" and len(lines) == 1 + len(MEASURED)
+    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z,reason" and len(lines) == 1 + len(MEASURED)
 
 
 def test_a_planted_error_fails_the_check(worked_example, tmp_path):

@@ -1,4 +1,7 @@
-"""The quick validation grid runs in CI and catches a planted error in a risk formula."""
+"""The quick validation grid (pruning and quantized parts) runs in CI and catches a planted error in a risk
+formula."""
+
+import csv
 
 import numpy as np
 from click.testing import CliRunner
@@ -6,6 +9,7 @@ from click.testing import CliRunner
 import dcprune.pruning
 from dcprune.cli import main
 from dcprune.numerics import kept_moments, normal_pdf
+from dcprune.validate import QUANTIZED
 
 
 def run_quick(tmp_path, *extra):
@@ -19,6 +23,16 @@ def test_quick_validation_passes(tmp_path):
     assert "|z| > 4: **0**" in report
     assert (tmp_path / "checks.csv").read_text().count("\n") > 80
     assert (tmp_path / "zscores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The quantized part (docs/theory.rst §11): claimed checks within 4 SE, the rest with their reasons.
+    assert "## Quantized models (docs/theory.rst §11)" in report and "Reported only, and why:" in report
+    with open(tmp_path / "checks.csv") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["quantity"] in QUANTIZED]
+    assert len(rows) == 12
+    reported = [r for r in rows if r["claimed"] in ("0", "False")]
+    assert reported and all(r["reason"] for r in reported) and all(not r["reason"] for r in rows if r not in reported)
+    assert any("absmax" in r["reason"] for r in reported) and any("tuned" in r["reason"] for r in reported)
+    claimed = [float(r["z"]) for r in rows if r not in reported and r["z"] not in ("", "nan")]
+    assert len(claimed) >= 6 and max(map(abs, claimed)) <= 4
 
 
 def test_planted_sign_error_fails_validation(tmp_path, monkeypatch):
@@ -31,7 +45,7 @@ def test_planted_sign_error_fails_validation(tmp_path, monkeypatch):
         return prob, loss - 2 * cross
 
     monkeypatch.setattr(dcprune.pruning, "kept_moments", wrong)
-    res = run_quick(tmp_path, "--no-plot")
+    res = run_quick(tmp_path, "--no-plot", "--part", "pruning")
     assert res.exit_code == 1, res.output
     assert "FAIL" in res.output
 

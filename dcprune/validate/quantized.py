@@ -59,6 +59,7 @@ def quantized_grid(quick: bool = False, size: int = 96, seed: int = 0) -> list:
     rules and both roundings (σ² = 0.1, no ridge), followed by six configurations of the
     departures §11 measured (reported only: ``p < n`` with 1–2-bit absmax at n = 200 and 400,
     a tiny kept count with tuned clips). Quick: a fixed six covering each factor and each reason.
+    A ``"fixed"`` clip is given its number when the configuration runs (:func:`fixed_clip`).
     """
     if quick:
         rows = [
@@ -69,7 +70,7 @@ def quantized_grid(quick: bool = False, size: int = 96, seed: int = 0) -> list:
             ("spiked-covariance", 2.0, 1.25, 0.3, 100, "fixed", "sign-magnitude", 2, "fixed", "stochastic"),
             ("spiked-covariance", 2.0, 0.8, 0.025, 100, "fixed", "sign-magnitude", 4, "mse", "nearest"),
         ]
-        return [fixed_clip(_config(*r)) for r in rows]
+        return [_config(*r) for r in rows]
     size = whole_number("size", size, 1)
     problems = ("spiked-covariance", "spiked-identity", "isotropic", "power-law")
     space = list(dict.fromkeys(
@@ -89,7 +90,7 @@ def quantized_grid(quick: bool = False, size: int = 96, seed: int = 0) -> list:
         ("spiked-covariance", 1.5, 1.5, 1 / 60, 200, "fixed", "sign-magnitude", 4, "optimal", "nearest"),
         ("spiked-covariance", 1.5, 1.5, 1 / 60, 200, "gaussian", "mid-tread", 2, "mse", "stochastic"),
     ]
-    return list(dict.fromkeys(fixed_clip(_config(*r)) for r in rows))
+    return list(dict.fromkeys(_config(*r) for r in rows))
 
 
 def compare_quantized(config, theory, row) -> list:

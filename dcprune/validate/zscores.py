@@ -55,9 +55,12 @@ class Config:
                      sigma2=self.sigma2, n=self.n, ridge=self.ridge, coefficients=self.coefficients)
 
     def quantization(self):
-        """The :class:`~dcprune.Quantization` of a quantized configuration, else ``None``."""
+        """The :class:`~dcprune.Quantization` of a quantized configuration, else ``None``
+        (a ``"fixed"`` clip needs its number first: :func:`dcprune.validate.quantized.fixed_clip`)."""
         if self.bits is None:
             return None
+        if self.clip == "fixed":
+            raise ValueError("the fixed clip has no number yet: dcprune.validate.quantized.fixed_clip gives it one")
         from ..quantization.spec import Quantization
 
         return Quantization(self.bits, self.quantizer, self.clip, self.rounding)
@@ -140,6 +143,10 @@ def run_config(config: Config, trials: int, seed: int) -> list[Check]:
     """Theory and Monte Carlo of one configuration, one :class:`Check` per quantity."""
     from ..montecarlo import simulate
 
+    if config.bits is not None:
+        from .quantized import fixed_clip
+
+        config = fixed_clip(config)  # a fixed clip's number comes from the theory of its model
     setup = config.setup()
     quantization = config.quantization()
     theory = predict(setup, config.width, quantization=quantization)

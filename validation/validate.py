@@ -2,6 +2,7 @@
 
     python validation/validate.py            # full grid (run by hand, ~7 minutes on 2 cores)
     python validation/validate.py --quick    # the CI grid
+    python validation/validate.py --part quantized --out validation/results/quantized   # §11's grid
 
 Writes validation/results/{report.md, checks.csv, zscores.png}; exits 1 when a claimed
 |z| exceeds --threshold (default 4). See dcprune/validate/zscores.py for the grid and the statistics.

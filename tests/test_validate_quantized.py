@@ -148,3 +148,19 @@ def test_curve_simulate_with_bits_points_to_simulate(tmp_path):
     lines = res.output.strip().splitlines()
     assert res.exit_code != 0 and len(lines) == 1 and "dcprune simulate --bits" in lines[0]
     assert not (tmp_path / "c.png").exists()
+
+
+def test_the_tuned_clip_allowance_is_the_pruned_models_only():
+    from dcprune.validate import Check, Config
+    from dcprune.validate.claims import TUNED_ALLOWANCE, quantized_allowance
+
+    for rule in ("mse", "optimal"):
+        assert quantized_allowance("magnitude", p=300, s=30, quantization=Q(4, clip=rule)) == TUNED_ALLOWANCE
+        assert quantized_allowance("dense", p=300, s=30, quantization=Q(4, clip=rule)) == 0
+        assert quantized_allowance("magnitude", p=30, s=30, quantization=Q(4, clip=rule)) == 0  # nothing pruned
+    assert quantized_allowance("magnitude", p=300, s=30, quantization=Q(4, clip="absmax")) == 0
+    config = Config("isotropic", 1.5, 1.5, 0.1, 0.1, 0.0, 200)
+    # 1.0 against 1.0045 with se 0.001: z = 4.5, within 4 SE + 0.002·1.0 = 0.006 but not without it.
+    near = Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True, "", 0.002)
+    assert near.exceeds(4) is False and Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True).exceeds(4)
+    assert not Check(config, "q_dense", False, 1.0, 2.0, 0.001, 0, True, "why").exceeds(4)  # reported only

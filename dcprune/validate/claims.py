@@ -3,8 +3,9 @@
 
 One rule serves ``dcprune validate`` and ``dcprune check``: :func:`quantized_reason` returns
 ``None`` where §11 says the DC holds for the quantized model (every ``p > n``, and ``p < n``
-apart from the cases below), so that a ``|z|`` beyond the threshold fails the run, and
-otherwise the reason the comparison is reported only:
+apart from the cases below), so that a difference beyond the threshold's SEs (plus the
+allowance :func:`quantized_allowance` states) fails the run, and otherwise the reason the
+comparison is reported only:
 
 - ``p < n`` with an *absmax* clip and at most 2 bits: the DC understates the spread of
   ``max_i |β̂_i|`` by 7–14%, measured 0.6–2.8% off at ``n = 200`` (+2.8%, ``z = 4.0``, for
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 from ..coefficients import FEW_KEPT
 
-__all__ = ["TINY", "quantized_reason", "MODELS"]
+__all__ = ["TINY", "TUNED_ALLOWANCE", "MODELS", "quantized_reason", "quantized_allowance"]
 
 #: The quantized models and the quantity names their checks carry.
 MODELS = {"dense": "q_dense", "magnitude": "q_magnitude"}
@@ -38,6 +39,22 @@ MODELS = {"dense": "q_dense", "magnitude": "q_magnitude"}
 #: optimal clips give z = −3.5 to +3.9 (biases of 0.05–0.07%) where absmax gives +0.4; at
 #: s = 20 mse still gives z = −2.0 and −3.0 (−0.09%, −0.13%).
 TINY = 20
+
+
+#: Relative allowance of a claimed prune-then-quantize check with a tuned (mse, optimal) clip:
+#: the pruned model's Monte Carlo SE is small (0.03–0.06% with fixed coefficients, 800 trials)
+#: and the closed form's count threshold and clip are large-s limits. Measured at n = 200,
+#: p = 300, 4-bit sign-magnitude, 800 trials: optimal +0.13% at s = 30 (z = +3.5 and +4.1 on two
+#: seeds) and +0.18% at s = 60 (z = +3.5, isotropic); mse +0.02–0.05%.
+TUNED_ALLOWANCE = 0.002
+
+
+def quantized_allowance(model: str, *, p: int, s: int, quantization) -> float:
+    """The relative allowance of the quantized ``model``'s claimed check: :data:`TUNED_ALLOWANCE`
+    for the pruned model (``p > s``) with a tuned clip, else 0 (|z| ≤ threshold alone)."""
+    if model == "magnitude" and p > s and quantization.clip_rule in ("mse", "optimal"):
+        return TUNED_ALLOWANCE
+    return 0.0
 
 
 def quantized_reason(model: str, *, n: int, p: int, s: int, coefficients: str, quantization) -> str | None:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ..checks import ParameterError, whole_number
 from ..predict import predict
-from .claims import MODELS, quantized_reason
+from .claims import MODELS, quantized_allowance, quantized_reason
 
 __all__ = ["QUANTIZED", "quantized_grid", "compare_quantized", "fixed_clip"]
 
@@ -98,7 +98,8 @@ def compare_quantized(config, theory, row) -> list:
     :class:`~dcprune.Prediction` with ``quantized``, ``row`` the Monte Carlo row of the same
     model and quantization; ``se = sqrt(se_MC² + se_theory²)`` as in
     :func:`~dcprune.validate.zscores.compare`, claimed or reported only by
-    :func:`~dcprune.validate.claims.quantized_reason`."""
+    :func:`~dcprune.validate.claims.quantized_reason`, with the allowance of
+    :func:`~dcprune.validate.claims.quantized_allowance`."""
     from .zscores import Check
 
     problem = theory.problem
@@ -106,8 +107,11 @@ def compare_quantized(config, theory, row) -> list:
     checks = []
     for model, name in MODELS.items():
         t, est = theory.quantized.risk[model], row.quantized.risk[model]
-        reason = quantized_reason(model, n=int(problem.n), p=int(round(theory.p)), s=int(round(theory.s)),
+        p, s = int(round(theory.p)), int(round(theory.s))
+        reason = quantized_reason(model, n=int(problem.n), p=p, s=s,
                                   coefficients=getattr(problem, "coefficients", "fixed"), quantization=spec)
+        allowance = quantized_allowance(model, p=p, s=s, quantization=spec) * abs(float(t.mean))
         checks.append(Check(config, name, reason is None, float(t.mean), float(est.mean),
-                            math.hypot(est.se, t.se), row.flagged, theory.converged, reason or ""))
+                            math.hypot(est.se, t.se), row.flagged, theory.converged, reason or "",
+                            allowance if math.isfinite(allowance) else 0.0))
     return checks

@@ -43,7 +43,7 @@ class Comparison:
     @property
     def failures(self) -> list:
         """Claimed checks beyond the threshold."""
-        return [c for c in self.checks if c.claimed and math.isfinite(c.z) and abs(c.z) > self.threshold]
+        return [c for c in self.checks if c.exceeds(self.threshold)]
 
     @property
     def passed(self) -> bool:
@@ -76,7 +76,8 @@ class Comparison:
         out["checks"] = [{"quantity": c.quantity, "claimed": c.claimed, "theory": json_number(c.theory),
                           "theory_se": json_number(self.theory_se(c.quantity)),
                           "mean": json_number(c.mean), "se": json_number(c.se),
-                          "z": json_number(c.z), "reason": c.reason} for c in self.checks]
+                          "z": json_number(c.z), "reason": c.reason, "allowance": c.allowance}
+                         for c in self.checks]
         if self.prediction.quantized is not None:
             out["quantized"] = {"theory": self.prediction.quantized.to_dict(),
                                 "monte_carlo": self.simulation.rows[0].quantized.to_dict()}
@@ -101,7 +102,8 @@ def check(problem, width: float | None = None, *, trials: int = 200, seed: int =
     trials, seed, threads, progress
         As for :func:`dcprune.montecarlo.simulate` (the same seed gives the same numbers).
     threshold : float
-        A claimed quantity with ``|z| > threshold`` fails the check.
+        A claimed quantity with ``|MC − theory| > threshold·se`` (plus its stated allowance,
+        :func:`dcprune.validate.claims.quantized_allowance`) fails the check.
     quantization : Quantization, optional
         Also check the quantized dense and magnitude-pruned models (diagonal problems,
         docs/theory.rst §11), as :func:`dcprune.predict` and :func:`dcprune.montecarlo.simulate`

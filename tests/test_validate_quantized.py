@@ -164,3 +164,21 @@ def test_the_tuned_clip_allowance_is_the_pruned_models_only():
     near = Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True, "", 0.002)
     assert near.exceeds(4) is False and Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True).exceeds(4)
     assert not Check(config, "q_dense", False, 1.0, 2.0, 0.001, 0, True, "why").exceeds(4)  # reported only
+
+
+def test_one_atom_of_fixed_coefficients_with_a_tuned_clip_is_reported():
+    from dcprune.validate.quantized import one_atom
+
+    iso = dcprune.Diagonal(dcprune.Isotropic(), kappa=1.5, alpha=0.4, n=200)
+    spiked = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=1.5, alpha=0.4, n=200)
+    assert one_atom(iso, 300) and not one_atom(spiked, 300)
+    for rule in ("mse", "optimal"):
+        text = quantized_reason("magnitude", n=200, p=300, s=120, coefficients="fixed", quantization=Q(4, clip=rule),
+                                one_atom=True)
+        assert text.startswith("one atom")
+        assert quantized_reason("dense", n=200, p=300, s=120, coefficients="fixed", quantization=Q(4, clip=rule),
+                                one_atom=True) is None
+        assert quantized_reason("magnitude", n=200, p=300, s=120, coefficients="gaussian",
+                                quantization=Q(4, clip=rule), one_atom=True) is None
+    assert quantized_reason("magnitude", n=200, p=300, s=120, coefficients="fixed", quantization=Q(4, clip="absmax"),
+                            one_atom=True) is None

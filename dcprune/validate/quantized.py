@@ -15,11 +15,13 @@ import math
 import random
 from dataclasses import replace
 
+import numpy as np
+
 from ..checks import ParameterError, whole_number
 from ..predict import predict
 from .claims import MODELS, quantized_allowance, quantized_reason
 
-__all__ = ["QUANTIZED", "quantized_grid", "compare_quantized", "fixed_clip"]
+__all__ = ["QUANTIZED", "quantized_grid", "compare_quantized", "fixed_clip", "one_atom"]
 
 #: The quantities of a quantized configuration, in report order.
 QUANTIZED = tuple(MODELS.values())
@@ -93,6 +95,15 @@ def quantized_grid(quick: bool = False, size: int = 96, seed: int = 0) -> list:
     return list(dict.fromkeys(_config(*r) for r in rows))
 
 
+def one_atom(problem, p: int) -> bool:
+    """Whether the first ``p`` coordinates of a diagonal ``problem`` share one ``(λ_j, |β_j|)``."""
+    spectrum = getattr(problem, "spectrum", None)
+    if spectrum is None:
+        return False
+    lam, beta = (np.abs(np.asarray(x)[:p]) for x in spectrum.coordinates(problem.d))
+    return bool(beta.size) and bool(np.all(beta == beta[0]) and np.all(lam == lam[0]))
+
+
 def compare_quantized(config, theory, row) -> list:
     """One :class:`~dcprune.validate.zscores.Check` per quantized model: ``theory`` a
     :class:`~dcprune.Prediction` with ``quantized``, ``row`` the Monte Carlo row of the same
@@ -109,7 +120,8 @@ def compare_quantized(config, theory, row) -> list:
         t, est = theory.quantized.risk[model], row.quantized.risk[model]
         p, s = int(round(theory.p)), int(round(theory.s))
         reason = quantized_reason(model, n=int(problem.n), p=p, s=s,
-                                  coefficients=getattr(problem, "coefficients", "fixed"), quantization=spec)
+                                  coefficients=getattr(problem, "coefficients", "fixed"), quantization=spec,
+                                  one_atom=one_atom(problem, p))
         allowance = quantized_allowance(model, p=p, s=s, quantization=spec) * abs(float(t.mean))
         checks.append(Check(config, name, reason is None, float(t.mean), float(est.mean),
                             math.hypot(est.se, t.se), row.flagged, theory.converged, reason or "",

@@ -1,6 +1,6 @@
 """Theory vs Monte Carlo over the validation grid; the same as ``dcprune validate``.
 
-    python validation/validate.py            # full grid (run by hand, ~7 minutes on 2 cores)
+    python validation/validate.py            # full grid, both parts (by hand: ~7 + ~12 minutes on 2 cores)
     python validation/validate.py --quick    # the CI grid
     python validation/validate.py --part quantized --out validation/results/quantized   # §11's grid
 

@@ -42,8 +42,9 @@ ZOOMS, ZOOM = 4, 17
 FINE_SEARCH_BITS = 8
 #: From this many bits on, the absmax integral uses the fine-regime map (relative error ≲ 1e-8).
 FINE_ABSMAX_BITS = 12
-# Piece evaluations (rows × atoms × pieces) held at once (memory-bounded chunks).
-_CHUNK = 400_000
+# Piece evaluations (rows × atoms × pieces) held at once: the formula's dozens of temporaries
+# then stay in cache (65,536 measured 3× faster per evaluation than 400,000, 1.5× than 8,192).
+_CHUNK = 65_536
 #: Gauss–Legendre nodes of the absmax integral, between the 1e-9 and 1 − 1e-12 quantiles of the max.
 NODES = 150
 # Magnitudes beyond |μ| + _REACH·s carry mass below 1e-32: levels past them are dropped.

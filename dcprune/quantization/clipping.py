@@ -53,11 +53,20 @@ _REACH = 12.0
 _SPAN = 10.0
 
 
+_FIELDS = ("mu", "sd", "b0", "b1", "w", "mult", "lam")
+
+
 @dataclass(frozen=True)
 class AtomTargets:
     """One model's atoms as the quantizers see them (arrays of shape ``(A,)``): the law
     ``X ~ N(mu, sd²)`` of the trained coefficient, the target's conditional mean ``b0 + b1 X``
-    and variance ``w`` (docs/theory.rst §11), multiplicities ``mult`` and variances ``lam``."""
+    and variance ``w`` (docs/theory.rst §11), multiplicities ``mult`` and variances ``lam``.
+
+    *Stacked* atoms hold arrays ``(M, A)``: one model per row of the clips and thresholds they
+    are evaluated with (the bit-budget search predicts many widths in one call; a model with
+    fewer atoms pads with ``mult = 0``, which contributes nothing). ``reach`` and ``span`` are
+    then per row.
+    """
 
     mu: np.ndarray
     sd: np.ndarray
@@ -68,13 +77,23 @@ class AtomTargets:
     lam: np.ndarray
 
     @property
-    def reach(self) -> float:
-        return float(np.max(np.where(self.mult > 0, np.abs(self.mu) + _REACH * self.sd, 0.0)))
+    def stacked(self) -> bool:
+        return np.ndim(self.mu) == 2
 
     @property
-    def span(self) -> float:
-        top = np.max(np.where(self.mult > 0, np.abs(self.mu) + _SPAN * self.sd, 0.0))
-        return float(top) if top > 0 else 1.0
+    def reach(self):
+        top = np.max(np.where(self.mult > 0, np.abs(self.mu) + _REACH * self.sd, 0.0), axis=-1)
+        return top if self.stacked else float(top)
+
+    @property
+    def span(self):
+        top = np.max(np.where(self.mult > 0, np.abs(self.mu) + _SPAN * self.sd, 0.0), axis=-1)
+        top = np.where(top > 0, top, 1.0)
+        return top if self.stacked else float(top)
+
+    def rows(self, index) -> AtomTargets:
+        """The stacked models at ``index`` (an integer: one model, arrays ``(A,)``)."""
+        return AtomTargets(*(np.asarray(getattr(self, f))[index] for f in _FIELDS))
 
 
 def _pieces(spec, clips, threshold, reach=None, fine=False) -> Pieces:
@@ -91,38 +110,58 @@ def _batch(atoms: AtomTargets, rows: int):
 def _weighted_loss(pieces: Pieces, atoms: AtomTargets, weight, target=None) -> np.ndarray:
     """``Σ_a weight_a E[(M(X_a) − β_a)²]`` per row of ``pieces``, in chunks of rows and atoms of
     at most :data:`_CHUNK` piece evaluations (a sweep of many clips over a spectrum of many atoms
-    would otherwise hold rows × atoms × pieces numbers at once)."""
+    would otherwise hold rows × atoms × pieces numbers at once). Stacked ``atoms`` (and
+    ``weight``) have one row per row of ``pieces``."""
     rows, width = pieces.m0.shape
     b0, b1, w = (atoms.b0, atoms.b1, atoms.w) if target is None else target
-    b0, b1, w = (np.broadcast_to(np.asarray(v, dtype=float), atoms.mu.shape) for v in (b0, b1, w))
+    # As rows (1, A), or (rows, A) when stacked: one model per row of pieces.
+    mu, sd, b0, b1, w, weight = (np.atleast_2d(np.broadcast_to(np.asarray(v, dtype=float), atoms.mu.shape))
+                                 for v in (atoms.mu, atoms.sd, b0, b1, w, weight))
+    count = mu.shape[-1]
     per_atom = max(1, _CHUNK // max(width, 1))
-    atom_step = min(atoms.mu.size, per_atom)
+    atom_step = min(count, per_atom)
     row_step = max(1, per_atom // max(atom_step, 1))
     out = np.zeros(rows)
     for r in range(0, rows, row_step):
         part = Pieces(*(getattr(pieces, k)[r:r + row_step] for k in ("edges", "m0", "m1", "v0", "v1", "v2")))
-        for a in range(0, atoms.mu.size, atom_step):
-            cut = slice(a, a + atom_step)
-            loss = piece_loss(part, atoms.mu[None, cut], atoms.sd[None, cut], b0[None, cut], b1[None, cut],
-                              w[None, cut])
+        own = slice(r, r + row_step) if atoms.stacked else slice(0, 1)
+        for a in range(0, count, atom_step):
+            cut = (own, slice(a, a + atom_step))
+            loss = piece_loss(part, mu[cut], sd[cut], b0[cut], b1[cut], w[cut])
             out[r:r + row_step] += (weight[cut] * loss).sum(axis=-1)
+    return out
+
+
+def _map_loss(spec, clips, threshold, atoms: AtomTargets, weight, target=None, fine=False) -> np.ndarray:
+    """:func:`_weighted_loss` of the quantized map at each clip, its pieces built for a cache-sized
+    chunk of clips at a time (building every row's pieces first would hold rows × pieces × 6
+    numbers and cost as much again as the loss)."""
+    clips = np.atleast_1d(np.asarray(clips, dtype=float))
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), clips.shape)
+    reach = np.broadcast_to(np.asarray(atoms.reach, dtype=float), clips.shape)
+    # At most 2^(b−1) magnitude levels, three more pieces a side (the fine map has four a side).
+    width = 8 if fine else 2 * (2 ** (spec.bits - 1) + 3)
+    step = max(1, _CHUNK // (width * max(np.shape(atoms.mu)[-1], 1)))
+    out = np.empty(clips.size)
+    for r in range(0, clips.size, step):
+        part = slice(r, r + step)
+        own = atoms.rows(part) if atoms.stacked else atoms
+        own_weight = np.asarray(weight)[part] if atoms.stacked else weight
+        out[part] = _weighted_loss(_pieces(spec, clips[part], threshold[part], reach[part], fine), own, own_weight,
+                                   target)
     return out
 
 
 def map_risks(spec, clips, threshold: float, atoms: AtomTargets, sigma2_eff: float, fine: bool = False) -> np.ndarray:
     """Risk ``σ_eff² + Σ_a m_a λ_a E[(M_c(X_a) − β_a)²]`` of the quantized map at each clip of
     ``clips`` (``fine``: of its fine-regime stand-in, :func:`dcprune.quantization.maps.fine_pieces`)."""
-    clips = np.atleast_1d(np.asarray(clips, dtype=float))
-    pieces = _pieces(spec, clips, threshold, atoms.reach, fine)
-    return sigma2_eff + _weighted_loss(pieces, atoms, atoms.mult * atoms.lam)
+    return sigma2_eff + _map_loss(spec, clips, threshold, atoms, atoms.mult * atoms.lam, fine=fine)
 
 
 def quantization_error(spec, clips, threshold: float, atoms: AtomTargets, fine: bool = False) -> np.ndarray:
     """The predicted quantization error ``Σ_a m_a E[(M_c(X_a) − X_a)²]`` at each clip (the ``mse``
     rule's objective; with pruning it adds the clip-free ``E[X² 1{|X| < t}]``)."""
-    clips = np.atleast_1d(np.asarray(clips, dtype=float))
-    pieces = _pieces(spec, clips, threshold, atoms.reach, fine)
-    return _weighted_loss(pieces, atoms, atoms.mult, target=(0.0, 1.0, 0.0))
+    return _map_loss(spec, clips, threshold, atoms, atoms.mult, target=(0.0, 1.0, 0.0), fine=fine)
 
 
 def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[float, float]:

@@ -31,6 +31,7 @@ from ..checks import ParameterError, finite_number
 from ..pruning import count_threshold
 from ..solver import dense_risk
 from . import risk
+from .clipping import AtomTargets
 from .maps import threshold_pieces
 from .pieces import piece_loss
 from .risk import clips_and_risks
@@ -139,45 +140,102 @@ def _targets(problem):
 
 
 class Thresholds:
-    """Magnitude-pruning thresholds of one model, solved once per kept count."""
+    """Magnitude-pruning thresholds of one model by kept count (``0`` for ``s ≥ p``): the counts
+    not seen before are solved in one batched root solve (:func:`dcprune.pruning.count_threshold`
+    with one count per row), then cached."""
 
     def __init__(self, atoms, p):
         self.atoms, self.p, self.cache = atoms, p, {}
 
     def __call__(self, counts) -> np.ndarray:
-        out = []
+        counts = np.asarray(counts, dtype=int)
+        new = np.array(sorted({int(s) for s in counts if s < self.p and int(s) not in self.cache}), dtype=int)
         a = self.atoms
-        for s in counts:
-            s = int(s)
-            if s not in self.cache:
-                self.cache[s] = 0.0 if s >= self.p else float(count_threshold(
-                    a.mu[None], a.sd[None], np.ones((1, a.mu.size)), a.mult[None], float(s))[0][0])
-            out.append(self.cache[s])
-        return np.array(out)
+        step = max(1, _SOLVE_ELEMENTS // max(a.mu.size, 1))
+        for i in range(0, new.size, step):
+            part = new[i:i + step]
+            rows = (part.size, 1)
+            t, _ = count_threshold(np.tile(a.mu, rows), np.tile(a.sd, rows), np.ones((part.size, a.mu.size)),
+                                   np.tile(a.mult, rows), part.astype(float))
+            self.cache.update(zip(part.tolist(), t.tolist()))
+        return np.array([0.0 if s >= self.p else self.cache[int(s)] for s in counts], dtype=float)
 
 
-def _best_count(spec, feasible, thresholds, atoms, sigma2_eff):
-    """``(s, clip, risk)`` of the best kept count of ``feasible`` (see the module docstring)."""
-    def evaluate(counts):
-        clips, risks = clips_and_risks(spec, thresholds(counts), atoms, sigma2_eff, True, fine_risk=True,
-                                       grid=CLIP_GRID)
-        risks = np.where(np.isfinite(risks), risks, np.inf)
-        i = int(np.argmin(risks))
-        return i, clips, risks
+# Rows × atoms of one batched threshold solve.
+_SOLVE_ELEMENTS = 200_000
 
-    if feasible.size <= EXHAUSTIVE:
-        i, clips, risks = evaluate(feasible)
-        return int(feasible[i]), float(clips[i]), float(risks[i])
-    idx = np.unique(np.round(np.linspace(0, feasible.size - 1, S_GRID)).astype(int))
-    i, clips, risks = evaluate(feasible[idx])
-    best = (int(feasible[idx[i]]), float(clips[i]), float(risks[i]))
-    lo, hi = idx[max(i - 1, 0)], idx[min(i + 1, idx.size - 1)]
-    between = np.setdiff1d(feasible[lo:hi + 1], feasible[idx])
-    if between.size:
-        j, clips, risks = evaluate(between)
-        if risks[j] < best[2]:
-            best = (int(between[j]), float(clips[j]), float(risks[j]))
-    return best
+
+@dataclass
+class _Model:
+    """One width of the search: its DC, thresholds and a padded row of the stacked atoms."""
+
+    p: int
+    width: float
+    atoms: object
+    sigma2_eff: float
+    gamma: float
+    thresholds: Thresholds
+
+
+def _stack(models):
+    """The models' atoms as stacked :class:`~dcprune.quantization.clipping.AtomTargets`, one row
+    per model, padded to the most atoms with ``mult = 0`` (and ``sd = 1``: no point masses)."""
+    width = max(m.atoms.mu.size for m in models)
+    pad = {"sd": 1.0}
+
+    def column(name):
+        return np.stack([np.pad(np.asarray(getattr(m.atoms, name), dtype=float), (0, width - m.atoms.mu.size),
+                                constant_values=pad.get(name, 0.0)) for m in models])
+
+    return AtomTargets(*(column(f) for f in ("mu", "sd", "b0", "b1", "w", "mult", "lam")))
+
+
+def _first_counts(size):
+    """Positions in a feasible set of ``size`` counts evaluated first (see the module docstring)."""
+    if size <= EXHAUSTIVE:
+        return np.arange(size)
+    return np.unique(np.round(np.linspace(0, size - 1, S_GRID)).astype(int))
+
+
+def _next_counts(risks):
+    """Positions to evaluate next, given the risks so far (``nan`` where not evaluated): the
+    counts strictly between the best one's evaluated neighbours, all of them when at most
+    :data:`EXHAUSTIVE`, else :data:`S_GRID` evenly spaced (none: the search is done)."""
+    seen = ~np.isnan(risks)
+    best = int(np.argmin(np.where(seen, risks, np.inf)))  # ties: the smallest count
+    pos = np.flatnonzero(seen)
+    below, above = pos[pos < best], pos[pos > best]
+    lo = below[-1] if below.size else best
+    hi = above[0] if above.size else best
+    gap = np.arange(lo + 1, hi)
+    gap = gap[~seen[gap]]  # the best one itself is the only evaluated count between them
+    if gap.size <= EXHAUSTIVE:
+        return gap
+    grid = np.unique(np.round(np.linspace(lo, hi, S_GRID + 2)[1:-1]).astype(int))
+    return grid[~seen[grid]]
+
+
+def _search_counts(spec, feasible, models, stacked):
+    """The kept-count search of one quantizer and bit width over every model at once: for each
+    model ``(clips, risks)`` over its ``feasible`` counts (``nan`` where not evaluated; an
+    unusable configuration's risk is ``inf``). Each round predicts the new counts of every
+    model in one call."""
+    clips = [np.full(f.size, np.nan) for f in feasible]
+    risks = [np.full(f.size, np.nan) for f in feasible]
+    todo = [_first_counts(f.size) for f in feasible]
+    noise = np.array([m.sigma2_eff for m in models])
+    while any(t.size for t in todo):
+        which = np.concatenate([np.full(t.size, k) for k, t in enumerate(todo)])
+        thresholds = np.concatenate([models[k].thresholds(feasible[k][t]) for k, t in enumerate(todo)])
+        c, r = clips_and_risks(spec, thresholds, stacked.rows(which), noise[which], True, fine_risk=True,
+                               grid=CLIP_GRID)
+        r = np.where(np.isfinite(r), r, np.inf)
+        start = 0
+        for k, t in enumerate(todo):
+            clips[k][t], risks[k][t] = c[start:start + t.size], r[start:start + t.size]
+            start += t.size
+        todo = [_next_counts(risks[k]) if t.size else t for k, t in enumerate(todo)]
+    return clips, risks
 
 
 def _pruned_risk(atoms, sigma2_eff, t):
@@ -206,51 +264,72 @@ def frontier(problem, budget, *, index_bits: bool = False, points: int = 20, cli
         raise ParameterError("budget", "must be at least one weight's bits (1)", budget)
     specs = [Quantization(b, q, clip, rounding) for q in quantizers for b in range(1 if q == "sign-magnitude" else 2,
                                                                                      max_bits + 1)]
-    rows, warnings = [], []
-    for p in problem.grid(points).astype(int):
-        rows.append(_width_row(problem, int(p), budget, index_bits, specs))
+    widths = problem.grid(points).astype(int)
+    models = {}
+    for p in widths:
+        atoms, sigma2_eff, gamma = model_atoms(problem, int(p))
+        if math.isfinite(gamma):
+            models[int(p)] = _Model(int(p), p / problem.n, atoms, sigma2_eff, gamma, Thresholds(atoms, int(p)))
+    best, dense_q = _search(specs, list(models.values()), budget, index_bits)
+    rows = []
+    for p in widths:
+        p = int(p)
+        width = p / problem.n
+        if p not in models:
+            rows.append(FrontierRow(width, p, None, None, None))
+            continue
+        rows.append(FrontierRow(width, p, best.get(p), _prune_only(models[p], budget, index_bits), dense_q.get(p)))
     feasible = [r.best for r in rows if r.best is not None]
     if not feasible:
         raise ParameterError("budget", "fits no model of these widths (one weight of 1 bit, plus its index with "
                              "--index-bits)", budget)
-    best = min(feasible, key=lambda c: c.risk)
+    overall = min(feasible, key=lambda c: c.risk)
     ref = problem.theory(np.array([float(problem.d)]))
     reference = {"dense_full_precision": ref.rows[0].gamma if math.isfinite(ref.rows[0].gamma) else None,
                  "best_small_dense": ref.reference.best_small_dense}
+    warnings = []
     if getattr(problem, "coefficients", "fixed") == "fixed":
         warnings.append("fixed coefficients: within an atom every |β_i| is equal, so a quantizer's levels can "
                         "line up with β (docs/theory.rst §11); random coefficients are the honest benchmark")
-    return Frontier(budget, bool(index_bits), best, tuple(rows), reference, tuple(warnings))
+    return Frontier(budget, bool(index_bits), overall, tuple(rows), reference, tuple(warnings))
 
 
-def _width_row(problem, p, budget, index_bits, specs) -> FrontierRow:
-    width = p / problem.n
-    atoms, sigma2_eff, gamma = model_atoms(problem, p)
-    if not math.isfinite(gamma):
-        return FrontierRow(width, p, None, None, None)
-    thresholds = Thresholds(atoms, p)
-    counts = np.arange(1, p + 1)
-    best = None
+def _search(specs, models, budget, index_bits):
+    """The best configuration of each model (``{p: Choice}``) and its best dense quantized one
+    at the most bits that fit (``{p: Choice}``)."""
+    best, dense_q = {}, {}
+    if not models:
+        return best, dense_q
+    stacked = _stack(models)
+    top_bits = max(s.bits for s in specs)
     for spec in specs:
-        feasible = counts[storage_bits(p, counts, spec.bits, index_bits) <= budget]
-        if feasible.size == 0:
+        feasible = []
+        for m in models:
+            counts = np.arange(1, m.p + 1)
+            feasible.append(counts[storage_bits(m.p, counts, spec.bits, index_bits) <= budget])
+        live = [k for k, f in enumerate(feasible) if f.size]
+        if not live:
             continue
-        s, c, r = _best_count(spec, feasible, thresholds, atoms, sigma2_eff)
-        if math.isfinite(r) and (best is None or r < best.risk):
-            best = Choice(width, p, s, spec.bits, spec.quantizer, c, r)
-    fits = counts[storage_bits(p, counts, FULL_PRECISION, index_bits) <= budget]
-    prune_only = None
-    if fits.size:
-        s32 = int(fits.max())
-        risk = gamma if s32 >= p else _pruned_risk(atoms, sigma2_eff, float(thresholds([s32])[0]))
-        prune_only = Choice(width, p, s32, FULL_PRECISION, None, None, risk)
-    dense_q = None
-    top = min(int(budget // p), max(s.bits for s in specs))
-    for spec in specs:
-        if spec.bits != top:
-            continue
-        clips, risks = clips_and_risks(spec, np.zeros(1), atoms, sigma2_eff, True, fine_risk=True,
-                                       grid=CLIP_GRID)
-        if math.isfinite(risks[0]) and (dense_q is None or risks[0] < dense_q.risk):
-            dense_q = Choice(width, p, p, spec.bits, spec.quantizer, float(clips[0]), float(risks[0]))
-    return FrontierRow(width, p, best, prune_only, dense_q)
+        clips, risks = _search_counts(spec, [feasible[k] for k in live], [models[k] for k in live], stacked.rows(
+            np.array(live)))
+        for k, c, r in zip(live, clips, risks):
+            m, f = models[k], feasible[k]
+            i = int(np.argmin(np.where(np.isnan(r), np.inf, r)))
+            if math.isfinite(r[i]) and (m.p not in best or r[i] < best[m.p].risk):
+                best[m.p] = Choice(m.width, m.p, int(f[i]), spec.bits, spec.quantizer, float(c[i]), float(r[i]))
+            # The dense model quantized at the most bits that fit is the search's s = p (always evaluated).
+            if spec.bits == min(int(budget // m.p), top_bits) and f[-1] == m.p and math.isfinite(r[-1]) and (
+                    m.p not in dense_q or r[-1] < dense_q[m.p].risk):
+                dense_q[m.p] = Choice(m.width, m.p, m.p, spec.bits, spec.quantizer, float(c[-1]), float(r[-1]))
+    return best, dense_q
+
+
+def _prune_only(m, budget, index_bits) -> Choice | None:
+    """32-bit magnitude pruning of ``m`` in the budget: as many unquantized weights as fit."""
+    counts = np.arange(1, m.p + 1)
+    fits = counts[storage_bits(m.p, counts, FULL_PRECISION, index_bits) <= budget]
+    if not fits.size:
+        return None
+    s32 = int(fits.max())
+    risk = m.gamma if s32 >= m.p else _pruned_risk(m.atoms, m.sigma2_eff, float(m.thresholds([s32])[0]))
+    return Choice(m.width, m.p, s32, FULL_PRECISION, None, None, risk)

@@ -52,7 +52,8 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
     ``(M,)``). ``fine_risk`` also reports the risk of the fine-regime map from
     :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on (relative error of order
     ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels); ``grid``
-    is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`)."""
+    is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`).
+    ``atoms`` may be stacked, one model per threshold (and ``sigma2_eff`` then one per model)."""
     thresholds = np.asarray(thresholds, dtype=float)
     low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
@@ -63,7 +64,9 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
     if rule == "absmax":
         if not finite:
             raise ParameterError("clip", "absmax needs a finite sample size n (the max of p coefficients)", "absmax")
-        pairs = [absmax_risk(spec, float(t), atoms, sigma2_eff) for t in thresholds]
+        noise = np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape)
+        pairs = [absmax_risk(spec, float(t), atoms.rows(i) if atoms.stacked else atoms, float(noise[i]))
+                 for i, t in enumerate(thresholds)]
         return np.array([c for _, c in pairs]), np.array([r for r, _ in pairs])
     high = np.maximum(atoms.span, low * (1.0 + 1e-9) + 1e-300)
     # Many bits: the clip is located on the fine-regime map, the risk is the exact one at it.
@@ -71,10 +74,13 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
 
     def objective(clips):
         ts = np.repeat(thresholds, clips.shape[1])
+        # Stacked models: each threshold's model repeated for its row of clips.
+        own = atoms.rows(np.repeat(np.arange(thresholds.size), clips.shape[1])) if atoms.stacked else atoms
         if rule == "mse":
-            values = quantization_error(spec, clips.ravel(), ts, atoms, fine)
+            values = quantization_error(spec, clips.ravel(), ts, own, fine)
         else:
-            values = map_risks(spec, clips.ravel(), ts, atoms, sigma2_eff, fine)
+            noise = np.repeat(np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape), clips.shape[1])
+            values = map_risks(spec, clips.ravel(), ts, own, noise, fine)
         return values.reshape(clips.shape)
 
     clips, _ = search_clips(objective, low, high, grid)

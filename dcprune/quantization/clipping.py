@@ -170,31 +170,49 @@ def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[f
     of :data:`ZOOM` clips between the best one's neighbours (each round shrinks the bracket
     ``ZOOM/2``-fold, so the clip is located to ~1e-5 of ``high − low``: the objective is quadratic
     there, so its value is within ~1e-10 relative)."""
-    clip, value = search_clips(lambda c: objective(c[0])[None], np.array([low]), np.array([high]), grid)
+    clip, value = search_clips(lambda c, rows: objective(c[0])[None], np.array([low]), np.array([high]), grid)
     return float(clip[0]), float(value[0])
 
 
-def search_clips(objective, low, high, grid: int = GRID):
-    """:func:`search_clip` for many models at once: ``objective`` maps clips ``(M, G)`` to values
-    ``(M, G)``, ``low``/``high`` are ``(M,)``; returns the clips and values ``(M,)``."""
+def search_clips(objective, low, high, grid: int = GRID, screen=None):
+    """:func:`search_clip` for many models at once: ``objective(clips, rows)`` maps clips
+    ``(R, G)`` of the models ``rows`` (indices into ``low``) to values ``(R, G)``; ``low``/``high``
+    are ``(M,)``; returns the clips and values ``(M,)``.
+
+    ``screen(lo, hi)`` (optional) is asked after the first grid, with a bracket per model that
+    the refined clip cannot leave (the zoomed rounds stay within ``step/(1 − 2/(ZOOM − 1))`` of
+    the grid's best, ``step`` its spacing), which models are worth refining: the others return
+    clip ``nan`` and their grid value (the bit-budget search drops models whose risk is bounded
+    above the best found at every clip of the bracket)."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
     frac = np.linspace(0.0, 1.0, grid + 1)[1:]
     clips = low[:, None] + (high - low)[:, None] * frac
-    values = objective(clips)
-    rows = np.arange(low.size)
+    every = np.arange(low.size)
+    values = objective(clips, every)
     best = np.nanargmin(values, axis=1)
-    c_best, v_best = clips[rows, best], values[rows, best]
+    c_best, v_best = clips[every, best], values[every, best]
     step = (high - low) / grid
-    zoom = np.linspace(-1.0, 1.0, ZOOM)
-    for _ in range(ZOOMS):
-        lo = np.maximum(c_best - step, low + 1e-9 * (high - low))
-        clips = lo[:, None] + (c_best + step - lo)[:, None] * (zoom + 1.0) / 2.0
-        values = objective(clips)
-        best = np.nanargmin(values, axis=1)
-        better = values[rows, best] <= v_best
-        c_best = np.where(better, clips[rows, best], c_best)
-        v_best = np.where(better, values[rows, best], v_best)
-        step = clips[:, 1] - clips[:, 0]
+    keep = np.ones(low.size, dtype=bool)
+    if screen is not None:
+        spread = step / (1.0 - 2.0 / (ZOOM - 1))
+        keep = np.asarray(screen(np.maximum(c_best - spread, low), c_best + spread), dtype=bool)
+    rows = np.flatnonzero(keep)
+    if rows.size:
+        c, v, st = c_best[rows], v_best[rows], step[rows]
+        bottom = low[rows] + 1e-9 * (high - low)[rows]
+        at = np.arange(rows.size)
+        zoom = np.linspace(-1.0, 1.0, ZOOM)
+        for _ in range(ZOOMS):
+            lo = np.maximum(c - st, bottom)
+            clips = lo[:, None] + (c + st - lo)[:, None] * (zoom + 1.0) / 2.0
+            values = objective(clips, rows)
+            best = np.nanargmin(values, axis=1)
+            better = values[at, best] <= v
+            c = np.where(better, clips[at, best], c)
+            v = np.where(better, values[at, best], v)
+            st = clips[:, 1] - clips[:, 0]
+        c_best[rows], v_best[rows] = c, v
+    c_best[~keep] = np.nan
     return c_best, v_best
 
 

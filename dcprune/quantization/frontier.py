@@ -31,6 +31,7 @@ from ..checks import ParameterError, finite_number
 from ..pruning import count_threshold
 from ..solver import dense_risk
 from . import risk
+from .bounds import risk_floor
 from .clipping import AtomTargets
 from .maps import threshold_pieces
 from .pieces import piece_loss
@@ -215,11 +216,13 @@ def _next_counts(risks):
     return grid[~seen[grid]]
 
 
-def _search_counts(spec, feasible, models, stacked):
+def _search_counts(spec, feasible, models, stacked, incumbent, exempt):
     """The kept-count search of one quantizer and bit width over every model at once: for each
-    model ``(clips, risks)`` over its ``feasible`` counts (``nan`` where not evaluated; an
-    unusable configuration's risk is ``inf``). Each round predicts the new counts of every
-    model in one call."""
+    model ``(clips, risks)`` over its ``feasible`` counts (``nan`` where not evaluated; ``inf``
+    where unusable or skipped). Each round predicts the new counts of every model in one call;
+    a count whose :func:`~dcprune.quantization.bounds.risk_floor` over its clip bracket exceeds
+    the best risk of its model so far (``incumbent``, or this search's) is not refined (risk
+    ``inf``), except at the position ``exempt[k]`` of a model's feasible counts (``−1``: none)."""
     clips = [np.full(f.size, np.nan) for f in feasible]
     risks = [np.full(f.size, np.nan) for f in feasible]
     todo = [_first_counts(f.size) for f in feasible]
@@ -227,8 +230,16 @@ def _search_counts(spec, feasible, models, stacked):
     while any(t.size for t in todo):
         which = np.concatenate([np.full(t.size, k) for k, t in enumerate(todo)])
         thresholds = np.concatenate([models[k].thresholds(feasible[k][t]) for k, t in enumerate(todo)])
-        c, r = clips_and_risks(spec, thresholds, stacked.rows(which), noise[which], True, fine_risk=True,
-                               grid=CLIP_GRID)
+        keep = np.concatenate([t == exempt[k] for k, t in enumerate(todo)])
+        bar = np.array([min(incumbent[k], np.nanmin(r, initial=np.inf)) for k, r in enumerate(risks)])[which]
+        atoms = stacked.rows(which)
+
+        def screen(lo, hi, low, thresholds=thresholds, atoms=atoms, which=which, keep=keep, bar=bar):
+            floor = risk_floor(spec, thresholds, lo, hi, atoms, noise[which])
+            return keep | (floor <= bar * (1.0 + _FLOOR_SLACK))
+
+        c, r = clips_and_risks(spec, thresholds, atoms, noise[which], True, fine_risk=True, grid=CLIP_GRID,
+                               screen=screen)
         r = np.where(np.isfinite(r), r, np.inf)
         start = 0
         for k, t in enumerate(todo):
@@ -236,6 +247,11 @@ def _search_counts(spec, feasible, models, stacked):
             start += t.size
         todo = [_next_counts(risks[k]) if t.size else t for k, t in enumerate(todo)]
     return clips, risks
+
+
+# Rounding allowance of the bound's comparison (relative): a floor this close to the best risk
+# is refined anyway.
+_FLOOR_SLACK = 1e-9
 
 
 def _pruned_risk(atoms, sigma2_eff, t):
@@ -310,8 +326,12 @@ def _search(specs, models, budget, index_bits):
         live = [k for k, f in enumerate(feasible) if f.size]
         if not live:
             continue
-        clips, risks = _search_counts(spec, [feasible[k] for k in live], [models[k] for k in live], stacked.rows(
-            np.array(live)))
+        top = [min(int(budget // models[k].p), top_bits) for k in live]
+        exempt = [feasible[k].size - 1 if spec.bits == b and feasible[k][-1] == models[k].p else -1
+                  for k, b in zip(live, top)]
+        incumbent = [best[models[k].p].risk if models[k].p in best else np.inf for k in live]
+        clips, risks = _search_counts(spec, [feasible[k] for k in live], [models[k] for k in live],
+                                      stacked.rows(np.array(live)), incumbent, exempt)
         for k, c, r in zip(live, clips, risks):
             m, f = models[k], feasible[k]
             i = int(np.argmin(np.where(np.isnan(r), np.inf, r)))

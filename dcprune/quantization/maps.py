@@ -30,7 +30,7 @@ import numpy as np
 from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
 from .pieces import Pieces
 
-__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces"]
+__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces", "level_spacing", "envelope_pieces"]
 
 
 @lru_cache(maxsize=64)
@@ -161,3 +161,40 @@ def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pie
     v2 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
     coef = np.stack([m0.T, m1.T, v0.T, v1.T, v2.T])
     return _cut_and_mirror(bounds, coef, threshold)
+
+
+def level_spacing(bits, quantizer: str, clip, threshold=0.0):
+    """The spacing of neighbouring magnitude levels (per entry of ``clip``): ``w = (c − t)/2^{b−1}``
+    for sign-magnitude on ``[t, c]``, ``Δ = c/(2^{b−1} − 1)`` for mid-tread; a single level
+    (1-bit sign-magnitude, at ``(t + c)/2``) counts the whole range ``c − t``. Every quantized
+    value lies within half of it of the coefficient while ``|x| ≤ c`` (in conditional RMS for
+    stochastic rounding and for the fine-regime map)."""
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    a, u, t = _level_basis(bits, kind)
+    clip = np.asarray(clip, dtype=float)
+    threshold = np.asarray(threshold, dtype=float)
+    if a.size < 2:
+        return clip - threshold
+    return (a[1] - a[0]) + clip * (u[1] - u[0]) + threshold * (t[1] - t[0])
+
+
+def envelope_pieces(threshold, clip, half_step) -> Pieces:
+    """The map ``M(x) = x − sign(x)((|x| − c)₊ + h)`` on ``|x| ≥ t`` and ``M(x) = x`` on
+    ``(−t, t)``, one row per entry of ``threshold``: its loss against the coefficient itself,
+    ``E[((|X| − c)₊ + h)² 1{|X| ≥ t}]``, bounds the quantization error of the kept weights of every
+    quantizer map with clip ``c`` and half level spacing ``h`` (:func:`level_spacing`), and of
+    every clip ``c' ≥ c`` whose half spacing is at most ``h``."""
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    c = np.broadcast_to(np.asarray(clip, dtype=float), t.shape)
+    h = np.broadcast_to(np.asarray(half_step, dtype=float), t.shape)
+    knee = np.maximum(c, t)
+    bounds = np.stack([np.zeros_like(t), t, knee, np.full_like(t, np.inf)], axis=1)
+    zero, one = np.zeros_like(t), np.ones_like(t)
+    top = c - h  # beyond the knee: x − (x − c + h)
+    m0 = np.stack([zero, -h, top], axis=1)
+    m1 = np.stack([one, one, zero], axis=1)
+    v0 = np.stack([zero, h * h, top * top], axis=1)
+    v1 = np.stack([zero, -2.0 * h, zero], axis=1)
+    v2 = np.stack([one, one, zero], axis=1)
+    return _cut_and_mirror(bounds, np.stack([m0, m1, v0, v1, v2]), np.zeros_like(t))

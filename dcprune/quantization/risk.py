@@ -47,13 +47,18 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
 
 
 def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_eff: float, finite: bool,
-                    fine_risk: bool = False, grid: int = GRID):
+                    fine_risk: bool = False, grid: int = GRID, screen=None):
     """:func:`clip_and_risk` at many pruning thresholds of one model's atoms at once (arrays
     ``(M,)``). ``fine_risk`` also reports the risk of the fine-regime map from
     :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on (relative error of order
     ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels); ``grid``
     is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`).
-    ``atoms`` may be stacked, one model per threshold (and ``sigma2_eff`` then one per model)."""
+    ``atoms`` may be stacked, one model per threshold (and ``sigma2_eff`` then one per model).
+
+    ``screen(lo, hi, low)`` (``mse`` and ``optimal``; optional) gets, after the clip search's
+    first grid, a bracket ``[lo, hi]`` per model that holds the clip it will find (and the low
+    end ``low`` of its search) and returns which models to refine: the others are reported with
+    clip ``nan`` and risk ``inf`` (:func:`~dcprune.quantization.clipping.search_clips`)."""
     thresholds = np.asarray(thresholds, dtype=float)
     low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
@@ -72,19 +77,25 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
     # Many bits: the clip is located on the fine-regime map, the risk is the exact one at it.
     fine = spec.bits >= FINE_SEARCH_BITS
 
-    def objective(clips):
-        ts = np.repeat(thresholds, clips.shape[1])
-        # Stacked models: each threshold's model repeated for its row of clips.
-        own = atoms.rows(np.repeat(np.arange(thresholds.size), clips.shape[1])) if atoms.stacked else atoms
+    noise = np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape)
+
+    def objective(clips, rows):
+        at = np.repeat(rows, clips.shape[1])  # each model's threshold (and atoms) for its row of clips
+        own = atoms.rows(at) if atoms.stacked else atoms
         if rule == "mse":
-            values = quantization_error(spec, clips.ravel(), ts, own, fine)
+            values = quantization_error(spec, clips.ravel(), thresholds[at], own, fine)
         else:
-            noise = np.repeat(np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape), clips.shape[1])
-            values = map_risks(spec, clips.ravel(), ts, own, noise, fine)
+            values = map_risks(spec, clips.ravel(), thresholds[at], own, noise[at], fine)
         return values.reshape(clips.shape)
 
-    clips, _ = search_clips(objective, low, high, grid)
-    return clips, map_risks(spec, clips, thresholds, atoms, sigma2_eff, fine and fine_risk)
+    sieve = None if screen is None else (lambda lo, hi: screen(lo, hi, low))
+    clips, _ = search_clips(objective, low, high, grid, sieve)
+    risks = np.full(thresholds.shape, np.inf)
+    kept = ~np.isnan(clips)
+    if kept.any():
+        risks[kept] = map_risks(spec, clips[kept], thresholds[kept], atoms.rows(kept) if atoms.stacked else atoms,
+                                noise[kept], fine and fine_risk)
+    return clips, risks
 
 
 def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n: float,

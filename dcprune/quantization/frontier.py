@@ -38,7 +38,8 @@ from .pieces import piece_loss
 from .risk import clips_and_risks
 from .spec import Quantization
 
-__all__ = ["Choice", "FrontierRow", "Frontier", "frontier", "storage_bits", "model_atoms", "Thresholds", "EXHAUSTIVE",
+__all__ = ["Choice", "FrontierRow", "Frontier", "frontier", "storage_bits", "model_atoms", "Thresholds",
+           "solve_thresholds", "EXHAUSTIVE",
            "S_GRID", "CLIP_GRID"]
 
 #: Feasible kept counts up to which every one is evaluated.
@@ -143,23 +144,45 @@ def _targets(problem):
 class Thresholds:
     """Magnitude-pruning thresholds of one model by kept count (``0`` for ``s ≥ p``): the counts
     not seen before are solved in one batched root solve (:func:`dcprune.pruning.count_threshold`
-    with one count per row), then cached."""
+    with one count per row; :func:`solve_thresholds` batches several models), then cached."""
 
     def __init__(self, atoms, p):
         self.atoms, self.p, self.cache = atoms, p, {}
 
+    def missing(self, counts) -> list[int]:
+        return sorted({int(s) for s in np.asarray(counts, dtype=int) if s < self.p and int(s) not in self.cache})
+
     def __call__(self, counts) -> np.ndarray:
-        counts = np.asarray(counts, dtype=int)
-        new = np.array(sorted({int(s) for s in counts if s < self.p and int(s) not in self.cache}), dtype=int)
-        a = self.atoms
-        step = max(1, _SOLVE_ELEMENTS // max(a.mu.size, 1))
-        for i in range(0, new.size, step):
-            part = new[i:i + step]
-            rows = (part.size, 1)
-            t, _ = count_threshold(np.tile(a.mu, rows), np.tile(a.sd, rows), np.ones((part.size, a.mu.size)),
-                                   np.tile(a.mult, rows), part.astype(float))
-            self.cache.update(zip(part.tolist(), t.tolist()))
-        return np.array([0.0 if s >= self.p else self.cache[int(s)] for s in counts], dtype=float)
+        solve_thresholds([(self, counts)])
+        return self.known(counts)
+
+    def known(self, counts) -> np.ndarray:
+        """The thresholds of counts already solved."""
+        return np.array([0.0 if s >= self.p else self.cache[int(s)] for s in np.asarray(counts, dtype=int)],
+                        dtype=float)
+
+
+def solve_thresholds(requests) -> None:
+    """Solve the uncached counts of every ``(Thresholds, counts)`` of ``requests`` in batched
+    root solves over all their models (atoms padded with ``mult = 0``, which count nothing; each
+    row's Newton iteration is its own, so the roots are those of separate solves)."""
+    rows = [(th, s) for th, counts in requests for s in th.missing(counts)]
+    if not rows:
+        return
+    width = max(th.atoms.mu.size for th, _ in rows)
+
+    def column(th, name, fill):
+        v = np.asarray(getattr(th.atoms, name), dtype=float)
+        return np.pad(v, (0, width - v.size), constant_values=fill)
+
+    step = max(1, _SOLVE_ELEMENTS // width)
+    for i in range(0, len(rows), step):
+        part = rows[i:i + step]
+        mu, sd, mult = (np.stack([column(th, name, fill) for th, _ in part])
+                        for name, fill in (("mu", 0.0), ("sd", 1.0), ("mult", 0.0)))
+        t, _ = count_threshold(mu, sd, np.ones_like(mu), mult, np.array([s for _, s in part], dtype=float))
+        for (th, s), value in zip(part, t.tolist()):
+            th.cache[s] = value
 
 
 # Rows × atoms of one batched threshold solve.
@@ -229,7 +252,8 @@ def _search_counts(spec, feasible, models, stacked, incumbent, exempt):
     noise = np.array([m.sigma2_eff for m in models])
     while any(t.size for t in todo):
         which = np.concatenate([np.full(t.size, k) for k, t in enumerate(todo)])
-        thresholds = np.concatenate([models[k].thresholds(feasible[k][t]) for k, t in enumerate(todo)])
+        solve_thresholds([(models[k].thresholds, feasible[k][t]) for k, t in enumerate(todo)])
+        thresholds = np.concatenate([models[k].thresholds.known(feasible[k][t]) for k, t in enumerate(todo)])
         keep = np.concatenate([t == exempt[k] for k, t in enumerate(todo)])
         bar = np.array([min(incumbent[k], np.nanmin(r, initial=np.inf)) for k, r in enumerate(risks)])[which]
         atoms = stacked.rows(which)

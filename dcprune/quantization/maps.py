@@ -26,6 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
 from .pieces import Pieces
@@ -85,15 +86,31 @@ def _magnitude_pieces(levels, stochastic: bool):
 def _cut_and_mirror(bounds, coef, threshold):
     """The full-line pieces of ``sign(x)·q(|x|)`` with ``M = 0`` on ``(−t, t)``; ``bounds``
     ``(B, K+1)`` and ``coef`` ``(5, B, K)`` on the magnitude half-line."""
-    t = np.asarray(threshold, dtype=float)[:, None]
-    # Pieces below t collapse to zero width (they carry no mass); [0, t) maps to 0.
-    bounds = np.concatenate([np.zeros_like(t), np.maximum(bounds, t)], axis=1)
-    coef = np.concatenate([np.zeros(coef.shape[:2] + (1,)), coef], axis=2)
-    edges = np.concatenate([-bounds[:, ::-1], bounds[:, 1:]], axis=1)
-    flip = np.array([-1.0, 1.0, 1.0, -1.0, 1.0])[:, None, None]
-    neg = (coef * flip)[:, :, ::-1]
-    full = np.concatenate([neg, coef], axis=2)
+    t = np.ascontiguousarray(np.broadcast_to(np.asarray(threshold, dtype=float), (bounds.shape[0],)))
+    rows, k = bounds.shape[0], coef.shape[2]
+    edges, full = np.empty((rows, 2 * k + 3)), np.empty((5, rows, 2 * k + 2))
+    _mirror(np.ascontiguousarray(bounds, dtype=float), np.ascontiguousarray(coef, dtype=float), t, edges, full)
     return Pieces(edges, *full)
+
+
+@njit(cache=True)
+def _mirror(bounds, coef, t, edges, full):
+    """Fill ``edges`` and ``full`` as ``[mirrored pieces, (−t, 0], [0, t), pieces]`` (compiled: a
+    few pieces a row make NumPy's row-by-row slices cost more than the loss itself)."""
+    rows, k = bounds.shape[0], coef.shape[2]
+    for r in range(rows):
+        for i in range(k + 1):
+            cut = max(bounds[r, i], t[r])  # pieces below t collapse to zero width (no mass)
+            edges[r, k - i] = -cut
+            edges[r, k + 2 + i] = cut
+        edges[r, k + 1] = -0.0
+        for q in range(5):
+            sign = -1.0 if q == 0 or q == 3 else 1.0  # m0 and v1 change sign under x → −x
+            full[q, r, k] = sign * 0.0  # [0, t) maps to 0
+            full[q, r, k + 1] = 0.0
+            for j in range(k):
+                full[q, r, k + 2 + j] = coef[q, r, j]
+                full[q, r, k - 1 - j] = sign * coef[q, r, j]
 
 
 def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, reach=None) -> Pieces:
@@ -150,16 +167,15 @@ def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pie
     first, second, top = ends
     step = second - first
     noise = step**2 / (6.0 if stochastic else 12.0)
-    below = first if stochastic else np.zeros_like(first)  # stochastic keeps ℓ_0 below it
-    bounds = np.stack([np.zeros_like(first), first, top, np.full_like(first, np.inf)], axis=1)
-    zero = np.zeros_like(first)
-    identity_below = np.where(stochastic, 0.0, 1.0) * np.ones_like(first)
-    m0 = np.stack([np.where(stochastic, below, 0.0), zero, top], axis=0)
-    m1 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
-    v0 = np.stack([np.where(stochastic, below**2, 0.0), noise, top**2], axis=0)
-    v1 = np.stack([zero, zero, zero], axis=0)
-    v2 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
-    coef = np.stack([m0.T, m1.T, v0.T, v1.T, v2.T])
+    bounds = np.empty((clip.size, 4))
+    bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3] = 0.0, first, top, np.inf
+    coef = np.zeros((5, clip.size, 3))  # (m0, m1, v0, v1, v2) of [0, ℓ_0), [ℓ_0, ℓ_top), [ℓ_top, ∞)
+    if stochastic:  # stochastic keeps ℓ_0 below it
+        coef[0, :, 0], coef[2, :, 0] = first, first**2
+    else:  # nearest: the identity below ℓ_0
+        coef[1, :, 0], coef[4, :, 0] = 1.0, 1.0
+    coef[1, :, 1], coef[2, :, 1], coef[4, :, 1] = 1.0, noise, 1.0
+    coef[0, :, 2], coef[2, :, 2] = top, top**2
     return _cut_and_mirror(bounds, coef, threshold)
 
 

@@ -1,5 +1,6 @@
 """The bit-budget search (docs/theory.rst §11): its kept-count search finds the optimum of an
-exhaustive search over every s, and the ``dcprune frontier`` JSON contract."""
+exhaustive search over every s, skipping by the risk floor changes nothing, and the
+``dcprune frontier`` JSON contract."""
 
 import json
 import math
@@ -24,7 +25,7 @@ def test_storage_bits_counts_the_pattern():
     assert F.storage_bits(40, 40, 3, True) == 120
 
 
-@pytest.mark.parametrize("budget,index_bits", [(60, False), (150, False), (150, True)])
+@pytest.mark.parametrize("budget,index_bits", [(60, False), (150, False), (150, True), (400, False)])
 def test_count_search_finds_the_exhaustive_optimum(budget, index_bits):
     prob = small()
     result = F.frontier(prob, budget, index_bits=index_bits, points=4)
@@ -50,6 +51,16 @@ def test_count_search_finds_the_exhaustive_optimum(budget, index_bits):
         assert row.best.risk == pytest.approx(best[0], rel=1e-12), (row.p, best)
         assert (row.best.s, row.best.bits, row.best.quantizer) == best[1]
     assert result.best.risk == min(r.best.risk for r in result.rows if r.best is not None)
+
+
+@pytest.mark.parametrize("budget", [90, 400])
+def test_skipping_by_the_risk_floor_changes_nothing(budget, monkeypatch):
+    # The bound only skips counts that cannot beat the best found: with it disabled (every
+    # count refined) the search returns the same rows, bit for bit.
+    prob = dcprune.Diagonal(dcprune.SpikedIdentity(), kappa=3, alpha=0.5, n=40, sigma2=0.1)
+    skipped = F.frontier(prob, budget, points=6).to_dict()
+    monkeypatch.setattr(F, "_FLOOR_SLACK", np.inf)
+    assert F.frontier(prob, budget, points=6).to_dict() == skipped
 
 
 def test_prune_only_and_dense_quantized_fit_the_budget():

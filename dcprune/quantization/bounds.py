@@ -23,17 +23,26 @@ It is an inequality, not an approximation (no claim that quantizing cannot lower
 clipping shrinks the largest coefficients and often does). The bit-budget search uses it to
 skip the refinement of configurations that cannot beat the best one found
 (:mod:`dcprune.quantization.frontier`).
+
+The clip bracket comes from the clip search (:func:`~dcprune.quantization.clipping.search_clips`):
+after its first grid, the refined clip stays within
+:func:`~dcprune.quantization.clipping.zoom_reach` of the grid's best. Before any exact
+evaluation, :func:`mse_bracket` bounds the ``mse`` clip from the same envelope: the clip found
+has a quantization error at most that of every grid clip, hence at most ``min_g Σ_a m_a
+U_a(c_g, c_g)``, while every clip ``c`` has at least the clipping error
+``Σ_a m_a E[(|X_a| − c)₊² 1_K]`` (values beyond ``c`` land on a level ``≤ c``), which falls with
+``c``: grid clips whose clipping error exceeds that bound lie below the clip found.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .clipping import AtomTargets
+from .clipping import AtomTargets, clip_grid, zoom_reach
 from .maps import envelope_pieces, level_spacing
 from .pieces import Pieces, piece_loss
 
-__all__ = ["risk_floor"]
+__all__ = ["risk_floor", "mse_bracket"]
 
 
 def _interval(lo, hi, map_zero: bool) -> Pieces:
@@ -44,21 +53,48 @@ def _interval(lo, hi, map_zero: bool) -> Pieces:
     return Pieces(np.stack([lo, hi], axis=1), zero, ident, zero, zero, ident)
 
 
+def _columns(atoms: AtomTargets, rows: int):
+    shape = (rows, np.shape(atoms.mu)[-1])
+    return [np.broadcast_to(np.asarray(getattr(atoms, f), dtype=float), shape)
+            for f in ("mu", "sd", "b0", "b1", "w", "mult", "lam")]
+
+
+def _half_spacing(spec, clips, thresholds):
+    low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
+    return 0.5 * level_spacing(spec.bits, spec.quantizer, clips, low)
+
+
+def mse_bracket(spec, thresholds, low, high, grid: int, atoms: AtomTargets):
+    """``(lo, hi)`` per threshold holding the ``mse`` clip that
+    :func:`~dcprune.quantization.clipping.search_clips` finds on ``(low, high]`` with a first grid
+    of ``grid`` clips (the module docstring), from the error envelope alone (no bin sums)."""
+    t = np.asarray(thresholds, dtype=float)
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    clips = clip_grid(low, high, grid)
+    rows, count = clips.shape
+    at = np.repeat(np.arange(rows), count)
+    own = atoms.rows(at) if atoms.stacked else atoms
+    mu, sd, _, _, _, mult, _ = _columns(own, at.size)
+    c, tt = clips.ravel(), t[at]
+    above = (mult * piece_loss(envelope_pieces(tt, c, _half_spacing(spec, c, tt)), mu, sd, 0.0, 1.0, 0.0)).sum(-1)
+    below = (mult * piece_loss(envelope_pieces(tt, c, np.zeros_like(c)), mu, sd, 0.0, 1.0, 0.0)).sum(-1)
+    worst = above.reshape(rows, count).min(axis=1)
+    excluded = below.reshape(rows, count) > worst[:, None] * (1.0 + 1e-12)
+    lo = np.where(excluded, clips, -np.inf).max(axis=1)
+    return np.maximum(lo, low), high + zoom_reach((high - low) / grid)
+
+
 def risk_floor(spec, thresholds, clip_lo, clip_hi, atoms: AtomTargets, sigma2_eff) -> np.ndarray:
     """The lower bound of the module docstring on the risk of ``spec``'s map of the weights kept
     at each threshold (arrays ``(R,)``), for every clip in ``[clip_lo, clip_hi]``. ``atoms`` is
     one model or stacked (one per row), ``sigma2_eff`` a number or one per row."""
     t = np.asarray(thresholds, dtype=float)
     lo, hi = (np.broadcast_to(np.asarray(v, dtype=float), t.shape) for v in (clip_lo, clip_hi))
-    shape = (t.size, np.shape(atoms.mu)[-1])
-    mu, sd, b0, b1, w, mult, lam = (np.broadcast_to(np.asarray(getattr(atoms, f), dtype=float), shape)
-                                    for f in ("mu", "sd", "b0", "b1", "w", "mult", "lam"))
+    mu, sd, b0, b1, w, mult, lam = _columns(atoms, t.size)
     inf = np.full(t.shape, np.inf)
     dropped = piece_loss(_interval(-t, t, True), mu, sd, b0, b1, w)
     kept = (piece_loss(_interval(-inf, -t, False), mu, sd, b0, b1, w)
             + piece_loss(_interval(t, inf, False), mu, sd, b0, b1, w))
-    low = t if spec.quantizer == "sign-magnitude" else np.zeros_like(t)
-    half = 0.5 * level_spacing(spec.bits, spec.quantizer, hi, low)
-    error = piece_loss(envelope_pieces(t, lo, half), mu, sd, 0.0, 1.0, 0.0)
+    error = piece_loss(envelope_pieces(t, lo, _half_spacing(spec, hi, t)), mu, sd, 0.0, 1.0, 0.0)
     gap = np.maximum(np.sqrt(np.maximum(kept, 0.0)) - np.sqrt(np.maximum(error, 0.0)), 0.0)
     return sigma2_eff + (mult * lam * (dropped + gap * gap)).sum(axis=-1)

@@ -30,8 +30,8 @@ from ..numerics import normal_pdf
 from .maps import fine_pieces, quantizer_pieces
 from .pieces import Pieces, loss_at, piece_loss
 
-__all__ = ["AtomTargets", "map_risks", "quantization_error", "search_clip", "search_clips", "absmax_risk", "GRID",
-           "ZOOMS", "ZOOM", "NODES", "FINE_SEARCH_BITS", "FINE_ABSMAX_BITS"]
+__all__ = ["AtomTargets", "map_risks", "quantization_error", "search_clip", "search_clips", "clip_grid", "zoom_reach",
+           "absmax_risk", "GRID", "ZOOMS", "ZOOM", "NODES", "FINE_SEARCH_BITS", "FINE_ABSMAX_BITS"]
 
 #: Clips scanned before the bounded refinement of ``mse`` and ``optimal``.
 GRID = 48
@@ -174,6 +174,19 @@ def search_clip(objective, low: float, high: float, grid: int = GRID) -> tuple[f
     return float(clip[0]), float(value[0])
 
 
+def clip_grid(low, high, grid: int = GRID) -> np.ndarray:
+    """The first clips of :func:`search_clips`: ``grid`` evenly spaced on ``(low, high]``, ``(M, grid)``."""
+    low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    return low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, grid + 1)[1:]
+
+
+def zoom_reach(step):
+    """How far the zoomed rounds of :func:`search_clips` can move the clip from the first grid's
+    best one, ``step`` the grid's spacing: each round stays within its spacing of the previous
+    best and shrinks it ``(ZOOM − 1)/2``-fold, so at most ``step/(1 − 2/(ZOOM − 1))``."""
+    return np.asarray(step, dtype=float) / (1.0 - 2.0 / (ZOOM - 1))
+
+
 def search_clips(objective, low, high, grid: int = GRID, screen=None):
     """:func:`search_clip` for many models at once: ``objective(clips, rows)`` maps clips
     ``(R, G)`` of the models ``rows`` (indices into ``low``) to values ``(R, G)``; ``low``/``high``
@@ -185,8 +198,7 @@ def search_clips(objective, low, high, grid: int = GRID, screen=None):
     clip ``nan`` and their grid value (the bit-budget search drops models whose risk is bounded
     above the best found at every clip of the bracket)."""
     low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    frac = np.linspace(0.0, 1.0, grid + 1)[1:]
-    clips = low[:, None] + (high - low)[:, None] * frac
+    clips = clip_grid(low, high, grid)
     every = np.arange(low.size)
     values = objective(clips, every)
     best = np.nanargmin(values, axis=1)
@@ -194,7 +206,7 @@ def search_clips(objective, low, high, grid: int = GRID, screen=None):
     step = (high - low) / grid
     keep = np.ones(low.size, dtype=bool)
     if screen is not None:
-        spread = step / (1.0 - 2.0 / (ZOOM - 1))
+        spread = zoom_reach(step)
         keep = np.asarray(screen(np.maximum(c_best - spread, low), c_best + spread), dtype=bool)
     rows = np.flatnonzero(keep)
     if rows.size:

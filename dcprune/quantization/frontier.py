@@ -9,11 +9,23 @@ weights; ``s = p`` is the dense model quantized).
 
 **How s is searched.** For one width, quantizer and bit width the feasible counts form a set
 ``F`` (an interval without ``--index-bits``). The risk is not monotone in ``s`` (fewer, larger
-weights can be coded better with few bits) and can have several local minima, so: when ``F``
-has at most :data:`EXHAUSTIVE` counts every one is evaluated; otherwise :data:`S_GRID` counts
-evenly spaced over ``F`` (its largest included) are evaluated, and then every count of ``F``
-between the best one's two grid neighbours. Tests compare it with an exhaustive search over
-every ``s`` on small problems.
+weights can be coded better with few bits), so the search is coarse to fine: when ``F`` has at
+most :data:`EXHAUSTIVE` counts every one is evaluated; otherwise :data:`S_GRID` counts evenly
+spaced over ``F`` (both ends included), then, round after round, the counts strictly between
+the best one's two evaluated neighbours — all of them once at most :data:`EXHAUSTIVE`, else
+:data:`S_GRID` evenly spaced — until those neighbours are adjacent in ``F``. It assumes the best
+count lies between the neighbours of the best one evaluated at each resolution; tests compare it
+with an exhaustive search over every ``s`` on small problems.
+
+**What is skipped.** The quantizers and bit widths are searched in turn, every width at once
+(one batched prediction per round). A count whose risk is provably no better than the best
+found for its width is not refined: the lower bound of :mod:`dcprune.quantization.bounds`
+(Minkowski's inequality with the quantizers' error envelope) over the clips the clip search can
+still reach — from the envelope alone before its first grid (``mse``, 5–7 bits), then from the
+bracket its first grid leaves. It skips only what cannot be the width's best, so the answer is
+that of the search without it (a test checks the rows are identical). A lower bound is needed:
+the "quantized risk ≥ unquantized pruned risk" shortcut is false (clipping shrinks the largest
+coefficients and lowers the risk of the min-norm fit, even at 16 bits).
 
 From :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on, the risks compared are
 those of the fine-regime map (relative error of order ``(Δ/s)²``, below 1e-5 there).
@@ -258,9 +270,9 @@ def _search_counts(spec, feasible, models, stacked, incumbent, exempt):
         bar = np.array([min(incumbent[k], np.nanmin(r, initial=np.inf)) for k, r in enumerate(risks)])[which]
         atoms = stacked.rows(which)
 
-        def screen(lo, hi, low, thresholds=thresholds, atoms=atoms, which=which, keep=keep, bar=bar):
-            floor = risk_floor(spec, thresholds, lo, hi, atoms, noise[which])
-            return keep | (floor <= bar * (1.0 + _FLOOR_SLACK))
+        def screen(rows, lo, hi, thresholds=thresholds, atoms=atoms, which=which, keep=keep, bar=bar):
+            floor = risk_floor(spec, thresholds[rows], lo, hi, atoms.rows(rows), noise[which[rows]])
+            return keep[rows] | (floor <= bar[rows] * (1.0 + _FLOOR_SLACK))
 
         c, r = clips_and_risks(spec, thresholds, atoms, noise[which], True, fine_risk=True, grid=CLIP_GRID,
                                screen=screen)

@@ -24,6 +24,7 @@ from ..checks import ParameterError
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
+from .bounds import mse_bracket
 from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
@@ -55,10 +56,12 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
     is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`).
     ``atoms`` may be stacked, one model per threshold (and ``sigma2_eff`` then one per model).
 
-    ``screen(lo, hi, low)`` (``mse`` and ``optimal``; optional) gets, after the clip search's
-    first grid, a bracket ``[lo, hi]`` per model that holds the clip it will find (and the low
-    end ``low`` of its search) and returns which models to refine: the others are reported with
-    clip ``nan`` and risk ``inf`` (:func:`~dcprune.quantization.clipping.search_clips`)."""
+    ``screen(rows, lo, hi)`` (``mse`` and ``optimal``; optional) gets the models ``rows`` (indices
+    into ``thresholds``) with a bracket ``[lo, hi]`` each that holds the clip the search will find,
+    and returns which of them to pursue; the others are reported with clip ``nan`` and risk
+    ``inf``. It is asked after the clip search's first grid
+    (:func:`~dcprune.quantization.clipping.search_clips`) and, for ``mse``, once before it too,
+    with the bracket of :func:`~dcprune.quantization.bounds.mse_bracket`."""
     thresholds = np.asarray(thresholds, dtype=float)
     low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
@@ -88,14 +91,27 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
             values = map_risks(spec, clips.ravel(), thresholds[at], own, noise[at], fine)
         return values.reshape(clips.shape)
 
-    sieve = None if screen is None else (lambda lo, hi: screen(lo, hi, low))
-    clips, _ = search_clips(objective, low, high, grid, sieve)
+    clips = np.full(thresholds.shape, np.nan)
+    active = np.arange(thresholds.size)
+    # A first sieve from the error envelope alone (eight pieces a clip), where the exact grid's
+    # bin sums cost several times more: from 5 bits on, short of the fine-regime map's few pieces.
+    if screen is not None and rule == "mse" and _PRESIEVE_BITS <= spec.bits and not fine:
+        lo, hi = mse_bracket(spec, thresholds, low, high, grid, atoms)
+        active = active[np.asarray(screen(active, lo, hi), dtype=bool)]
+    if active.size:
+        sieve = None if screen is None else (lambda lo, hi: screen(active, lo, hi))
+        clips[active], _ = search_clips(lambda c, rows: objective(c, active[rows]), low[active], high[active], grid,
+                                        sieve)
     risks = np.full(thresholds.shape, np.inf)
     kept = ~np.isnan(clips)
     if kept.any():
         risks[kept] = map_risks(spec, clips[kept], thresholds[kept], atoms.rows(kept) if atoms.stacked else atoms,
                                 noise[kept], fine and fine_risk)
     return clips, risks
+
+
+# Bits from which the mse search is sieved before its first grid (see clips_and_risks).
+_PRESIEVE_BITS = 5
 
 
 def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n: float,

@@ -22,8 +22,10 @@ with an exhaustive search over every ``s`` on small problems.
 found for its width is not refined: the lower bound of :mod:`dcprune.quantization.bounds`
 (Minkowski's inequality with the quantizers' error envelope) over the clips the clip search can
 still reach — from the envelope alone before its first grid (``mse``, 5–7 bits), then from the
-bracket its first grid leaves. It skips only what cannot be the width's best, so the answer is
-that of the search without it (a test checks the rows are identical). A lower bound is needed:
+bracket its first grid leaves. It skips only counts that cannot be the width's best; the path
+of the count search can change only where a skipped count would have led the next round (the
+rows were those of the search without skipping in every case measured, 1,920 rows of 32
+searches, and a test checks it). A lower bound is needed:
 the "quantized risk ≥ unquantized pruned risk" shortcut is false (clipping shrinks the largest
 coefficients and lowers the risk of the min-norm fit, even at 16 bits).
 

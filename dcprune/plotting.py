@@ -550,7 +550,7 @@ def plot_frontier(frontiers, path, *, dense: Sweep | None = None, markers=None, 
             raise ValueError(f"unknown frontier lines {unknown}; choose from {', '.join(FRONTIER_NAMES)}")
 
     k = len(frontiers)
-    fig = Figure(figsize=(_FIGSIZE[0] if k == 1 else 3.3 * k + 2.4, _FIGSIZE[1]), layout="constrained")
+    fig = Figure(figsize=(_FIGSIZE[0] if k == 1 else 4.2 * k + 2.4, _FIGSIZE[1]), layout="constrained")
     axes = fig.subplots(1, k, sharey=True, squeeze=False)[0]
     shown, xs, marked = [], [], set()
     for ax, result, panel in zip(axes, frontiers, markers):
@@ -579,12 +579,11 @@ def plot_frontier(frontiers, path, *, dense: Sweep | None = None, markers=None, 
             best = result.best
             ax.plot([best.width], [best.risk], marker="*", markersize=11, color="C0", markeredgecolor="black",
                     markeredgewidth=0.6, linestyle="none", zorder=5)
-            heading += (f"\nbest: p = {best.p}, s = {best.s}, {best.bits}-bit {best.quantizer}, "
-                        f"risk {best.risk:.3g}")
+            heading += f"\nbest: p = {best.p}, s = {best.s}, {best.bits}-bit {best.quantizer}, risk {best.risk:.3f}"
         if widths.min() < 1 < widths.max():
             ax.axvline(1.0, color="0.8", linestyle="-", linewidth=0.8, zorder=0)
             _top_label(ax, 1.0, "p = n")
-        ax.set_title(heading, fontsize=8.5)
+        ax.set_title(heading, fontsize=8)
         ax.set_xlabel("p/n")
         ax.grid(True, which="major", color="0.92", linewidth=0.6)
         ax.tick_params(labelsize=9)

@@ -180,23 +180,27 @@ def solve_thresholds(requests) -> None:
     """Solve the uncached counts of every ``(Thresholds, counts)`` of ``requests`` in batched
     root solves over all their models (atoms padded with ``mult = 0``, which count nothing; each
     row's Newton iteration is its own, so the roots are those of separate solves)."""
-    rows = [(th, s) for th, counts in requests for s in th.missing(counts)]
-    if not rows:
+    wanted = [(th, th.missing(counts)) for th, counts in requests]
+    wanted = [(th, new) for th, new in wanted if new]
+    if not wanted:
         return
-    width = max(th.atoms.mu.size for th, _ in rows)
+    width = max(th.atoms.mu.size for th, _ in wanted)
 
-    def column(th, name, fill):
+    def padded(th, name, fill):
         v = np.asarray(getattr(th.atoms, name), dtype=float)
         return np.pad(v, (0, width - v.size), constant_values=fill)
 
+    table = {name: np.stack([padded(th, name, fill) for th, _ in wanted])
+             for name, fill in (("mu", 0.0), ("sd", 1.0), ("mult", 0.0))}
+    owner = np.concatenate([np.full(len(new), k) for k, (_, new) in enumerate(wanted)])
+    counts = np.concatenate([np.asarray(new, dtype=float) for _, new in wanted])
     step = max(1, _SOLVE_ELEMENTS // width)
-    for i in range(0, len(rows), step):
-        part = rows[i:i + step]
-        mu, sd, mult = (np.stack([column(th, name, fill) for th, _ in part])
-                        for name, fill in (("mu", 0.0), ("sd", 1.0), ("mult", 0.0)))
-        t, _ = count_threshold(mu, sd, np.ones_like(mu), mult, np.array([s for _, s in part], dtype=float))
-        for (th, s), value in zip(part, t.tolist()):
-            th.cache[s] = value
+    for i in range(0, owner.size, step):
+        rows = owner[i:i + step]
+        mu, sd, mult = (table[name][rows] for name in ("mu", "sd", "mult"))
+        t, _ = count_threshold(mu, sd, np.ones_like(mu), mult, counts[i:i + step])
+        for k, s, value in zip(rows.tolist(), counts[i:i + step].tolist(), t.tolist()):
+            wanted[k][0].cache[int(s)] = value
 
 
 # Rows × atoms of one batched threshold solve.

@@ -66,21 +66,35 @@ def _level_rows(bits, kind, clips, thresholds, reach=None):
 def _magnitude_pieces(levels, stochastic: bool):
     """Bounds ``(B, K+1)`` from 0 to ∞ and coefficients ``(5, B, K)`` of ``q`` on ``[0, ∞)`` for
     rows of increasing magnitude levels ``(B, L)``."""
-    rows = levels.shape[0]
-    zero, inf = np.zeros((rows, 1)), np.full((rows, 1), np.inf)
-    first, last = levels[:, :1], levels[:, -1:]
-    if stochastic:
-        lo, hi = levels[:, :-1], levels[:, 1:]
-        bounds = np.concatenate([zero, levels, inf], axis=1)
-        m0 = np.concatenate([first, np.zeros_like(lo), last], axis=1)
-        m1 = np.concatenate([zero, np.ones_like(lo), zero], axis=1)
-        v0 = np.concatenate([first**2, -lo * hi, last**2], axis=1)
-        v1 = np.concatenate([zero, lo + hi, zero], axis=1)
-    else:
-        bounds = np.concatenate([zero, 0.5 * (levels[:, :-1] + levels[:, 1:]), inf], axis=1)
-        m0, m1 = levels, np.zeros_like(levels)
-        v0, v1 = levels**2, np.zeros_like(levels)
-    return bounds, np.stack([m0, m1, v0, v1, np.zeros_like(m0)])
+    rows, count = levels.shape
+    pieces = count + 1 if stochastic else count
+    bounds, coef = np.empty((rows, pieces + 1)), np.zeros((5, rows, pieces))
+    _fill_magnitude(np.ascontiguousarray(levels, dtype=float), stochastic, bounds, coef)
+    return bounds, coef
+
+
+@njit(cache=True)
+def _fill_magnitude(levels, stochastic, bounds, coef):
+    """The pieces of the module docstring, row by row (``coef`` starts at zero)."""
+    rows, count = levels.shape
+    for r in range(rows):
+        bounds[r, 0] = 0.0
+        if stochastic:  # ℓ_0 below the first level, linear between levels, the last beyond
+            first, last = levels[r, 0], levels[r, count - 1]
+            coef[0, r, 0], coef[2, r, 0] = first, first * first
+            for k in range(count):
+                bounds[r, k + 1] = levels[r, k]
+            for k in range(count - 1):
+                lo, hi = levels[r, k], levels[r, k + 1]
+                coef[1, r, k + 1], coef[2, r, k + 1], coef[3, r, k + 1] = 1.0, -lo * hi, lo + hi
+            coef[0, r, count], coef[2, r, count] = last, last * last
+            bounds[r, count + 1] = np.inf
+        else:  # each level on the bin between the midpoints around it
+            for k in range(count - 1):
+                bounds[r, k + 1] = 0.5 * (levels[r, k] + levels[r, k + 1])
+            for k in range(count):
+                coef[0, r, k], coef[2, r, k] = levels[r, k], levels[r, k] * levels[r, k]
+            bounds[r, count] = np.inf
 
 
 def _cut_and_mirror(bounds, coef, threshold):

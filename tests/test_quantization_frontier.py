@@ -122,7 +122,7 @@ def test_bad_frontier_plot_path_is_one_line_before_computing(tmp_path, where, mo
 
 
 def test_frontier_plot_panels_and_markers(tmp_path):
-    from dcprune.plotting import plot_frontier
+    from dcprune.frontierplot import plot_frontier
 
     prob = small()
     results = [F.frontier(prob, budget, points=4) for budget in (60, 150)]

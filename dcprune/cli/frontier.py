@@ -42,7 +42,7 @@ def frontier_command(fmt, budget, index_bits, points, clip, rounding, plot_path,
     problem = problem_from(kwargs)
     result = frontier(problem, budget, index_bits=index_bits, points=points, clip=clip, rounding=rounding)
     if plot_path is not None:
-        from ..plotting import plot_frontier
+        from ..frontierplot import plot_frontier
         from ..predict import sweep
 
         plot_frontier(result, plot_path, dense=sweep(problem))

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 import dcprune
+from dcprune.frontierplot import FRONTIER_NAMES, plot_frontier, problem_title
 from dcprune.output import write_csv
-from dcprune.plotting import FRONTIER_NAMES, plot_frontier, problem_title
 from dcprune.quantization.frontier import frontier
 
 from .common import SEED, figure_paths
@@ -81,7 +81,7 @@ def setup() -> dcprune.Diagonal:
 
 def monte_carlo(problem, result, widths, trials: int, seed: int) -> dict:
     """Markers of one frontier ``result``: ``{name: (widths, mean, se)}`` for each line of
-    :data:`~dcprune.plotting.FRONTIER_NAMES`, measured at the frontier's widths nearest
+    :data:`~dcprune.frontierplot.FRONTIER_NAMES`, measured at the frontier's widths nearest
     ``widths`` by the real procedure with that line's configuration (kept count, quantizer, bits);
     ``{}`` when the library has no quantized Monte Carlo. Each (width, line) has its own seed."""
     if not QUANTIZED_MONTE_CARLO:
@@ -116,7 +116,7 @@ def build(out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
     markers = [monte_carlo(prob, r, run.mc_widths, run.trials, SEED + 1000 * k) if measured else {}
                for k, r in enumerate(results)]
     caveat = "" if COEFFICIENTS != "fixed" else " (β ∝ 1: quantization is degenerate, §11)"
-    title = f"Compression at a bit budget: {problem_title(prob)}{caveat}"
+    title = f"Compression at a bit budget: {problem_title(dense)}{caveat}"
     if measured:
         legend = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {run.trials} trials"
     elif mc:

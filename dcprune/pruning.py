@@ -9,7 +9,7 @@ are batched over a leading axis, like :mod:`dcprune.solver`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtr
@@ -48,11 +48,17 @@ class AtomLaw:
 
 @dataclass(frozen=True)
 class Pruned:
-    """A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``."""
+    r"""A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``.
+
+    ``kept_loss`` is :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` per atom and ``law``
+    the :class:`AtomLaw` the rule saw (distillation, docs/theory.rst §12, needs both).
+    """
 
     keep: np.ndarray
     risk: np.ndarray
     converged: np.ndarray
+    kept_loss: np.ndarray | None = field(default=None, repr=False)
+    law: AtomLaw | None = field(default=None, repr=False)
 
 
 def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
@@ -81,7 +87,7 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
         kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
     loss = keep * kept_loss + (1.0 - keep) * beta**2
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law)
 
 
 def threshold_keep(mu, sd, beta, w, mult, s):

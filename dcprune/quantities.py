@@ -3,9 +3,11 @@
 A *quantity* is the test risk ``E (y − xᵀb)²`` (label noise included) of one model built
 from the trained coefficients: the dense fit, a pruning rule applied to it, and optionally
 retraining on the kept features (on a fresh sample, which the theory predicts, or on the same
-sample, which only the Monte Carlo measures). Tables, CSV columns, JSON keys, plots and
-validation all read their names, labels and order from here, so adding a rule is one entry in
-:data:`PRUNING_RULES` (and its maps in :mod:`dcprune.rules`).
+sample, which only the Monte Carlo measures) or distilling into them (a student on the kept
+features fitted to the dense model's labels at unlabelled inputs, docs/theory.rst §12).
+Tables, CSV columns, JSON keys, plots and validation all read their names, labels and order
+from here, so adding a rule is one entry in :data:`PRUNING_RULES` (and its maps in
+:mod:`dcprune.rules`).
 
 >>> from dcprune.quantities import PREDICTED, QUANTITIES
 >>> PREDICTED[:3]
@@ -23,6 +25,7 @@ __all__ = [
     "QUANTITIES",
     "PRUNING_RULES",
     "RETRAINABLE",
+    "DISTILLABLE",
     "PREDICTED",
     "SAME_DATA",
     "MEASURED",
@@ -33,6 +36,8 @@ __all__ = [
 PRUNING_RULES = {"magnitude": "MP", "hessian": "HP", "oracle": "OP", "random": "random"}
 #: The rules whose kept features are retrained (random's retraining is not reported).
 RETRAINABLE = ("magnitude", "hessian", "oracle")
+#: The rules whose kept features are distilled into (docs/theory.rst §12).
+DISTILLABLE = ("magnitude", "oracle")
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,10 @@ class Quantity:
     """One risk: ``rule`` (``None`` for the dense model) and ``retrain``.
 
     ``retrain`` is ``None`` (no retraining), ``"fresh"`` (least squares on the kept features
-    and a fresh sample: predicted by the DC) or ``"same"`` (on the training sample itself:
-    measured only). ``label`` is the short column title of tables and plot legends.
+    and a fresh sample: predicted by the DC), ``"same"`` (on the training sample itself:
+    measured only) or ``"distill"`` (least squares on the kept features and the dense model's
+    labels at fresh unlabelled inputs: predicted, docs/theory.rst §12). ``label`` is the short
+    column title of tables and plot legends.
     """
 
     name: str
@@ -61,6 +68,8 @@ def _registry() -> dict[str, Quantity]:
         out[rule] = Quantity(rule, label, rule)
     for rule in RETRAINABLE:
         out[f"{rule}_retrain"] = Quantity(f"{rule}_retrain", f"{PRUNING_RULES[rule]}+rt", rule, "fresh")
+    for rule in DISTILLABLE:
+        out[f"{rule}_distill"] = Quantity(f"{rule}_distill", f"{PRUNING_RULES[rule]}+kd", rule, "distill")
     for rule in RETRAINABLE:
         out[f"{rule}_retrain_same"] = Quantity(f"{rule}_retrain_same", f"{PRUNING_RULES[rule]}+rt=", rule, "same")
     return out
@@ -78,5 +87,7 @@ MEASURED = PREDICTED + SAME_DATA
 BLOCKS = (
     ("pruning", tuple(n for n, q in QUANTITIES.items() if q.retrain is None)),
     ("fresh retraining (the theory's prediction)", tuple(n for n, q in QUANTITIES.items() if q.retrain == "fresh")),
+    ("distillation (the student fitted to the dense model's labels)",
+     tuple(n for n, q in QUANTITIES.items() if q.retrain == "distill")),
     ("same-data retraining (what practitioners do)", SAME_DATA),
 )

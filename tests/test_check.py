@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dcprune.cli import main
+from dcprune.quantities import MEASURED, PREDICTED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +33,7 @@ def test_the_worked_example_passes(worked_example):
     out = json.loads(res.output[res.output.index("{"):res.output.rindex("}") + 1])
     assert out["n"] == 200 and out["s"] == 120 and out["trials"] == 200
     claimed = [c for c in out["checks"] if c["claimed"]]
-    assert len(claimed) == 8 and all(abs(c["z"]) <= 4 for c in claimed)
+    assert len(claimed) == len(PREDICTED) and all(abs(c["z"]) <= 4 for c in claimed)
     assert out["verdict"]["passed"] and out["verdict"]["max_abs_z_claimed"] <= 4
     # same-data retraining is reported, not claimed: far off here (docs/theory.rst §10) yet no failure
     same = {c["quantity"]: c for c in out["checks"] if not c["claimed"]}
@@ -46,7 +47,7 @@ def test_reproducible_and_csv(worked_example):
     a, b = (CliRunner().invoke(main, args) for _ in range(2))
     assert a.output == b.output
     lines = [x for x in a.output.splitlines() if "," in x and not x.startswith(("PASS", "FAIL"))]
-    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z" and len(lines) == 12
+    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z" and len(lines) == 1 + len(MEASURED)
 
 
 def test_a_planted_error_fails_the_check(worked_example, tmp_path):

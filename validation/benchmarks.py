@@ -9,9 +9,10 @@ figure that matters is a ratio to a baseline measured in the same process, close
    cost per atom in units of one Gaussian CDF (``scipy.special.ndtr``) evaluation measured
    here; ``import dcprune`` time (fresh interpreters, best of 5) against importing its
    unavoidable dependencies (NumPy and ``scipy.special``); one quantized prediction (spiked
-   covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11), and the bit-budget
-   search of ``dcprune frontier`` over the curve's 20 widths (its wall and CPU time).
-2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 11 quantities) against
+   covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11), the bit-budget
+   search of ``dcprune frontier`` over the curve's 20 widths (its wall and CPU time); one
+   prediction with distillation on M = 4n and M = n/4 unlabelled inputs (docs/theory.rst §12).
+2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 13 quantities) against
    the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
    it is slower even on a quiet machine (1.17 vs 0.76 s/trial measured) and, when other
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import platform
 import tempfile
@@ -89,6 +91,7 @@ TARGETS = {
     "quantized_mse_s": ("<", 0.01),
     "quantized_absmax_s": ("<", 0.05),
     "frontier_spiked_s": ("<", 2.0),
+    "distilled_s": ("<", 0.005),
 }
 
 FULL = {
@@ -211,6 +214,7 @@ def theory(cfg):
     imp["over_dependencies"] = imp["dcprune_s"] / imp["numpy_scipy_special_s"]
     res["import"] = imp
     res["quantized"] = quantized(cfg)
+    res["distilled"] = distilled(cfg)
     res["load_average_at_end"] = load()
     return res
 
@@ -256,6 +260,22 @@ def frontier_search(cfg, one_prediction):
     out["seconds"] = max(b["seconds"] for b in out["budgets"].values())
     out["cpu_seconds"] = max(b["cpu_seconds"] for b in out["budgets"].values())
     out["over_one_prediction"] = out["seconds"] / one_prediction
+    return out
+
+
+def distilled(cfg):
+    """One prediction of the spiked problem at n = 200 with a finite number of unlabelled inputs
+    (docs/theory.rst §12), so that every new rule does its work (``magnitude_distill``'s second
+    kept-moment solve, both students' DC): M = 4n (``s < M − 1``, the exact term) and M = n/4
+    (``s > M + 1``, the second-stage DC), beside the prediction with M = ∞ (distillation is
+    pruning there: no extra work)."""
+    out = {"problem": "spiked-covariance, kappa=2, alpha=0.3, n=200 (s=120)"}
+    for label, m in (("population", math.inf), ("m_800", 800), ("m_50", 50)):
+        setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=200, unlabelled=m)
+        dcprune.predict(setup)
+        # Milliseconds each: many repeats, so that the best of them escapes the shared machine's load.
+        out[f"{label}_seconds"] = BT.best_of(lambda setup=setup: dcprune.predict(setup), cfg["curve_repeat"] * 20)
+    out["seconds"] = max(out["m_800_seconds"], out["m_50_seconds"])
     return out
 
 
@@ -406,6 +426,11 @@ def key_figures(result):
             add("`dcprune frontier`: 20 widths × counts × bits 1–16 × 2 quantizers, spiked covariance n=200 (s)",
                 f"{fr['seconds']:.2f} slowest budget ({timing}; CPU {fr['cpu_seconds']:.2f} s; "
                 f"{fr['over_one_prediction']:.0f} × one quantized prediction)", "frontier_spiked_s", fr["seconds"])
+    k = th.get("distilled")
+    if k is not None:
+        add("one prediction with distillation on M unlabelled inputs, spiked covariance n=200 (s)",
+            f"{k['seconds']:.4f} (M = 800: {k['m_800_seconds']:.4f}, M = 50: {k['m_50_seconds']:.4f}; "
+            f"M = ∞, where distillation is pruning: {k['population_seconds']:.4f})", "distilled_s", k["seconds"])
     np_text = f"NumPy {per['numpy_one_thread'] * 1e3:.0f} ms/trial (BLAS 1 thread)"
     if "numpy_default_threads" in per:
         np_text += f", {per['numpy_default_threads'] * 1e3:.0f} (default threads)"

@@ -102,8 +102,8 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
     """Theory beside Monte Carlo for one model: theory, MC mean ± SE and z per quantity.
 
     The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
-    retraining) and of the reported ones (same-data retraining); the exit status is 1 when a
-    claimed |z| exceeds --threshold.
+    retraining, distillation) and of the reported ones (same-data retraining); the exit status
+    is 1 when a claimed |z| exceeds --threshold.
     """
     import math
     import sys

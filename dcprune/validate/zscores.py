@@ -3,7 +3,7 @@
 For every configuration of a grid (problem, width, sparsity, noise, ridge, sample size) the
 theory's prediction and a Monte Carlo run of the real regressions give
 ``z = (MC mean − theory) / SE`` per quantity. Quantities the theory claims (dense, pruned,
-fresh retraining) fail the run when ``|z|`` exceeds a threshold; same-data retraining is
+fresh retraining, distillation) fail the run when ``|z|`` exceeds a threshold; same-data retraining is
 reported only (docs/theory.rst §4). A finite-size bias would show up as ``|z|`` growing with the
 number of trials and shrinking with ``n``; the report tabulates mean ``z`` by ``n`` so such a
 trend is seen, not hidden by a tolerance.
@@ -173,7 +173,7 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         "# dcprune validation: theory vs Monte Carlo",
         "",
         f"{len(configs)} configurations × {trials} trials; {len(claimed)} claimed checks "
-        f"(dense, pruned, fresh retraining); threshold |z| ≤ {threshold:g}.",
+        f"(dense, pruned, fresh retraining, distillation); threshold |z| ≤ {threshold:g}.",
         "",
         f"- |z| > {threshold:g}: **{len(bad)}**",
         f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",

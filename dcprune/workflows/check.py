@@ -4,7 +4,7 @@ For one model of any problem family, the prediction (:func:`dcprune.predict`) an
 Carlo run of the real regressions (:func:`dcprune.montecarlo.simulate`) give, per quantity,
 ``z = (MC mean − theory) / se`` with ``se = sqrt(se_MC² + se_theory²)`` — the comparison of
 ``dcprune validate`` (:func:`dcprune.validate.zscores.compare`, docs/theory.rst §1–4): the
-quantities the theory claims (dense, pruned, fresh retraining) fail the check when ``|z|``
+quantities the theory claims (dense, pruned, fresh retraining, distillation) fail the check when ``|z|``
 exceeds the threshold; same-data retraining is reported beside the fresh-retraining
 prediction only (§14: it is not what §4 predicts). An infinite prediction (the
 interpolation peak) is not scored.

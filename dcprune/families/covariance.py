@@ -266,8 +266,8 @@ def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 
                         finite: bool = False) -> CovarianceDC:
     """Solve ζ, γ, τ in the eigenbasis of Σ and rotate the DC Gaussian back (docs/theory.rst §6).
 
-    ``finite=True`` uses the finite-``n`` noise level of docs/theory.rst §2 (ridge-less fits only,
-    like the diagonal path); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
+    ``finite=True`` uses the finite-``n`` noise level of the diagonal path in the eigenbasis
+    (γ_n of docs/theory.rst §2; with ridge, §13); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
     """
     if not isinstance(problem, CovarianceProblem):
         raise ParameterError("problem", "must be a CovarianceProblem", shown_value=f"{problem!r}")

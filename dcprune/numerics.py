@@ -28,28 +28,32 @@ def _z_phi(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(z), z * phi, 0.0)
 
 
-def kept_moments(mu, sd, b, threshold):
+def kept_moments(mu, sd, b, threshold, slope=1.0):
     r"""Keep probability and kept loss of a two-sided magnitude threshold on a Gaussian.
 
-    For :math:`X \sim N(\mu, s^2)`, a target :math:`b` and a threshold :math:`t \ge 0`, with
-    :math:`z_+ = (t-\mu)/s`, :math:`z_- = (-t-\mu)/s`, :math:`\delta = \mu - b`:
+    For :math:`X \sim N(\mu, s^2)`, a target :math:`b`, a ``slope`` :math:`k` and a threshold
+    :math:`t \ge 0`, with :math:`z_+ = (t-\mu)/s`, :math:`z_- = (-t-\mu)/s`,
+    :math:`\delta = k\mu - b`:
 
     .. math::
         P = Q(z_+) + \Phi(z_-), \qquad
-        E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta s(\varphi(z_+) - \varphi(z_-))
-            + s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+        E[(kX-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta k s(\varphi(z_+) - \varphi(z_-))
+            + k^2 s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
 
-    (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``sd`` must be
-    positive; deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
+    (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``k = 1``
+    is the loss of a kept coordinate against a fixed coefficient; other slopes serve Gaussian
+    coefficients, whose target is linear in :math:`X` (§11). ``sd`` must be positive;
+    deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
     """
-    mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))
+    mu, sd, b, threshold, slope = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold, slope)))
     z_hi = (threshold - mu) / sd
     z_lo = (-threshold - mu) / sd
     phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
     prob = ndtr(-z_hi) + ndtr(z_lo)
-    delta = mu - b
+    delta = slope * mu - b
+    spread = slope * sd
     second = prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo)
-    loss = delta * delta * prob + 2.0 * delta * sd * (phi_hi - phi_lo) + sd * sd * second
+    loss = delta * delta * prob + 2.0 * delta * spread * (phi_hi - phi_lo) + spread * spread * second
     return prob, loss
 
 

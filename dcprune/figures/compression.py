@@ -1,26 +1,23 @@
 """Compression at a bit budget: the quantized double descent (docs/theory.rst §11).
 
-The problem of §11's table: spiked covariance (``f = 0.1``, ``C = 10``), ``n = 200``,
-``d = 3n = 600``, ``σ² = 0.1``, Gaussian coefficients where the library has them
-(``β_i ~ N(0, v_a)``; with ``β ∝ 1`` quantization is degenerate, §11, and the figure says so in
-its title). One panel per budget (600, 1200 and 2400 bits): against the width ``p/n``, the
-best model stored in the budget (magnitude pruning to ``s``, then a quantizer on the kept
-weights, searched over ``s`` and bits 1–16 of both quantizers, mse clip), the dense model
-quantized at the most bits that fit, 32-bit pruning within the budget, and the full-precision
-dense curve (no budget); lines from :func:`dcprune.quantization.frontier.frontier`.
+The problem of §11's table: spiked covariance (``f = 0.1``, ``C = 10``), ``n = 200``, ``d = 3n =
+600``, ``σ² = 0.1``, Gaussian coefficients (``β_i ~ N(0, v_a)``, a new draw per Monte Carlo
+trial: with ``β ∝ 1`` quantization is degenerate, §11). One panel per budget (600, 1200 and 2400
+bits): against the width ``p/n``, the best model stored in the budget (magnitude pruning to
+``s``, then a quantizer on the kept weights, searched over ``s`` and bits 1–16 of both
+quantizers, mse clip), the dense model quantized at the most bits that fit, 32-bit pruning
+within the budget, and the full-precision dense curve (no budget); lines from
+:func:`dcprune.quantization.frontier.frontier`.
 
 Markers are Monte Carlo of the real procedure at :data:`MC_WIDTHS`: each trial fits the
 min-norm model, prunes it by magnitude to the line's ``s`` and quantizes the kept weights with
 the real quantizer and that trial's own mse clip (:func:`dcprune.montecarlo.simulate` with a
-``quantization``). They are drawn only when this version of dcprune has the quantized Monte
-Carlo (:data:`QUANTIZED_MONTE_CARLO`); otherwise the figure is theory only and its CSV and
-legend say so.
+``quantization``); 32-bit pruning by the same procedure without the quantizer.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,8 +30,8 @@ from dcprune.quantization.frontier import frontier
 
 from .common import SEED, figure_paths
 
-__all__ = ["N", "KAPPA", "SIGMA2", "BUDGETS", "MC_WIDTHS", "COEFFICIENTS", "QUANTIZED_MONTE_CARLO",
-           "CompressionMode", "FULL", "QUICK", "setup", "monte_carlo", "build"]
+__all__ = ["N", "KAPPA", "SIGMA2", "BUDGETS", "MC_WIDTHS", "COEFFICIENTS", "CompressionMode", "FULL", "QUICK",
+           "setup", "monte_carlo", "build"]
 
 N = 200
 KAPPA = 3  # d = 600
@@ -42,18 +39,8 @@ SIGMA2 = 0.1
 BUDGETS = (600, 1200, 2400)
 #: Widths p/n of the Monte Carlo markers (each one of the frontier's widths at 20 points).
 MC_WIDTHS = (0.6, 1.5, 2.1, 3.0)
-#: Whether the library's diagonal problems draw Gaussian coefficients (``Diagonal(coefficients=)``).
-COEFFICIENTS = "gaussian" if "coefficients" in {f.name for f in dataclasses.fields(dcprune.Diagonal)} else "fixed"
-
-
-def _quantized_monte_carlo() -> bool:
-    from dcprune.montecarlo import simulate
-
-    return "quantization" in inspect.signature(simulate).parameters
-
-
-#: Whether :func:`dcprune.montecarlo.simulate` measures quantized models (``quantization=``).
-QUANTIZED_MONTE_CARLO = _quantized_monte_carlo()
+#: The coefficients' law: Gaussian, the honest benchmark of quantization (docs/theory.rst §11).
+COEFFICIENTS = "gaussian"
 
 
 @dataclass(frozen=True)
@@ -74,19 +61,16 @@ QUICK = CompressionMode(points=8, mc_widths=(1.5, 3.0), trials=5)
 
 def setup() -> dcprune.Diagonal:
     """§11's table problem (``alpha`` is not used: the search chooses the kept count)."""
-    extra = {"coefficients": COEFFICIENTS} if COEFFICIENTS != "fixed" else {}
     return dcprune.Diagonal(dcprune.SpikedCovariance(spike_fraction=0.1, spike=10.0), kappa=KAPPA, alpha=1 / 6,
-                            sigma2=SIGMA2, n=N, **extra)
+                            sigma2=SIGMA2, n=N, coefficients=COEFFICIENTS)
 
 
 def monte_carlo(problem, result, widths, trials: int, seed: int) -> dict:
     """Markers of one frontier ``result``: ``{name: (widths, mean, se)}`` for each line of
     :data:`~dcprune.frontierplot.FRONTIER_NAMES`, measured at the frontier's widths nearest
-    ``widths`` by the real procedure with that line's configuration (kept count, quantizer, bits);
-    ``{}`` when the library has no quantized Monte Carlo. Each (width, line) has its own seed."""
-    if not QUANTIZED_MONTE_CARLO:
-        return {}
-    from dcprune.montecarlo import simulate
+    ``widths`` by the real procedure with that line's configuration (kept count, quantizer, bits).
+    Each (width, line) has its own seed."""
+    from dcprune.montecarlo import simulate  # Numba on demand, like the paper's figures
 
     rows = [min(result.rows, key=lambda r, w=w: abs(r.width - w)) for w in widths]
     out = {name: ([], [], []) for name in FRONTIER_NAMES}
@@ -112,21 +96,14 @@ def build(out_dir, quick: bool = False, mc: bool = True) -> list[Path]:
     prob = setup()
     results = [frontier(prob, budget, points=run.points) for budget in BUDGETS]
     dense = dcprune.sweep(prob)
-    measured = mc and QUANTIZED_MONTE_CARLO
-    markers = [monte_carlo(prob, r, run.mc_widths, run.trials, SEED + 1000 * k) if measured else {}
+    markers = [monte_carlo(prob, r, run.mc_widths, run.trials, SEED + 1000 * k) if mc else {}
                for k, r in enumerate(results)]
-    caveat = "" if COEFFICIENTS != "fixed" else " (β ∝ 1: quantization is degenerate, §11)"
-    title = f"Compression at a bit budget: {problem_title(dense)}{caveat}"
-    if measured:
-        legend = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {run.trials} trials"
-    elif mc:
-        legend = "lines: theory\n(no markers: this version has\nno quantized Monte Carlo)"
-    else:
-        legend = "lines: theory"
+    title = f"Compression at a bit budget: {problem_title(dense)}"
+    legend = f"lines: theory\nmarkers: Monte Carlo\nmean ± s.e., {run.trials} trials" if mc else "lines: theory"
     for path in (png, pdf):
         plot_frontier(results, path, dense=dense, markers=markers, title=title, legend_title=legend)
     header, rows = table(results, dcprune.sweep(prob, points=run.points), markers)
-    write_csv(csv, header, rows, comments=comments(prob, results, run, measured, mc))
+    write_csv(csv, header, rows, comments=comments(prob, results, run, mc))
     return [png, pdf, csv]
 
 
@@ -153,7 +130,7 @@ def table(results, dense, markers):
     return header, rows
 
 
-def comments(problem, results, run, measured: bool, mc: bool) -> list[str]:
+def comments(problem, results, run, mc: bool) -> list[str]:
     lines = [
         f"Compression at a bit budget (compression): n={problem.n}, d={problem.d}, sigma2={problem.sigma2}, "
         f"spiked covariance f=0.1 C=10, coefficients={COEFFICIENTS}, budgets={list(BUDGETS)} bits, "
@@ -163,17 +140,15 @@ def comments(problem, results, run, measured: bool, mc: bool) -> list[str]:
         "best: the least predicted risk with s*bits <= budget; dense_quantized: s = p at the most bits that fit; "
         "prune_only: magnitude pruning to the most 32-bit weights that fit",
     ]
-    if measured:
+    if mc:
         lines.append(f"monte carlo: dcprune.montecarlo.simulate(problem with s, widths=[p/n], trials={run.trials}, "
                      f"seed=SEED+1000*panel+10*marker+line with SEED={SEED}, quantization=the line's quantizer) at "
                      f"widths {list(run.mc_widths)}; *_mc_mean, *_mc_se: mean and standard error over trials")
-    elif mc:
-        lines.append("monte carlo: none (this version of dcprune has no quantized Monte Carlo)")
     else:
         lines.append("trials=0 (theory only, no Monte Carlo)")
-    if COEFFICIENTS == "fixed":
-        lines.append("caveat: fixed coefficients (beta proportional to 1 within an atom): a quantizer's levels can "
-                     "line up with beta, so quantization is degenerate (docs/theory.rst §11)")
+    lines.append("coefficients: beta_i ~ N(0, v_a), a new draw per trial; with fixed coefficients (beta proportional "
+                 "to 1 within an atom) a quantizer's levels can line up with beta and quantization is degenerate "
+                 "(docs/theory.rst §11)")
     for result in results:
         best = result.best
         lines.append(f"budget {result.budget:g}: best p={best.p}, s={best.s}, bits={best.bits}, {best.quantizer}, "

@@ -1,11 +1,12 @@
 """Figures of the sparse double-descent curve and of validation z-scores (docs/theory.rst §5, §9).
 
-The only module of dcprune that imports matplotlib; ``import dcprune`` never loads it. It
-selects the non-interactive ``Agg`` backend on import, so it works on machines without a
-display (CI, batch jobs), and draws on :class:`matplotlib.figure.Figure` objects directly, so
-no pyplot figure is left open. Files are written atomically: to a temporary file in the target
-directory, then renamed over the target, so a failed or interrupted run never leaves a
-half-written figure or table behind.
+With :mod:`dcprune.plotaxes` (the axes, markers and files every figure shares) and
+:mod:`dcprune.frontierplot` (the bit-budget figure), the only modules of dcprune that import
+matplotlib; ``import dcprune`` never loads them. They select the non-interactive ``Agg``
+backend on import, so they work on machines without a display (CI, batch jobs), and draw on
+:class:`matplotlib.figure.Figure` objects directly, so no pyplot figure is left open. Files are
+written atomically: to a temporary file in the target directory, then renamed over the
+target, so a failed or interrupted run never leaves a half-written figure or table behind.
 
     import dcprune
     from dcprune.plotting import plot_curve
@@ -20,18 +21,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter  # noqa: E402
-
-from .output import atomic_write, check_directory  # noqa: E402
-from .predict import Sweep  # noqa: E402
-from .quantities import PREDICTED as RISK_NAMES  # noqa: E402
+from .output import atomic_write
+from .plotaxes import (
+    FIGSIZE,
+    FORMATS,
+    bottom_label,
+    check_plot_path,
+    draw_errorbars,
+    finite_or_nan,
+    save_figure,
+    set_risk_limits,
+)
+from .predict import Sweep
+from .quantities import PREDICTED as RISK_NAMES
 
 __all__ = [
     "FORMATS",
@@ -45,8 +52,6 @@ __all__ = [
     "plot_panels",
 ]
 
-#: Figure formats, chosen by the file extension.
-FORMATS = (".png", ".pdf", ".svg")
 #: Theory lines drawn by default, and the fresh-retraining lines added by ``retrain=True``.
 BASE_NAMES = ("dense", "magnitude", "hessian", "oracle")
 RETRAIN_NAMES = ("magnitude_retrain", "hessian_retrain", "oracle_retrain")
@@ -71,38 +76,6 @@ _STYLE = {
     "oracle_distill": dict(label="OP + distill", color="C5", marker="*", linestyle=(0, (1, 1.5))),
 }
 _REFERENCE_COLOR = "0.35"
-# Widths (p/n) closer than this to the interpolation peak p = n do not set the top of the
-# risk axis: there the dense risk diverges, and letting it set the scale would squash every
-# curve worth reading into the bottom of the plot.
-_PEAK_BAND = 0.15
-# A log risk axis when the finite values span more than this factor (the peak needs it).
-_LOG_RATIO = 20.0
-# Headroom above the readable region: the clipped peak visibly leaves the top of the axes.
-_HEADROOM_LOG = 3.0
-_HEADROOM_LINEAR = 1.08
-_FIGSIZE = (8.0, 4.6)
-# Metadata that would make two runs of the same figure differ byte for byte.
-_METADATA = {".pdf": {"CreationDate": None}, ".svg": {"Date": None}, ".png": {}}
-
-
-def check_plot_path(path) -> Path:
-    """``path`` as a :class:`~pathlib.Path` if a figure can be written there, else ``ValueError``.
-
-    The extension picks the format (one of :data:`FORMATS`, case-insensitive) and the
-    directory must exist. Call it before any computation, so a typo costs nothing.
-
-    >>> check_plot_path("curve.txt")
-    Traceback (most recent call last):
-    ...
-    ValueError: plot file must end in .png, .pdf or .svg, got path='curve.txt'
-    """
-    path = Path(path)
-    if path.suffix.lower() not in FORMATS:
-        raise ValueError(f"plot file must end in .png, .pdf or .svg, got path='{path}'")
-    check_directory(path)
-    return path
-
-
 def plot_curve(
     curve: Sweep,
     path,
@@ -133,19 +106,19 @@ def plot_curve(
         if sim_problem is not None and not _same_problem(sim_problem, curve.problem):
             raise ValueError("the simulation was run on a different problem than the curve")
 
-    fig = Figure(figsize=_FIGSIZE, layout="constrained")
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
     widths = curve.widths
     shown = []  # (widths, values) of everything drawn, for the axis limits
 
     for name in names:
         style = _STYLE[name]
-        values = _finite_or_nan(curve.mean(name))
+        values = finite_or_nan(curve.mean(name))
         ax.plot(widths, values, color=style["color"], linestyle=style["linestyle"],
                 linewidth=style.get("linewidth", 1.4), zorder=2)
         shown.append((widths, values))
         if curve.problem.sampled:  # a sampled theory (random features, --covariance): ± one SE band
-            se = _finite_or_nan(curve.se(name))
+            se = finite_or_nan(curve.se(name))
             ax.fill_between(widths, values - se, values + se, color=style["color"], alpha=0.18, linewidth=0,
                             zorder=1)
 
@@ -154,13 +127,13 @@ def plot_curve(
         for name in names:
             est = _estimate(simulation, name)
             if est is not None:
-                _errorbar(ax, *est, _STYLE[name], filled=True)
+                draw_errorbars(ax, *est, _STYLE[name], filled=True)
                 shown.append(est[:2])
                 marked.add(name)
             if same_data and name.endswith("_retrain"):
                 est = _estimate(simulation, f"{name}_same")
                 if est is not None:
-                    _errorbar(ax, *est, _STYLE[name], filled=False)
+                    draw_errorbars(ax, *est, _STYLE[name], filled=False)
                     shown.append(est[:2])
                     marked.add(f"{name}_same")
 
@@ -170,19 +143,19 @@ def plot_curve(
     scale = curve.problem.scale
     s_width = curve.s / scale
     ax.axvline(s_width, color="0.55", linestyle=":", linewidth=1.2, zorder=1)
-    _top_label(ax, s_width, "p = s")
+    bottom_label(ax, s_width, "p = s")
     if widths.min() < 1 < widths.max():
         ax.axvline(1.0, color="0.8", linestyle="-", linewidth=0.8, zorder=0)
-        _top_label(ax, 1.0, "p = n")
+        bottom_label(ax, 1.0, "p = n")
 
-    _set_limits(ax, shown, reference, widths)
+    set_risk_limits(ax, shown, reference, widths)
     ax.set_xlabel("p/n")
     ax.set_ylabel("test risk")
     ax.set_title(title if title is not None else default_title(curve), fontsize=10)
     ax.grid(True, which="major", color="0.92", linewidth=0.6)
     ax.tick_params(labelsize=9)
     _legend(ax, names, marked, curve, simulation)
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -208,73 +181,14 @@ def _check_names(names, retrain: bool) -> tuple[str, ...]:
     return names
 
 
-def _finite_or_nan(values) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    return np.where(np.isfinite(values), values, np.nan)
-
-
 def _estimate(simulation, name: str):
     """``(widths, mean, se)`` of quantity ``name``, or ``None`` if the simulation lacks it."""
     try:
-        mean = _finite_or_nan(simulation.mean(name))
+        mean = finite_or_nan(simulation.mean(name))
         se = np.asarray(simulation.se(name), dtype=float)
     except (KeyError, ValueError, AttributeError):
         return None
     return np.asarray(simulation.widths, dtype=float), mean, np.where(np.isfinite(se), se, 0.0)
-
-
-def _errorbar(ax, widths, mean, se, style, filled: bool) -> None:
-    ok = np.isfinite(mean)
-    if not ok.any():
-        return
-    w, m, e = widths[ok], mean[ok], se[ok]
-    # On a log axis a bar reaching zero or below would vanish: stop it just above zero.
-    lower = np.minimum(e, 0.999 * m)
-    ax.errorbar(w, m, yerr=np.vstack([lower, e]), fmt=style["marker"], color=style["color"],
-                markersize=4.5, markeredgewidth=1.1, elinewidth=1.0, capsize=2.0,
-                markerfacecolor=style["color"] if filled else "white", zorder=3 if filled else 4)
-
-
-def _top_label(ax, x: float, text: str) -> None:
-    # At the bottom of the axes: the top is where the peak leaves the plot.
-    ax.annotate(text, xy=(x, 0.0), xycoords=ax.get_xaxis_transform(), xytext=(3, 3),
-                textcoords="offset points", ha="left", va="bottom", fontsize=8, color="0.35")
-
-
-def _set_limits(ax, shown, reference: float, widths: np.ndarray) -> None:
-    values = np.concatenate([v for _, v in shown])
-    values = values[np.isfinite(values) & (values > 0)]
-    lo_x, hi_x = float(widths.min()), float(widths.max())
-    pad = 0.02 * (hi_x - lo_x)
-    ax.set_xlim(max(0.0, lo_x - pad), hi_x + pad)
-    if values.size == 0:
-        return
-    away = np.concatenate([v[np.abs(w - 1.0) >= _PEAK_BAND] for w, v in shown])
-    away = away[np.isfinite(away) & (away > 0)]
-    core = float(away.max()) if away.size else float(values.max())
-    if math.isfinite(reference):
-        core = max(core, reference)
-    lo, hi_all = float(values.min()), float(values.max())
-    if hi_all / lo > _LOG_RATIO:
-        ax.set_yscale("log")
-        bottom, top = lo / 1.25, min(hi_all * 1.25, core * _HEADROOM_LOG)
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=_log_subs(bottom, top)))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylim(bottom, top)
-    else:
-        ax.set_ylim(0.0, min(hi_all, core) * _HEADROOM_LINEAR)
-
-
-def _log_subs(bottom: float, top: float) -> tuple[float, ...]:
-    """Mantissas of the labelled log ticks: the sparsest set giving at least 5 ticks."""
-    choices = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
-    lo, hi = math.floor(math.log10(bottom)), math.ceil(math.log10(top))
-    for subs in choices:
-        ticks = [m * 10.0**e for e in range(lo, hi + 1) for m in subs]
-        if sum(bottom <= t <= top for t in ticks) >= 5:
-            return subs
-    return choices[-1]
 
 
 def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
@@ -304,8 +218,8 @@ def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
                        alignment="left")
 
 
-def default_title(curve: Sweep) -> str:
-    """A one-line description of the setup: problem, sizes and noise."""
+def default_title(curve: Sweep, kept: bool = True) -> str:
+    """A one-line description of the setup: problem, sizes (``s`` only if ``kept``) and noise."""
     setup = curve.problem
     if not hasattr(setup, "spectrum"):  # other families describe themselves
         import textwrap
@@ -316,18 +230,14 @@ def default_title(curve: Sweep) -> str:
     params = [f"{symbols.get(k, k)} = {v:g}" for k, v in problem.items()
               if k != "name" and isinstance(v, (int, float)) and not (k == "signal" and v == 1)]
     head = problem["name"] + (f" ({', '.join(params)})" if params else "")
+    if setup.finite and not kept:
+        return f"{head}: n = {setup.n}, d = {setup.d}, σ² = {setup.sigma2:g}"
     if setup.finite:
         sizes = f"n = {setup.n}, d = {setup.d}, s = {int(setup.s)}"
     else:
         sizes = f"n → ∞, d/n = {setup.kappa:g}, s/d = {setup.alpha:.4g}"
     ridge = f", ridge = {setup.ridge:g}" if setup.ridge else ""
     return f"{head}: {sizes}, σ² = {setup.sigma2:g}{ridge}"
-
-
-def _save(fig: Figure, path: Path) -> None:
-    ext = path.suffix.lower()
-    with matplotlib.rc_context({"svg.hashsalt": "dcprune"}):  # stable SVG element ids
-        atomic_write(path, lambda tmp: fig.savefig(tmp, format=ext[1:], dpi=150, metadata=_METADATA[ext]))
 
 
 def plot_zscores(zscores, path, *, threshold: float = 4.0) -> Path:
@@ -421,7 +331,7 @@ def plot_panels(
             raise ValueError(f"unknown risk names {unknown}; choose from {', '.join(_STYLE)}")
 
     k = len(panels)
-    fig = Figure(figsize=(_FIGSIZE[0] if k == 1 else 3.3 * k + 2.2, _FIGSIZE[1]), layout="constrained")
+    fig = Figure(figsize=(FIGSIZE[0] if k == 1 else 3.3 * k + 2.2, FIGSIZE[1]), layout="constrained")
     axes = fig.subplots(1, k, sharey=True, squeeze=False)[0]
     shown, xs, drawn, marked, references = [], [], [], set(), []
     for ax, panel in zip(axes, panels):
@@ -429,19 +339,19 @@ def plot_panels(
         xs.append(x)
         for name, values in panel.lines.items():
             style = _STYLE[name]
-            values = _finite_or_nan(values)
+            values = finite_or_nan(values)
             ax.plot(x, values, color=style["color"], linestyle=style["linestyle"],
                     linewidth=style.get("linewidth", 1.4), zorder=2)
-            # The shared axis limits use x relative to the peak (p/n), as _set_limits expects.
+            # The shared axis limits use x relative to the peak (p/n), as set_risk_limits expects.
             shown.append((x if peak is None else x - peak + 1.0, values))
             if name not in drawn:
                 drawn.append(name)
         for name, (mx, mean, se) in panel.markers.items():
             mx = np.asarray(mx, dtype=float)
-            mean = _finite_or_nan(mean)
+            mean = finite_or_nan(mean)
             se = np.asarray(se, dtype=float)
             base = _base_name(name)
-            _errorbar(ax, mx, mean, np.where(np.isfinite(se), se, 0.0), _STYLE[base],
+            draw_errorbars(ax, mx, mean, np.where(np.isfinite(se), se, 0.0), _STYLE[base],
                       filled=name == base)
             shown.append((mx if peak is None else mx - peak + 1.0, mean))
             marked.add(name)
@@ -452,10 +362,10 @@ def plot_panels(
             references.append(panel.reference_label)
         for vx, label in panel.vlines:
             ax.axvline(vx, color="0.55", linestyle=":", linewidth=1.2, zorder=1)
-            _top_label(ax, vx, label)
+            bottom_label(ax, vx, label)
         if peak is not None and x.min() < peak < x.max():
             ax.axvline(peak, color="0.8", linestyle="-", linewidth=0.8, zorder=0)
-            _top_label(ax, peak, peak_label)
+            bottom_label(ax, peak, peak_label)
         if panel.title:
             ax.set_title(panel.title, fontsize=9)
         ax.set_xlabel(xlabel)
@@ -464,7 +374,7 @@ def plot_panels(
 
     reference = max((p.reference for p in panels if math.isfinite(p.reference)), default=math.nan)
     all_x = np.concatenate(xs)
-    _set_limits(axes[0], shown, reference, all_x if peak is None else all_x - peak + 1.0)
+    set_risk_limits(axes[0], shown, reference, all_x if peak is None else all_x - peak + 1.0)
     for ax, x in zip(axes, xs):
         if xscale == "log":
             ax.set_xscale("log")
@@ -494,5 +404,6 @@ def plot_panels(
     axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
                     title=legend_title, title_fontsize=8, frameon=False, borderaxespad=0.0,
                     alignment="left")
-    _save(fig, path)
+    save_figure(fig, path)
     return path
+

@@ -173,7 +173,8 @@ def count_threshold(mu, sd, w, mult, s):
     r"""The threshold ``t`` of the rule ``|β̂_a| > t w_a`` whose count is ``s``, and whether
     it converged: the root of :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s` (rows with
     noise), the one threshold :func:`threshold_keep` keeps by (prune-then-quantize needs the
-    threshold itself, docs/theory.rst §11)."""
+    threshold itself, docs/theory.rst §11). ``s`` is one count or one per row: the bit-budget
+    search solves every kept count of a model in one batched solve."""
     return _count_threshold(mu, sd, w, mult, s)
 
 
@@ -231,7 +232,7 @@ def fill_by_score(score, mult, s):
     m_sorted = np.take_along_axis(mult, order, axis=-1)
     before = np.cumsum(m_sorted, axis=-1) - m_sorted
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # clipped to [0, 1] next
-        frac = np.clip((s - before) / m_sorted, 0.0, 1.0)
+        frac = np.clip((np.asarray(s, dtype=float)[..., None] - before) / m_sorted, 0.0, 1.0)
     frac = np.where(m_sorted > 0, frac, 0.0)
     keep = np.empty_like(frac)
     np.put_along_axis(keep, order, frac, axis=-1)
@@ -292,7 +293,7 @@ def _count_root(mu, sd, w, mult, s, t_max, x0):
         dens = (normal_pdf(z_hi) + normal_pdf(z_lo)) * w / sd
         return (mult * prob).sum(axis=-1) - s, -(mult * dens).sum(axis=-1)
 
-    return solve_monotone(count, np.zeros_like(t_max), t_max, x0=x0, increasing=False, scale=max(s, 1.0),
+    return solve_monotone(count, np.zeros_like(t_max), t_max, x0=x0, increasing=False, scale=np.maximum(s, 1.0),
                           ftol=1e-12, xtol=_XTOL)
 
 

@@ -9,10 +9,11 @@ figure that matters is a ratio to a baseline measured in the same process, close
    cost per atom in units of one Gaussian CDF (``scipy.special.ndtr``) evaluation measured
    here; ``import dcprune`` time (fresh interpreters, best of 5) against importing its
    unavoidable dependencies (NumPy and ``scipy.special``); one quantized prediction (spiked
-   covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11); one prediction
-   with distillation on M = 4n and M = n/4 unlabelled inputs (docs/theory.rst §12); one
-   prediction at n = 100 with ridge 1e-3 (the finite-size ridge risk of docs/theory.rst §13),
-   beside the same without ridge.
+   covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11), the bit-budget
+   search of ``dcprune frontier`` over the curve's 20 widths (its wall and CPU time); one
+   prediction with distillation on M = 4n and M = n/4 unlabelled inputs (docs/theory.rst §12);
+   one prediction at n = 100 with ridge 1e-3 (the finite-size ridge risk of docs/theory.rst
+   §13), beside the same without ridge.
 2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 13 quantities) against
    the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
@@ -92,6 +93,7 @@ TARGETS = {
     "data_check_speedup": (">=", 5.0),
     "quantized_mse_s": ("<", 0.01),
     "quantized_absmax_s": ("<", 0.05),
+    "frontier_spiked_s": ("<", 2.0),
     "distilled_s": ("<", 0.005),
 }
 
@@ -102,7 +104,7 @@ FULL = {
     "scale_trials": 20, "scale_repeat": 3,
     "n_values": (100, 200, 400), "d_values": (300, 600, 1200), "width_counts": (15, 30, 60, 120),
     "trial_counts": (10, 20, 40),
-    "cluster_trials": 32, "cluster_rounds": 5, "cluster_tasks": 400,
+    "cluster_trials": 32, "cluster_rounds": 5, "cluster_tasks": 400, "frontier_repeat": 3,
 }
 QUICK = {
     "curve_repeat": 3, "atoms": BT.ATOMS, "big_repeat": 1, "import_repeat": 3,
@@ -111,7 +113,7 @@ QUICK = {
     "scale_trials": 10, "scale_repeat": 3,
     "n_values": (100, 200), "d_values": (300, 600), "width_counts": (30, 60),
     "trial_counts": (10, 20),
-    "cluster_trials": 16, "cluster_rounds": 3, "cluster_tasks": 200,
+    "cluster_trials": 16, "cluster_rounds": 3, "cluster_tasks": 200, "frontier_repeat": 1,
 }
 
 
@@ -245,6 +247,34 @@ def quantized(cfg):
         out[f"{clip}_seconds"] = BT.best_of(lambda spec=spec: dcprune.predict(setup, quantization=spec),
                                             cfg["curve_repeat"] * 3)
     out["unquantized_seconds"] = plain
+    out["frontier"] = frontier_search(cfg, out["mse_seconds"])
+    return out
+
+
+def frontier_search(cfg, one_prediction):
+    """The bit-budget search of ``dcprune frontier`` (docs/theory.rst §11) on the problem of its
+    table (spiked covariance, d = 3n = 600, n = 200, σ² = 0.1): the curve's 20 widths, kept
+    counts, bits 1–16 of both quantizers, mse clip, at budgets of 600, 1200 and 2400 bits. Wall
+    time (best of the repeats) and the process's CPU time (less sensitive to other processes on
+    a shared machine); the figure held to its target is the slowest budget's wall time."""
+    from dcprune.quantization.frontier import frontier
+
+    setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=3, alpha=1 / 6, sigma2=0.1, n=200)
+    frontier(setup, 600, points=3)  # compiled pieces and caches off the clock
+    out = {"problem": "spiked-covariance, kappa=3, n=200, sigma2=0.1, 20 widths, bits 1-16, both quantizers, mse",
+           "budgets": {}}
+    for budget in (600, 1200, 2400):
+        walls, cpus = [], []
+        for _ in range(cfg["frontier_repeat"]):
+            cpu, wall = time.process_time(), time.perf_counter()
+            result = frontier(setup, budget)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        best = result.best
+        out["budgets"][str(budget)] = {"seconds": min(walls), "cpu_seconds": min(cpus), "best": best.to_dict()}
+    out["seconds"] = max(b["seconds"] for b in out["budgets"].values())
+    out["cpu_seconds"] = max(b["cpu_seconds"] for b in out["budgets"].values())
+    out["over_one_prediction"] = out["seconds"] / one_prediction
     return out
 
 
@@ -414,6 +444,12 @@ def key_figures(result):
             add(f"one quantized prediction, {clip} clip, spiked covariance n=200, 4 bits (s)",
                 f"{q[f'{clip}_seconds']:.4f} (without quantization {q['unquantized_seconds']:.4f})", key,
                 q[f"{clip}_seconds"])
+        fr = q.get("frontier")
+        if fr is not None:
+            timing = ", ".join(f"{k} bits {v['seconds']:.2f}" for k, v in fr["budgets"].items())
+            add("`dcprune frontier`: 20 widths × counts × bits 1–16 × 2 quantizers, spiked covariance n=200 (s)",
+                f"{fr['seconds']:.2f} slowest budget ({timing}; CPU {fr['cpu_seconds']:.2f} s; "
+                f"{fr['over_one_prediction']:.0f} × one quantized prediction)", "frontier_spiked_s", fr["seconds"])
     k = th.get("distilled")
     if k is not None:
         add("one prediction with distillation on M unlabelled inputs, spiked covariance n=200 (s)",

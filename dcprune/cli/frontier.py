@@ -25,15 +25,27 @@ def _cells(c):
 @click.option("--clip", default="mse", show_default=True, metavar="RULE",
               help="Clipping range: mse, absmax, optimal or a positive number.")
 @click.option("--rounding", default="nearest", show_default=True, metavar="NAME", help="nearest or stochastic.")
-def frontier_command(fmt, budget, index_bits, points, clip, rounding, **kwargs):
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Also draw risk against width at the budget to FILE (.png, .pdf or .svg): the best model, the "
+                   "dense quantized model, 32-bit pruning and the full-precision dense curve.")
+def frontier_command(fmt, budget, index_bits, points, clip, rounding, plot_path, **kwargs):
     """The best compressed model for a bit budget: widths, kept counts s and bits 1-16 of both
     quantizers, with s·b (+ log2 C(p, s) with --index-bits) <= BUDGET (diagonal problems, --n)."""
     from ..quantization.frontier import frontier
 
     if kwargs["n"] is None:
         raise click.UsageError("frontier needs --n (kept counts are whole weights)")
+    if plot_path is not None:
+        from ..plotting import check_plot_path  # matplotlib only when plotting
+
+        check_plot_path(plot_path)  # fail before any computation
     problem = problem_from(kwargs)
     result = frontier(problem, budget, index_bits=index_bits, points=points, clip=clip, rounding=rounding)
+    if plot_path is not None:
+        from ..frontierplot import plot_frontier
+        from ..predict import sweep
+
+        plot_frontier(result, plot_path, dense=sweep(problem))
     if fmt == "json":
         click.echo(json_text(result.to_dict()))
         return

@@ -26,11 +26,12 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 from .levels import check_bits, check_quantizer, check_rounding, magnitude_levels
 from .pieces import Pieces
 
-__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces"]
+__all__ = ["quantizer_pieces", "threshold_pieces", "fine_pieces", "level_spacing", "envelope_pieces"]
 
 
 @lru_cache(maxsize=64)
@@ -65,35 +66,65 @@ def _level_rows(bits, kind, clips, thresholds, reach=None):
 def _magnitude_pieces(levels, stochastic: bool):
     """Bounds ``(B, K+1)`` from 0 to ∞ and coefficients ``(5, B, K)`` of ``q`` on ``[0, ∞)`` for
     rows of increasing magnitude levels ``(B, L)``."""
-    rows = levels.shape[0]
-    zero, inf = np.zeros((rows, 1)), np.full((rows, 1), np.inf)
-    first, last = levels[:, :1], levels[:, -1:]
-    if stochastic:
-        lo, hi = levels[:, :-1], levels[:, 1:]
-        bounds = np.concatenate([zero, levels, inf], axis=1)
-        m0 = np.concatenate([first, np.zeros_like(lo), last], axis=1)
-        m1 = np.concatenate([zero, np.ones_like(lo), zero], axis=1)
-        v0 = np.concatenate([first**2, -lo * hi, last**2], axis=1)
-        v1 = np.concatenate([zero, lo + hi, zero], axis=1)
-    else:
-        bounds = np.concatenate([zero, 0.5 * (levels[:, :-1] + levels[:, 1:]), inf], axis=1)
-        m0, m1 = levels, np.zeros_like(levels)
-        v0, v1 = levels**2, np.zeros_like(levels)
-    return bounds, np.stack([m0, m1, v0, v1, np.zeros_like(m0)])
+    rows, count = levels.shape
+    pieces = count + 1 if stochastic else count
+    bounds, coef = np.empty((rows, pieces + 1)), np.zeros((5, rows, pieces))
+    _fill_magnitude(np.ascontiguousarray(levels, dtype=float), stochastic, bounds, coef)
+    return bounds, coef
+
+
+@njit(cache=True)
+def _fill_magnitude(levels, stochastic, bounds, coef):
+    """The pieces of the module docstring, row by row (``coef`` starts at zero)."""
+    rows, count = levels.shape
+    for r in range(rows):
+        bounds[r, 0] = 0.0
+        if stochastic:  # ℓ_0 below the first level, linear between levels, the last beyond
+            first, last = levels[r, 0], levels[r, count - 1]
+            coef[0, r, 0], coef[2, r, 0] = first, first * first
+            for k in range(count):
+                bounds[r, k + 1] = levels[r, k]
+            for k in range(count - 1):
+                lo, hi = levels[r, k], levels[r, k + 1]
+                coef[1, r, k + 1], coef[2, r, k + 1], coef[3, r, k + 1] = 1.0, -lo * hi, lo + hi
+            coef[0, r, count], coef[2, r, count] = last, last * last
+            bounds[r, count + 1] = np.inf
+        else:  # each level on the bin between the midpoints around it
+            for k in range(count - 1):
+                bounds[r, k + 1] = 0.5 * (levels[r, k] + levels[r, k + 1])
+            for k in range(count):
+                coef[0, r, k], coef[2, r, k] = levels[r, k], levels[r, k] * levels[r, k]
+            bounds[r, count] = np.inf
 
 
 def _cut_and_mirror(bounds, coef, threshold):
     """The full-line pieces of ``sign(x)·q(|x|)`` with ``M = 0`` on ``(−t, t)``; ``bounds``
     ``(B, K+1)`` and ``coef`` ``(5, B, K)`` on the magnitude half-line."""
-    t = np.asarray(threshold, dtype=float)[:, None]
-    # Pieces below t collapse to zero width (they carry no mass); [0, t) maps to 0.
-    bounds = np.concatenate([np.zeros_like(t), np.maximum(bounds, t)], axis=1)
-    coef = np.concatenate([np.zeros(coef.shape[:2] + (1,)), coef], axis=2)
-    edges = np.concatenate([-bounds[:, ::-1], bounds[:, 1:]], axis=1)
-    flip = np.array([-1.0, 1.0, 1.0, -1.0, 1.0])[:, None, None]
-    neg = (coef * flip)[:, :, ::-1]
-    full = np.concatenate([neg, coef], axis=2)
+    t = np.ascontiguousarray(np.broadcast_to(np.asarray(threshold, dtype=float), (bounds.shape[0],)))
+    rows, k = bounds.shape[0], coef.shape[2]
+    edges, full = np.empty((rows, 2 * k + 3)), np.empty((5, rows, 2 * k + 2))
+    _mirror(np.ascontiguousarray(bounds, dtype=float), np.ascontiguousarray(coef, dtype=float), t, edges, full)
     return Pieces(edges, *full)
+
+
+@njit(cache=True)
+def _mirror(bounds, coef, t, edges, full):
+    """Fill ``edges`` and ``full`` as ``[mirrored pieces, (−t, 0], [0, t), pieces]`` (compiled: a
+    few pieces a row make NumPy's row-by-row slices cost more than the loss itself)."""
+    rows, k = bounds.shape[0], coef.shape[2]
+    for r in range(rows):
+        for i in range(k + 1):
+            cut = max(bounds[r, i], t[r])  # pieces below t collapse to zero width (no mass)
+            edges[r, k - i] = -cut
+            edges[r, k + 2 + i] = cut
+        edges[r, k + 1] = -0.0
+        for q in range(5):
+            sign = -1.0 if q == 0 or q == 3 else 1.0  # m0 and v1 change sign under x → −x
+            full[q, r, k] = sign * 0.0  # [0, t) maps to 0
+            full[q, r, k + 1] = 0.0
+            for j in range(k):
+                full[q, r, k + 2 + j] = coef[q, r, j]
+                full[q, r, k - 1 - j] = sign * coef[q, r, j]
 
 
 def quantizer_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0, reach=None) -> Pieces:
@@ -150,14 +181,50 @@ def fine_pieces(bits, quantizer: str, rounding: str, clip, threshold=0.0) -> Pie
     first, second, top = ends
     step = second - first
     noise = step**2 / (6.0 if stochastic else 12.0)
-    below = first if stochastic else np.zeros_like(first)  # stochastic keeps ℓ_0 below it
-    bounds = np.stack([np.zeros_like(first), first, top, np.full_like(first, np.inf)], axis=1)
-    zero = np.zeros_like(first)
-    identity_below = np.where(stochastic, 0.0, 1.0) * np.ones_like(first)
-    m0 = np.stack([np.where(stochastic, below, 0.0), zero, top], axis=0)
-    m1 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
-    v0 = np.stack([np.where(stochastic, below**2, 0.0), noise, top**2], axis=0)
-    v1 = np.stack([zero, zero, zero], axis=0)
-    v2 = np.stack([identity_below, np.ones_like(first), zero], axis=0)
-    coef = np.stack([m0.T, m1.T, v0.T, v1.T, v2.T])
+    bounds = np.empty((clip.size, 4))
+    bounds[:, 0], bounds[:, 1], bounds[:, 2], bounds[:, 3] = 0.0, first, top, np.inf
+    coef = np.zeros((5, clip.size, 3))  # (m0, m1, v0, v1, v2) of [0, ℓ_0), [ℓ_0, ℓ_top), [ℓ_top, ∞)
+    if stochastic:  # stochastic keeps ℓ_0 below it
+        coef[0, :, 0], coef[2, :, 0] = first, first**2
+    else:  # nearest: the identity below ℓ_0
+        coef[1, :, 0], coef[4, :, 0] = 1.0, 1.0
+    coef[1, :, 1], coef[2, :, 1], coef[4, :, 1] = 1.0, noise, 1.0
+    coef[0, :, 2], coef[2, :, 2] = top, top**2
     return _cut_and_mirror(bounds, coef, threshold)
+
+
+def level_spacing(bits, quantizer: str, clip, threshold=0.0):
+    """The spacing of neighbouring magnitude levels (per entry of ``clip``): ``w = (c − t)/2^{b−1}``
+    for sign-magnitude on ``[t, c]``, ``Δ = c/(2^{b−1} − 1)`` for mid-tread; a single level
+    (1-bit sign-magnitude, at ``(t + c)/2``) counts the whole range ``c − t``. Every quantized
+    value lies within half of it of the coefficient while ``|x| ≤ c`` (in conditional RMS for
+    stochastic rounding and for the fine-regime map)."""
+    kind = check_quantizer(quantizer)
+    bits = check_bits(bits, quantizer)
+    a, u, t = _level_basis(bits, kind)
+    clip = np.asarray(clip, dtype=float)
+    threshold = np.asarray(threshold, dtype=float)
+    if a.size < 2:
+        return clip - threshold
+    return (a[1] - a[0]) + clip * (u[1] - u[0]) + threshold * (t[1] - t[0])
+
+
+def envelope_pieces(threshold, clip, half_step) -> Pieces:
+    """The map ``M(x) = x − sign(x)((|x| − c)₊ + h)`` on ``|x| ≥ t`` and ``M(x) = x`` on
+    ``(−t, t)``, one row per entry of ``threshold``: its loss against the coefficient itself,
+    ``E[((|X| − c)₊ + h)² 1{|X| ≥ t}]``, bounds the quantization error of the kept weights of every
+    quantizer map with clip ``c`` and half level spacing ``h`` (:func:`level_spacing`), and of
+    every clip ``c' ≥ c`` whose half spacing is at most ``h``."""
+    t = np.atleast_1d(np.asarray(threshold, dtype=float))
+    c = np.broadcast_to(np.asarray(clip, dtype=float), t.shape)
+    h = np.broadcast_to(np.asarray(half_step, dtype=float), t.shape)
+    knee = np.maximum(c, t)
+    bounds = np.stack([np.zeros_like(t), t, knee, np.full_like(t, np.inf)], axis=1)
+    zero, one = np.zeros_like(t), np.ones_like(t)
+    top = c - h  # beyond the knee: x − (x − c + h)
+    m0 = np.stack([zero, -h, top], axis=1)
+    m1 = np.stack([one, one, zero], axis=1)
+    v0 = np.stack([zero, h * h, top * top], axis=1)
+    v1 = np.stack([zero, -2.0 * h, zero], axis=1)
+    v2 = np.stack([one, one, zero], axis=1)
+    return _cut_and_mirror(bounds, np.stack([m0, m1, v0, v1, v2]), np.zeros_like(t))

@@ -41,12 +41,11 @@ mass on the piece that contains ``μ``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
-
-from ..numerics import normal_pdf
+from numba import njit
 
 __all__ = ["Pieces", "piece_loss", "loss_at", "loss_coefficients"]
 
@@ -64,47 +63,82 @@ class Pieces:
     v2: np.ndarray
 
 
+def _coefficients(m0, m1, v0, v1, v2, b0, b1, w):
+    """``(L0, L1, L2)`` from a piece's moments and the target's ``(b0, b1, w)`` (the module
+    docstring); plain arithmetic, so it serves NumPy arrays and the compiled loss alike."""
+    return (v0 - 2.0 * m0 * b0 + b0 * b0 + w,
+            v1 - 2.0 * (m0 * b1 + m1 * b0) + 2.0 * b0 * b1,
+            v2 - 2.0 * m1 * b1 + b1 * b1)
+
+
+_coefficients_compiled = njit(inline="always", cache=True)(_coefficients)
+
+
 def loss_coefficients(pieces: Pieces, b0, b1, w):
     """``(L0, L1, L2)`` of each piece and atom, shape ``(B, A, J)``, for targets ``(b0, b1, w)``
     broadcastable to ``(B, A)``."""
     b0, b1, w = (np.asarray(v, dtype=float)[..., None] for v in (b0, b1, w))
     m0, m1, v0, v1, v2 = (c[:, None, :] for c in (pieces.m0, pieces.m1, pieces.v0, pieces.v1, pieces.v2))
-    l0 = v0 - 2.0 * m0 * b0 + b0 * b0 + w
-    l1 = v1 - 2.0 * (m0 * b1 + m1 * b0) + 2.0 * b0 * b1
-    l2 = v2 - 2.0 * m1 * b1 + b1 * b1
-    return l0, l1, l2
+    return _coefficients(m0, m1, v0, v1, v2, b0, b1, w)
 
 
-def _z_phi(z, phi):
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isfinite(z), z * phi, 0.0)
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@njit(cache=True, inline="always")
+def _edge(e, mu, sd):
+    """``(z, Q(|z|), Φ(z), φ(z), zφ(z))`` at an edge; a point mass (``sd = 0``) sits in the piece
+    ``[e_j, e_{j+1})`` that contains it (``z = ±inf``)."""
+    gap = e - mu
+    if sd > 0:
+        z = gap / sd
+    else:
+        z = math.inf if gap > 0 else -math.inf
+    if math.isinf(z):
+        return z, 0.0, (1.0 if z > 0 else 0.0), 0.0, 0.0
+    small = 0.5 * math.erfc(abs(z) * _SQRT_HALF)  # the small side exactly; the other is 1 − it
+    phi = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+    return z, small, (small if z < 0 else 1.0 - small), phi, z * phi
+
+
+@njit(cache=True)
+def _piece_loss(edges, m0, m1, v0, v1, v2, mu, sd, b0, b1, w, out):
+    rows, count = m0.shape
+    for r in range(rows):
+        for a in range(mu.shape[1]):
+            m, s, t0, t1, tw = mu[r, a], sd[r, a], b0[r, a], b1[r, a], w[r, a]
+            z, small, cdf, phi, zphi = _edge(edges[r, 0], m, s)
+            total = 0.0
+            for j in range(count):
+                z1, small1, cdf1, phi1, zphi1 = _edge(edges[r, j + 1], m, s)
+                prob = small - small1 if z > 0 else cdf1 - cdf  # upper-tail differences above the mean
+                first = phi - phi1
+                second = prob + zphi - zphi1
+                # Pieces an atom cannot reach contribute exactly 0 (their L may be huge: not inf·0).
+                if prob != 0.0 or first != 0.0 or second != 0.0:
+                    l0, l1, l2 = _coefficients_compiled(m0[r, j], m1[r, j], v0[r, j], v1[r, j], v2[r, j], t0, t1, tw)
+                    total += (l0 + l1 * m + l2 * m * m) * prob + (l1 + 2.0 * l2 * m) * s * first \
+                        + l2 * s * s * second
+                z, small, cdf, phi, zphi = z1, small1, cdf1, phi1, zphi1
+            out[r, a] = total
 
 
 def piece_loss(pieces: Pieces, mu, sd, b0, b1, w):
     """``E[(M(X) − β)²]`` per atom, shape ``(B, A)``, for ``X ~ N(mu, sd²)`` (arrays ``(B, A)``)
-    and targets ``(b0, b1, w)`` broadcastable to ``(B, A)`` (see the module docstring)."""
-    mu = np.asarray(mu, dtype=float)
-    sd = np.asarray(sd, dtype=float)
-    edges = pieces.edges[:, None, :]
-    gap = edges - mu[..., None]
-    spread = sd[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # A point mass at μ belongs to the piece [e_j, e_{j+1}) that contains it.
-        z = np.where(spread > 0, gap / np.where(spread > 0, spread, 1.0), np.where(gap > 0, np.inf, -np.inf))
-    # Φ, Q, φ and zφ once per edge, then differenced per piece.
-    cdf, tail, phi = ndtr(z), ndtr(-z), normal_pdf(z)
-    zphi = _z_phi(z, phi)
-    upper = z[..., :-1] > 0
-    prob = np.where(upper, tail[..., :-1] - tail[..., 1:], cdf[..., 1:] - cdf[..., :-1])
-    first = phi[..., :-1] - phi[..., 1:]
-    second = prob + zphi[..., :-1] - zphi[..., 1:]
-    l0, l1, l2 = loss_coefficients(pieces, b0, b1, w)
-    m, s = mu[..., None], spread
-    with np.errstate(invalid="ignore"):
-        terms = (l0 + l1 * m + l2 * m * m) * prob + (l1 + 2.0 * l2 * m) * s * first + l2 * s * s * second
-    # Pieces an atom cannot reach contribute exactly 0 (their L may be huge: not inf·0).
-    terms = np.where((prob == 0) & (first == 0) & (second == 0), 0.0, terms)
-    return terms.sum(axis=-1)
+    and targets ``(b0, b1, w)`` broadcastable to ``(B, A)`` (see the module docstring).
+
+    Compiled: Φ, Q, φ and zφ once per edge, then differenced per piece, with no temporaries
+    (the NumPy form of the same sum held a dozen arrays of rows × atoms × pieces)."""
+    rows = pieces.m0.shape[0]
+    atoms = np.shape(mu)[-1]
+    shape = (rows, atoms)
+    args = [np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float), shape)) for v in (mu, sd, b0, b1, w)]
+    coef = [np.ascontiguousarray(c, dtype=float) for c in (pieces.edges, pieces.m0, pieces.m1, pieces.v0,
+                                                           pieces.v1, pieces.v2)]
+    out = np.empty(shape)
+    _piece_loss(*coef, *args, out)
+    return out
 
 
 def loss_at(pieces: Pieces, x, b0, b1, w):

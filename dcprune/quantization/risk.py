@@ -25,6 +25,7 @@ from ..coefficients import check_coefficients, coefficient_law
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
+from .bounds import mse_bracket
 from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
@@ -60,12 +61,20 @@ def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigm
 
 
 def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_eff: float, finite: bool,
-                    fine_risk: bool = False, grid: int = GRID):
+                    fine_risk: bool = False, grid: int = GRID, screen=None):
     """:func:`clip_and_risk` at many pruning thresholds of one model's atoms at once (arrays
     ``(M,)``). ``fine_risk`` also reports the risk of the fine-regime map from
     :data:`~dcprune.quantization.clipping.FINE_SEARCH_BITS` bits on (relative error of order
     ``(Δ/s)²``: a search over many models can afford no bin sums over ``2^16`` levels); ``grid``
-    is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`)."""
+    is the clip search's first grid (:func:`~dcprune.quantization.clipping.search_clips`).
+    ``atoms`` may be stacked, one model per threshold (and ``sigma2_eff`` then one per model).
+
+    ``screen(rows, lo, hi)`` (``mse`` and ``optimal``; optional) gets the models ``rows`` (indices
+    into ``thresholds``) with a bracket ``[lo, hi]`` each that holds the clip the search will find,
+    and returns which of them to pursue; the others are reported with clip ``nan`` and risk
+    ``inf``. It is asked after the clip search's first grid
+    (:func:`~dcprune.quantization.clipping.search_clips`) and, for ``mse``, once before it too,
+    with the bracket of :func:`~dcprune.quantization.bounds.mse_bracket`."""
     thresholds = np.asarray(thresholds, dtype=float)
     low = thresholds if spec.quantizer == "sign-magnitude" else np.zeros_like(thresholds)
     rule = spec.clip_rule
@@ -76,22 +85,46 @@ def clips_and_risks(spec: Quantization, thresholds, atoms: AtomTargets, sigma2_e
     if rule == "absmax":
         if not finite:
             raise ParameterError("clip", "absmax needs a finite sample size n (the max of p coefficients)", "absmax")
-        pairs = [absmax_risk(spec, float(t), atoms, sigma2_eff) for t in thresholds]
+        noise = np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape)
+        pairs = [absmax_risk(spec, float(t), atoms.rows(i) if atoms.stacked else atoms, float(noise[i]))
+                 for i, t in enumerate(thresholds)]
         return np.array([c for _, c in pairs]), np.array([r for r, _ in pairs])
     high = np.maximum(atoms.span, low * (1.0 + 1e-9) + 1e-300)
     # Many bits: the clip is located on the fine-regime map, the risk is the exact one at it.
     fine = spec.bits >= FINE_SEARCH_BITS
 
-    def objective(clips):
-        ts = np.repeat(thresholds, clips.shape[1])
+    noise = np.broadcast_to(np.asarray(sigma2_eff, dtype=float), thresholds.shape)
+
+    def objective(clips, rows):
+        at = np.repeat(rows, clips.shape[1])  # each model's threshold (and atoms) for its row of clips
+        own = atoms.rows(at) if atoms.stacked else atoms
         if rule == "mse":
-            values = quantization_error(spec, clips.ravel(), ts, atoms, fine)
+            values = quantization_error(spec, clips.ravel(), thresholds[at], own, fine)
         else:
-            values = map_risks(spec, clips.ravel(), ts, atoms, sigma2_eff, fine)
+            values = map_risks(spec, clips.ravel(), thresholds[at], own, noise[at], fine)
         return values.reshape(clips.shape)
 
-    clips, _ = search_clips(objective, low, high, grid)
-    return clips, map_risks(spec, clips, thresholds, atoms, sigma2_eff, fine and fine_risk)
+    clips = np.full(thresholds.shape, np.nan)
+    active = np.arange(thresholds.size)
+    # A first sieve from the error envelope alone (eight pieces a clip), where the exact grid's
+    # bin sums cost several times more: from 5 bits on, short of the fine-regime map's few pieces.
+    if screen is not None and rule == "mse" and _PRESIEVE_BITS <= spec.bits and not fine:
+        lo, hi = mse_bracket(spec, thresholds, low, high, grid, atoms)
+        active = active[np.asarray(screen(active, lo, hi), dtype=bool)]
+    if active.size:
+        sieve = None if screen is None else (lambda lo, hi: screen(active, lo, hi))
+        clips[active], _ = search_clips(lambda c, rows: objective(c, active[rows]), low[active], high[active], grid,
+                                        sieve)
+    risks = np.full(thresholds.shape, np.inf)
+    kept = ~np.isnan(clips)
+    if kept.any():
+        risks[kept] = map_risks(spec, clips[kept], thresholds[kept], atoms.rows(kept) if atoms.stacked else atoms,
+                                noise[kept], fine and fine_risk)
+    return clips, risks
+
+
+# Bits from which the mse search is sieved before its first grid (see clips_and_risks).
+_PRESIEVE_BITS = 5
 
 
 def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n: float,

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["normal_pdf", "kept_moments", "solve_monotone", "RootResult"]
+__all__ = ["normal_pdf", "truncated_moments", "kept_moments", "solve_monotone", "RootResult"]
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
@@ -28,29 +28,49 @@ def _z_phi(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(z), z * phi, 0.0)
 
 
+def truncated_moments(mu, sd, threshold):
+    r"""Keep probability and centred moments of a two-sided magnitude threshold on a Gaussian.
+
+    For :math:`X \sim N(\mu, s^2)` and a threshold :math:`t \ge 0`, with
+    :math:`z_\pm = (\pm t-\mu)/s`:
+
+    .. math::
+        P = Q(z_+) + \Phi(z_-), \qquad
+        E[(X-\mu) 1\{|X|>t\}] = s(\varphi(z_+) - \varphi(z_-)), \qquad
+        E[(X-\mu)^2 1\{|X|>t\}] = s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+
+    (docs/theory.rst §3). ``sd`` must be positive. Returns ``(P, first, second)``.
+
+    >>> p, first, second = truncated_moments(0.0, 1.0, 0.0)
+    >>> float(p), float(first), float(second)
+    (1.0, 0.0, 1.0)
+    """
+    mu, sd, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, threshold)))
+    z_hi = (threshold - mu) / sd
+    z_lo = (-threshold - mu) / sd
+    phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
+    prob = ndtr(-z_hi) + ndtr(z_lo)
+    first = sd * (phi_hi - phi_lo)
+    second = sd * sd * (prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo))
+    return prob, first, second
+
+
 def kept_moments(mu, sd, b, threshold):
     r"""Keep probability and kept loss of a two-sided magnitude threshold on a Gaussian.
 
     For :math:`X \sim N(\mu, s^2)`, a target :math:`b` and a threshold :math:`t \ge 0`, with
-    :math:`z_+ = (t-\mu)/s`, :math:`z_- = (-t-\mu)/s`, :math:`\delta = \mu - b`:
+    :math:`\delta = \mu - b` and the moments of :func:`truncated_moments`:
 
     .. math::
-        P = Q(z_+) + \Phi(z_-), \qquad
-        E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta s(\varphi(z_+) - \varphi(z_-))
-            + s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+        E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta E[(X-\mu)1\{|X|>t\}] + E[(X-\mu)^2 1\{|X|>t\}]
 
     (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``sd`` must be
     positive; deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
     """
     mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))
-    z_hi = (threshold - mu) / sd
-    z_lo = (-threshold - mu) / sd
-    phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
-    prob = ndtr(-z_hi) + ndtr(z_lo)
+    prob, first, second = truncated_moments(mu, sd, threshold)
     delta = mu - b
-    second = prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo)
-    loss = delta * delta * prob + 2.0 * delta * sd * (phi_hi - phi_lo) + sd * sd * second
-    return prob, loss
+    return prob, delta * delta * prob + 2.0 * delta * first + second
 
 
 class RootResult:

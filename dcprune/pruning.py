@@ -48,11 +48,14 @@ class AtomLaw:
 
 @dataclass(frozen=True)
 class Pruned:
-    """A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``."""
+    """A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``;
+    ``threshold`` is the rule's ``(t, converged)`` per model where it keeps ``|β̂_a| > t w_a``
+    (:meth:`dcprune.rules.Rule.threshold`; same-data retraining, docs/theory.rst §14, needs it)."""
 
     keep: np.ndarray
     risk: np.ndarray
     converged: np.ndarray
+    threshold: tuple | None = None
 
 
 def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
@@ -76,22 +79,23 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
     p = mult.sum(axis=-1)
     law = AtomLaw(lam, beta, mult, oracle_mult, mu, sd, sd_unit, tau, peak,
                   prunes=p > s * (1.0 + 1e-12), s=s)
-    keep, kept_loss, converged = rule.keep_atoms(law)
+    threshold = rule.threshold(law)
+    keep, kept_loss, converged = rule.keep_atoms(law, threshold)
     if kept_loss is None:
         kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
     loss = keep * kept_loss + (1.0 - keep) * beta**2
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, threshold)
 
 
-def threshold_keep(mu, sd, beta, w, mult, s):
+def threshold_keep(mu, sd, beta, w, mult, s, threshold=None):
     r"""Keep probabilities of the rule ``|β̂_a| > t w_a`` whose count is ``s`` (rows with noise).
 
-    The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s`; returns
-    ``(prob, cond_loss, converged)`` with ``cond_loss`` the loss
-    :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept coordinate.
+    The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s` (:func:`count_threshold`,
+    unless ``threshold`` gives its ``(t, converged)``); returns ``(prob, cond_loss, converged)`` with
+    ``cond_loss`` the loss :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept coordinate.
     """
-    t, conv = _count_threshold(mu, sd, w, mult, s)
+    t, conv = _count_threshold(mu, sd, w, mult, s) if threshold is None else threshold
     prob, loss = kept_moments(mu, sd, beta, t[:, None] * w)
     # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -44,9 +44,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
-from ..quantities import PREDICTED
+from ..quantities import PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES, top_s_stable
+from ..samedata import OUTSIDE_DIAGONAL, UNPREDICTED
 from ..solver import check_sample_size, dense_risk, peak_reason
 from .spectra import DiagonalProblem
 
@@ -349,8 +350,9 @@ class CovariancePrediction:
     :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian
     and its standard error (``dense`` is exact, se 0; ``*_retrain`` average fresh retraining
     over the supports of the first
-    ``retrain_samples`` draws, oracle's support being fixed). ``warnings`` explains infinite
-    values and failed solves.
+    ``retrain_samples`` draws, oracle's support being fixed; ``magnitude_retrain_same`` is NaN,
+    not predicted for correlated features, unless nothing is pruned). ``warnings`` explains
+    infinite values, failed solves and what is not predicted.
     """
 
     n: float
@@ -452,6 +454,9 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
         )
     if dc.infinite:
         warnings.append("pruned risks are infinite: a pruned model keeps infinite-variance coordinates")
+    for rule in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14 is for diagonal Σ
+        risk[f"{rule}_retrain_same"] = UNPREDICTED
+    warnings.append(OUTSIDE_DIAGONAL)
     return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
                                 retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
                                 tuple(warnings))

@@ -22,9 +22,10 @@ import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
 from ..pruning import prune, retrain
-from ..quantities import PREDICTED
+from ..quantities import PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
+from ..samedata import not_predicted, retrain_same
 from ..solver import check_sample_size, dense_risk, peak_reason
 from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n
 from .powerlaw import PowerLaw
@@ -242,6 +243,9 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
             out[f"{rule.name}_retrain"] = fresh.gamma
             converged &= fresh.converged
             residual = np.maximum(residual, fresh.residual)
+            if rule.name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
+                out[f"{rule.name}_retrain_same"] = retrain_same(lam, beta, mult, pruned, fresh.gamma, sigma2_eff,
+                                                                s, n, dense, ridge=ridge, finite=finite)
     out["converged"] = converged
     out["residual"] = residual
     return out
@@ -377,6 +381,19 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
     if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
         out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
                    f"model's interpolation peak")
+    for rule in SAME_DATA_PREDICTED:
+        name = f"{rule}_retrain_same"
+        missing = np.isnan(values[name])
+        reason = not_predicted(setup.s, n, setup.ridge, setup.finite)
+        if missing.any() and reason:
+            out.append(f"risk.{name} is NaN at {where(missing)}: {reason}")
+        elif missing.any():
+            for part, why in ((missing & dense_inf, "the interpolation peak (the heuristic needs the first fit's "
+                                                    "finite noise level τ)"),
+                              (missing & ~dense_inf, "the heuristic's conditioned design is degenerate there")):
+                if part.any():
+                    out.append(f"risk.{name} is NaN at {where(part)}: {why}; simulate measures it "
+                               f"(docs/theory.rst §14)")
     failed = ~values["converged"]
     if failed.any():
         out.append(

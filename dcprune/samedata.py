@@ -116,8 +116,8 @@ def not_predicted(s: float, n: float, ridge: float, finite: bool) -> str:
 
     >>> not_predicted(120, 200, 0.0, True)
     ''
-    >>> not_predicted(250, 200, 0.0, True)[:40]
-    's = 250 is not below n − 5 = 195 (same-'
+    >>> not_predicted(250, 200, 0.0, True).split(" (")[0]
+    's = 250 is not below n − 5 = 195'
     """
     if ridge > 0:
         return ("ridge > 0: the same-data heuristic (docs/theory.rst §14) is for min-norm least squares; "

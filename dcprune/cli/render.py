@@ -83,15 +83,29 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
     if problem.sampled:  # sampled theories: mean ± standard error of the DC sampling
         lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
     else:
-        lines.append(" ".join(c.rjust(7) for c in [*([lead] if lead else []), "width", "zeta",
-                                                   *(QUANTITIES[k].label for k in PREDICTED)]))
-        for i, r in enumerate(result.rows):
-            cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}", f"{r.zeta:7.4g}",
-                     *(_fmt(r.risk[k].mean, 7) for k in PREDICTED)]
-            lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
+        # One line of every risk would pass 80 columns: pruning and fresh retraining (with ζ)
+        # make the first table, each further block of BLOCKS (same-data retraining) its own.
+        for title, names in _CLOSED_FORM_TABLES:
+            extra = ["zeta"] if title is None else []
+            if title is not None:
+                lines.append(f"# {title}")
+            lines.append(" ".join(c.rjust(7) for c in [*([lead] if lead else []), "width", *extra,
+                                                       *(QUANTITIES[k].label for k in names)]))
+            for i, r in enumerate(result.rows):
+                cells = [*([f"{result.values[i]:7.4g}"] if lead else []), f"{r.width:7.4g}",
+                         *([f"{r.zeta:7.4g}"] if extra else []), *(_fmt(r.risk[k].mean, 7) for k in names)]
+                lines.append(" ".join(cells) + ("" if r.converged else "  (not converged)"))
     if quantized[0] is not None:
         lines += _quantized_table(result.rows, quantized)
     click.echo("\n".join(lines))
+
+
+# The closed-form tables: (title, names); the first, untitled, has pruning, fresh retraining and ζ.
+_CLOSED_FORM_TABLES = (
+    (None, tuple(k for k in PREDICTED if QUANTITIES[k].retrain in (None, "fresh"))),
+    *((title, tuple(k for k in names if k in PREDICTED)) for title, names in BLOCKS
+      if any(k in PREDICTED and QUANTITIES[k].retrain not in (None, "fresh") for k in names)),
+)
 
 
 def _quantized_rows(result) -> list:

@@ -18,7 +18,8 @@ Hastie et al.'s split (*Surprises in high-dimensional ridgeless least squares
 interpolation*, 2022, Thm. 1): bias 0 and variance :math:`\sigma^2\kappa/(1-\kappa)` below the
 peak, bias :math:`r^2(1 - 1/\kappa)` and variance :math:`\sigma^2/(\kappa-1)` above it. A
 retrained model (fresh retraining, §4) is the dense model of its kept support, whose dropped
-features join the omitted energy.
+features join the omitted energy. Same-data retraining (``magnitude_retrain_same``, the
+heuristic of §14) is no dense model of a sub-problem, has no such split, and is left out.
 
 The training error :math:`\frac1n\lVert y - X\hat b\rVert^2` of the dense model is, by the
 DC's generalized cross-validation identity (the ridge equation :math:`\lambda = \zeta(1 -

@@ -65,7 +65,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.linalg import eigh_tridiagonal
 
 from .numerics import truncated_moments
 from .pruning import Pruned
@@ -153,6 +152,8 @@ def retrain_same(lam, beta, mult, pruned: Pruned, fresh, sigma2_eff, s: float, n
         Kept features and samples (ratios to ``n`` with ``finite=False``, ``n = 1``).
     dense : DenseRisk
         The models' DC (:func:`dcprune.solver.dense_risk`).
+    ridge : float or ndarray, shape (models,)
+        The fits' ridge (models with ``ridge > 0`` are not predicted).
 
     Returns
     -------
@@ -166,11 +167,12 @@ def retrain_same(lam, beta, mult, pruned: Pruned, fresh, sigma2_eff, s: float, n
     out = np.full(p.shape, np.nan)
     whole = p <= s * (1.0 + 1e-12)
     out[whole] = dense.gamma[whole]
-    if not_predicted(s, n, ridge, finite):
+    if not_predicted(s, n, 0.0, finite):
         return out
-    noiseless = ~whole & (dense.tau == 0)
+    ridgeless = np.broadcast_to(np.asarray(ridge, dtype=float) == 0, p.shape)  # one ridge, or one per model
+    noiseless = ~whole & ridgeless & (dense.tau == 0)
     out[noiseless] = np.asarray(fresh)[noiseless]
-    rows = ~whole & (dense.tau > 0) & np.isfinite(dense.tau) & (np.abs(p - n) > 1e-9 * n)
+    rows = ~whole & ridgeless & (dense.tau > 0) & np.isfinite(dense.tau) & (np.abs(p - n) > 1e-9 * n)
     if rows.any():
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # degenerate rows end NaN
             out[rows] = _predict(lam[rows], beta[rows], mult[rows], pruned.keep[rows], pruned.threshold[0][rows],
@@ -204,6 +206,11 @@ _GRAM = np.array([[0, 1, 2], [1, 3, 4], [2, 4, 5]])
 
 
 def _predict(lam, beta, mult, keep, t, sigma2, s, n, zeta, tau, shrink, finite):
+    # The risk is homogeneous of degree 1 in (βᵀΛβ, σ²): compute in units of their sum, where
+    # the products below (‖y‖²‖a‖², (aᵀy)², ...) stay far from overflow whatever the scale.
+    unit = (mult * lam * beta**2).sum(axis=-1) + sigma2
+    root = np.sqrt(unit)[:, None]
+    beta, sigma2, tau, t = beta / root, sigma2 / unit, tau / unit, t / root[:, 0]
     mu = shrink * beta
     sd = shrink * np.sqrt(tau[:, None] / (n * lam))
     gram, dropped = _kept_sums(lam, beta, mult, keep, t, mu, sd)
@@ -226,7 +233,7 @@ def _predict(lam, beta, mult, keep, t, sigma2, s, n, zeta, tau, shrink, finite):
         if rows.any():
             loss[rows] = _loss(k, gram[rows], rho[rows], yy[rows], aa[rows], ay[rows], aw[rows], wy[rows],
                                th_all[rows], hh_all[rows], s, n, finite)
-    return sigma2 + dropped + loss
+    return (sigma2 + dropped + loss) * unit
 
 
 def _loss(k, gram, rho, yy, aa, ay, aw, wy, th, hh, s, n, finite):
@@ -344,5 +351,6 @@ def _chi2_nodes(dof: float):
     Laguerre recurrence; the weights come normalized, so no Γ(dof/2) overflows)."""
     alpha = dof / 2.0 - 1.0
     i = np.arange(_NODES, dtype=float)
-    x, vec = eigh_tridiagonal(2.0 * i + alpha + 1.0, np.sqrt(i[1:] * (i[1:] + alpha)))
+    off = np.sqrt(i[1:] * (i[1:] + alpha))
+    x, vec = np.linalg.eigh(np.diag(2.0 * i + alpha + 1.0) + np.diag(off, 1) + np.diag(off, -1))
     return 2.0 * x, vec[0] ** 2

@@ -198,7 +198,7 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         f"(dense, pruned, fresh retraining; magnitude same-data retraining with the allowance of "
         f"docs/theory.rst §14); threshold |z| ≤ {threshold:g}.",
         "",
-        f"- beyond the threshold: **{len(bad)}**",
+        f"- |z| > {threshold:g}: **{len(bad)}**",
         f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",
         f"- largest |z|: {np.abs(zs).max():.2f}",
         "",

@@ -65,8 +65,9 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from scipy.special import ndtri
 
-from .numerics import truncated_moments
+from .numerics import normal_pdf, truncated_moments
 from .pruning import Pruned
 from .results import Estimate
 from .solver import DenseRisk
@@ -180,87 +181,110 @@ def retrain_same(lam, beta, mult, pruned: Pruned, fresh, sigma2_eff, s: float, n
     return out
 
 
-def _kept_sums(lam, beta, mult, keep, t, mu, sd):
-    r"""The Gram matrix of :math:`(\theta_S, h_S, g_S)` and the dropped signal, from the DC.
+def _kept_sums(lam, theta, mult, keep, t_h, mu_h, sd_h, k):
+    r"""The Gram matrix of :math:`(\theta_S, (\Omega h)_S, g_S)` and the dropped signal, from the DC.
 
-    :math:`\pi_a, E[\hat\beta 1\{kept\}], E[\hat\beta^2 1\{kept\}]` at the magnitude
-    threshold; an atom the threshold cannot resolve (a tie, shared by
-    :func:`dcprune.pruning.threshold_keep`) keeps its fraction with the unconditional moments.
+    Per atom in the units of :math:`h = \Lambda^{1/2}\hat\beta \sim N(\mu_h, sd_h^2)` (``θ``
+    its target, ``t_h`` the magnitude threshold in these units), so that no moment under- or
+    overflows however far apart the atoms' λ; :math:`g = h/\lambda`. With
+    :math:`(\Omega h)_S = h_S - k\theta_S`, :math:`k = \theta^\top h/\rho`, every entry is a
+    kept-set sum of centred truncated-normal moments (:func:`dcprune.numerics.truncated_moments`):
+    no difference of large sums (``h_S`` and ``θ_S`` may be nearly parallel, their difference is
+    not). An atom the threshold cannot resolve (a tie, shared by
+    :func:`dcprune.pruning.threshold_keep`) keeps its fraction, its largest values: the moments of
+    the tail of that fraction.
     """
-    prob, first, second = truncated_moments(mu, sd, t[:, None])
-    m1 = mu * prob + first
-    m2 = mu * (mu * prob + 2.0 * first) + second
+    prob, first, second = truncated_moments(mu_h, sd_h, t_h)
     tied = np.abs(prob - keep) > 1e-9
     if tied.any():
+        # The threshold sits inside an atom narrower than its mean's rounding: the kept share is
+        # that atom's largest |β̂|, one tail cut at z = Q⁻¹(share) (the limit of the resolved case).
+        z = -ndtri(keep)
+        tail = normal_pdf(z)
         prob = np.where(tied, keep, prob)
-        m1 = np.where(tied, keep * mu, m1)
-        m2 = np.where(tied, keep * (mu * mu + sd * sd), m2)
-    energy = lam * beta * beta
-    sums = (mult * np.stack([prob * energy, lam * beta * m1, beta * m1, lam * m2, m2, m2 / lam,
-                             (1.0 - prob) * energy])).sum(axis=-1)
+        first = np.where(tied, np.sign(mu_h) * sd_h * tail, first)
+        second = np.where(tied, sd_h * sd_h * (keep + np.where(np.isfinite(z), z * tail, 0.0)), second)
+    off = mu_h - k[:, None] * theta                                     # E h − kθ
+    kept_h = mu_h * prob + first                                        # E[h 1{kept}]
+    kept_hh = mu_h * (mu_h * prob + 2.0 * first) + second               # E[h² 1{kept}]
+    sums = (mult * np.stack([
+        prob * theta * theta,                                           # θθ
+        theta * (off * prob + first),                                   # θ·Ωh
+        theta * kept_h / lam,                                           # θ·g
+        off * (off * prob + 2.0 * first) + second,                      # Ωh·Ωh
+        (off * mu_h * prob + (mu_h + off) * first + second) / lam,      # Ωh·g
+        kept_hh / lam / lam,                                            # g·g
+        (1.0 - prob) * theta * theta,                                   # the dropped signal
+    ])).sum(axis=-1)
     return sums[_GRAM].transpose(2, 0, 1), sums[6]
 
 
-# Where the six kept sums (θθ, θh, θg, hh, hg, gg) sit in the symmetric Gram matrix.
+# Where the six kept sums sit in the symmetric Gram matrix.
 _GRAM = np.array([[0, 1, 2], [1, 3, 4], [2, 4, 5]])
 
 
 def _predict(lam, beta, mult, keep, t, sigma2, s, n, zeta, tau, shrink, finite):
     # The risk is homogeneous of degree 1 in (βᵀΛβ, σ²): compute in units of their sum, where
     # the products below (‖y‖²‖a‖², (aᵀy)², ...) stay far from overflow whatever the scale.
-    unit = (mult * lam * beta**2).sum(axis=-1) + sigma2
+    root_lam = np.sqrt(lam)
+    theta = root_lam * beta                                             # θ = Λ^{1/2}β per atom
+    unit = (mult * theta * theta).sum(axis=-1) + sigma2
     root = np.sqrt(unit)[:, None]
-    beta, sigma2, tau, t = beta / root, sigma2 / unit, tau / unit, t / root[:, 0]
-    mu = shrink * beta
-    sd = shrink * np.sqrt(tau[:, None] / (n * lam))
-    gram, dropped = _kept_sums(lam, beta, mult, keep, t, mu, sd)
-    second = mu * mu + sd * sd
-    p, signal, th_all, hh_all, bb_all = (mult * np.stack([np.ones_like(lam), lam * beta * beta, lam * beta * mu,
-                                                          lam * second, second])).sum(axis=-1)
+    theta, sigma2, tau = theta / root, sigma2 / unit, tau / unit
+    mu_h = shrink * theta                                               # h = Λ^{1/2}β̂ ~ N(μ_h, sd_h²)
+    sd_h = shrink * np.sqrt(tau / n)[:, None]
+    t_h = (t[:, None] / root) * root_lam
+    p, signal, th_all, lag, bb_all = (mult * np.stack([
+        np.ones_like(lam), theta * theta, theta * mu_h, theta * (theta - mu_h),
+        (mu_h * mu_h + sd_h * sd_h) / lam])).sum(axis=-1)
     rho = signal + sigma2
+    k = th_all / rho                                                    # θᵀh/ρ
+    one_minus_k = (sigma2 + lag) / rho                                  # 1 − k, without its cancellation
+    gram, dropped = _kept_sums(lam, theta, mult, keep, t_h, mu_h, sd_h, k)
+    off = mu_h - k[:, None] * theta
+    # hᵀΩh = ‖h − kθ‖² + k²σ²: two nonnegative terms (‖h‖² − (θᵀh)²/ρ cancels when h ≈ θ).
+    h_om_h = (mult * (off * off + sd_h * sd_h)).sum(axis=-1) + k * k * sigma2
     yy = n * rho
     over = p > n
     with np.errstate(divide="ignore", invalid="ignore"):
         aa = np.where(over, tau / (n * zeta**2), (n - p) * sigma2)      # ‖a‖²
     ay = np.where(over, bb_all, aa)                                     # aᵀy (‖β̂‖² above the peak)
-    aw = np.where(over, ay, 0.0)                                        # aᵀw
-    wy = np.where(over, yy, yy - aa)                                    # wᵀy
     # The conditioned law needs ‖a‖ > 0, y outside span(a) and h outside span(θ).
-    ok = (aa > 0) & (yy * aa > ay * ay) & (hh_all * rho > th_all * th_all) & np.isfinite(gram).all(axis=(-2, -1))
+    ok = (aa > 0) & (yy * aa > ay * ay) & (h_om_h > 0) & np.isfinite(gram).all(axis=(-2, -1))
     loss = np.full(p.shape, np.nan)
-    for k in (1, 2):  # the dimension of span(V): 1 below the peak, where v₁ = 0
-        rows = ok & (over if k == 2 else ~over)
+    for kind in (1, 2):  # the dimension of span(V): 1 below the peak, where v₁ = 0
+        rows = ok & (over if kind == 2 else ~over)
         if rows.any():
-            loss[rows] = _loss(k, gram[rows], rho[rows], yy[rows], aa[rows], ay[rows], aw[rows], wy[rows],
-                               th_all[rows], hh_all[rows], s, n, finite)
+            loss[rows] = _loss(kind, gram[rows], rho[rows], yy[rows], aa[rows], ay[rows], one_minus_k[rows],
+                               h_om_h[rows], s, n, finite)
     return (sigma2 + dropped + loss) * unit
 
 
-def _loss(k, gram, rho, yy, aa, ay, aw, wy, th, hh, s, n, finite):
+def _loss(k, gram, rho, yy, aa, ay, one_minus_k, h_om_h, s, n, finite):
     r""":math:`E\lVert b' - \theta_S\rVert^2` of the conditioned regression, rows with ``dim span V = k``."""
     rows = gram.shape[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root_a, root_rho = np.sqrt(aa), np.sqrt(rho)
-        y1 = ay / root_a
-        y2 = np.sqrt(yy - y1 * y1)
-        h_om_h = hh - th * th / rho                                      # hᵀΩh
-        w_u2 = ((wy - yy * th / rho) - y1 * (aw - ay * th / rho) / root_a) / y2
-        # Coefficients in (θ_S, h_S, g_S) of θ_S, v₁ = g_S/‖a‖ (0 below the peak),
-        # v₂ = y₂θ_S/ρ + w_u₂(Ωh)_S/hᵀΩh, and the spikes of Ω̃ = I − u₁u₁ᵀ − u₂u₂ᵀ:
-        # u₁ = θ_S/√ρ, u₂ = (Ωh)_S/√hᵀΩh with (Ωh)_S = h_S − θ_S θᵀh/ρ.
-        coef = np.zeros((rows, 3, 5))
-        coef[:, 0, 0] = 1.0
-        coef[:, 2, 1] = (1.0 if k == 2 else 0.0) / root_a
-        coef[:, 0, 2] = y2 / rho - w_u2 / h_om_h * th / rho
-        coef[:, 1, 2] = w_u2 / h_om_h
-        coef[:, 0, 3] = 1.0 / root_rho
-        coef[:, 0, 4] = -th / rho / np.sqrt(h_om_h)
-        coef[:, 1, 4] = 1.0 / np.sqrt(h_om_h)
-    # Orthonormal coordinates of span(θ_S, h_S, g_S), x = Rα with RᵀR = G; directions the three
-    # vectors do not span get zero coordinates and behave like the isotropic rest.
-    ev, vec = np.linalg.eigh(gram)
+    root_a = np.sqrt(aa)
+    y1 = ay / root_a
+    y2 = np.sqrt(yy - y1 * y1)
+    # Coefficients in (θ_S, (Ωh)_S, g_S) of θ_S, v₁ = g_S/‖a‖ (0 below the peak), v₂ = y₂θ_S/ρ +
+    # w₂(Ωh)_S/hᵀΩh, and the spikes of Ω̃ = I − u₁u₁ᵀ − u₂u₂ᵀ, u₁ = θ_S/√ρ, u₂ = (Ωh)_S/√hᵀΩh;
+    # w₂ = (1 − k)y₂ is the first fit's w = y (or y − a below the peak) tilted by the law given y,
+    # along u₂ (the same expression on both sides of the peak).
+    coef = np.zeros((rows, 3, 5))
+    coef[:, 0, 0] = 1.0
+    coef[:, 2, 1] = (1.0 if k == 2 else 0.0) / root_a
+    coef[:, 0, 2] = y2 / rho
+    coef[:, 1, 2] = one_minus_k * y2 / h_om_h
+    coef[:, 0, 3] = 1.0 / np.sqrt(rho)
+    coef[:, 1, 4] = 1.0 / np.sqrt(h_om_h)
+    # Orthonormal coordinates of the span of the three vectors, x = Rα with RᵀR = G, from the
+    # eigenvectors of their correlation matrix (scale-free: the vectors' norms may be decades
+    # apart); directions they do not span get zero coordinates, like the isotropic rest.
+    norm = np.sqrt(np.diagonal(gram, axis1=-2, axis2=-1))
+    norm = np.where(norm > 0, norm, 1.0)
+    ev, vec = np.linalg.eigh(gram / (norm[:, :, None] * norm[:, None, :]))
     root = np.sqrt(np.where(ev > _RANK_TOL * ev[:, -1:], ev, 0.0))
-    x = (root[:, :, None] * np.swapaxes(vec, -1, -2)) @ coef            # (rows, 3, 5)
+    x = (root[:, :, None] * np.swapaxes(vec, -1, -2) * norm[:, None, :]) @ coef   # (rows, 3, 5)
     V, spikes = x[:, :, 1:3], x[:, :, 3:5]
     omega = np.eye(3) - spikes @ np.swapaxes(spikes, -1, -2)
     # Ω̃ is a conditional covariance; DC sums that make it indefinite leave the row unpredicted.

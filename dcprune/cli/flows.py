@@ -137,8 +137,9 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
         else:
             lines = result.simulation.title()
             lines.append(f"{'quantity':>34} {'theory':>10} {'Monte Carlo':>18} {'z':>7}")
-            for c in data["checks"]:
-                theory = "inf" if c["theory"] is None else f"{c['theory']:.5g}"
+            for check, c in zip(result.checks, data["checks"]):
+                # null is inf (the peak) or NaN (not predicted: same-data retraining, §14)
+                theory = ("n/a" if math.isnan(check.theory) else "inf") if c["theory"] is None else f"{c['theory']:.5g}"
                 if c["theory_se"]:
                     theory += f"±{c['theory_se']:.2g}"
                 mc = "inf" if c["mean"] is None else f"{c['mean']:.5g} ± {c['se']:.2g}"

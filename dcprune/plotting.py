@@ -65,6 +65,10 @@ _STYLE = {
     "magnitude_retrain": dict(label="MP + retrain", color="C9", marker="v", linestyle="-."),
     "hessian_retrain": dict(label="HP + retrain", color="C1", marker="<", linestyle=(0, (4, 1.5, 1, 1.5, 1, 1.5))),
     "oracle_retrain": dict(label="OP + retrain", color="C8", marker="P", linestyle="-."),
+    # Distilled students: their rule's colour family, dotted (with diagonal Σ and M = ∞ they
+    # lie on the pruned line, which stays visible under them).
+    "magnitude_distill": dict(label="MP + distill", color="C4", marker="h", linestyle=(0, (1, 1.5))),
+    "oracle_distill": dict(label="OP + distill", color="C5", marker="*", linestyle=(0, (1, 1.5))),
 }
 _REFERENCE_COLOR = "0.35"
 # Widths (p/n) closer than this to the interpolation peak p = n do not set the top of the

@@ -9,7 +9,7 @@ are batched over a leading axis, like :mod:`dcprune.solver`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtr
@@ -48,14 +48,20 @@ class AtomLaw:
 
 @dataclass(frozen=True)
 class Pruned:
-    """A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``;
+    r"""A pruned model, batched: per-atom keep probabilities ``keep`` and the ``risk``.
+
+    ``kept_loss`` is :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` per atom and ``law``
+    the :class:`AtomLaw` the rule saw (distillation, docs/theory.rst §12, needs both);
     ``threshold`` is the rule's ``(t, converged)`` per model where it keeps ``|β̂_a| > t w_a``
-    (:meth:`dcprune.rules.Rule.threshold`; same-data retraining, docs/theory.rst §14, needs it)."""
+    (:meth:`dcprune.rules.Rule.threshold`; same-data retraining, docs/theory.rst §14, needs it).
+    """
 
     keep: np.ndarray
     risk: np.ndarray
     converged: np.ndarray
-    threshold: tuple | None = None
+    kept_loss: np.ndarray | None = field(default=None, repr=False)
+    law: AtomLaw | None = field(default=None, repr=False)
+    threshold: tuple | None = field(default=None, repr=False)
 
 
 def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
@@ -85,7 +91,7 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
         kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
     loss = keep * kept_loss + (1.0 - keep) * beta**2
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged, threshold)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, threshold)
 
 
 def threshold_keep(mu, sd, beta, w, mult, s, threshold=None):

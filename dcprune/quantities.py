@@ -4,9 +4,10 @@ A *quantity* is the test risk ``E (y − xᵀb)²`` (label noise included) of on
 from the trained coefficients: the dense fit, a pruning rule applied to it, and optionally
 retraining on the kept features (on a fresh sample, which the theory predicts, or on the same
 sample, which the Monte Carlo measures and, for magnitude pruning, the heuristic of
-docs/theory.rst §14 predicts). Tables, CSV columns, JSON keys, plots and
-validation all read their names, labels and order from here, so adding a rule is one entry in
-:data:`PRUNING_RULES` (and its maps in :mod:`dcprune.rules`).
+docs/theory.rst §14 predicts) or distilling into them (a student on the kept features fitted
+to the dense model's labels at unlabelled inputs, docs/theory.rst §12). Tables, CSV columns,
+JSON keys, plots and validation all read their names, labels and order from here, so adding a
+rule is one entry in :data:`PRUNING_RULES` (and its maps in :mod:`dcprune.rules`).
 
 >>> from dcprune.quantities import PREDICTED, QUANTITIES
 >>> PREDICTED[:3]
@@ -26,6 +27,7 @@ __all__ = [
     "QUANTITIES",
     "PRUNING_RULES",
     "RETRAINABLE",
+    "DISTILLABLE",
     "PREDICTED",
     "SAME_DATA",
     "SAME_DATA_PREDICTED",
@@ -37,6 +39,8 @@ __all__ = [
 PRUNING_RULES = {"magnitude": "MP", "hessian": "HP", "oracle": "OP", "random": "random"}
 #: The rules whose kept features are retrained (random's retraining is not reported).
 RETRAINABLE = ("magnitude", "hessian", "oracle")
+#: The rules whose kept features are distilled into (docs/theory.rst §12).
+DISTILLABLE = ("magnitude", "oracle")
 #: The rules whose same-data retraining is predicted too: magnitude pruning, by the heuristic
 #: of docs/theory.rst §14 (diagonal Σ, s < n; elsewhere the value is NaN and a warning says why).
 SAME_DATA_PREDICTED = ("magnitude",)
@@ -47,9 +51,11 @@ class Quantity:
     """One risk: ``rule`` (``None`` for the dense model) and ``retrain``.
 
     ``retrain`` is ``None`` (no retraining), ``"fresh"`` (least squares on the kept features
-    and a fresh sample: predicted by the DC) or ``"same"`` (on the training sample itself:
-    measured, and predicted for the rules of :data:`SAME_DATA_PREDICTED`). ``label`` is the
-    short column title of tables and plot legends.
+    and a fresh sample: predicted by the DC), ``"same"`` (on the training sample itself:
+    measured, and predicted for the rules of :data:`SAME_DATA_PREDICTED`) or ``"distill"``
+    (least squares on the kept features and the dense model's labels at fresh unlabelled
+    inputs: predicted, docs/theory.rst §12). ``label`` is the short column title of tables and
+    plot legends.
     """
 
     name: str
@@ -66,8 +72,8 @@ class Quantity:
     @property
     def heuristic(self) -> bool:
         """Whether the prediction is the heuristic of docs/theory.rst §14 (same-data retraining):
-        accurate to about 1.5% at n = 200 and shrinking like 1/n, but not exact, so checks
-        allow for it rather than scoring it by z alone."""
+        within 2.3% of Monte Carlo at n = 200 on the cases of §14, its bias shrinking like 1/n,
+        but not exact, so checks allow for it rather than scoring it by z alone."""
         return self.retrain == "same" and self.predicted
 
 
@@ -77,6 +83,8 @@ def _registry() -> dict[str, Quantity]:
         out[rule] = Quantity(rule, label, rule)
     for rule in RETRAINABLE:
         out[f"{rule}_retrain"] = Quantity(f"{rule}_retrain", f"{PRUNING_RULES[rule]}+rt", rule, "fresh")
+    for rule in DISTILLABLE:
+        out[f"{rule}_distill"] = Quantity(f"{rule}_distill", f"{PRUNING_RULES[rule]}+kd", rule, "distill")
     for rule in RETRAINABLE:
         out[f"{rule}_retrain_same"] = Quantity(f"{rule}_retrain_same", f"{PRUNING_RULES[rule]}+rt=", rule, "same")
     return out
@@ -95,5 +103,7 @@ MEASURED = tuple(QUANTITIES)
 BLOCKS = (
     ("pruning", tuple(n for n, q in QUANTITIES.items() if q.retrain is None)),
     ("fresh retraining (the theory's prediction)", tuple(n for n, q in QUANTITIES.items() if q.retrain == "fresh")),
+    ("distillation (the student fitted to the dense model's labels)",
+     tuple(n for n, q in QUANTITIES.items() if q.retrain == "distill")),
     ("same-data retraining (what practitioners do)", SAME_DATA),
 )

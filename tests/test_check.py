@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from dcprune.cli import main
+from dcprune.quantities import MEASURED, PREDICTED
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +34,8 @@ def test_the_worked_example_passes(worked_example):
     assert out["n"] == 200 and out["s"] == 120 and out["trials"] == 200
     claimed = [c for c in out["checks"] if c["claimed"]]
     exact = [c for c in claimed if not c["allowance"]]
-    assert len(claimed) == 9 and len(exact) == 8 and all(abs(c["z"]) <= 4 for c in exact)
+    assert len(claimed) == len(PREDICTED) and len(exact) == len(PREDICTED) - 1
+    assert all(abs(c["z"]) <= 4 for c in exact)
     assert out["verdict"]["passed"] and out["verdict"]["max_abs_z_claimed"] <= 4
     # Magnitude's same-data retraining is claimed against its heuristic (docs/theory.rst §14),
     # with the stated allowance on top of 4 SE.
@@ -53,7 +55,7 @@ def test_reproducible_and_csv(worked_example):
     a, b = (CliRunner().invoke(main, args) for _ in range(2))
     assert a.output == b.output
     lines = [x for x in a.output.splitlines() if "," in x and not x.startswith(("PASS", "FAIL"))]
-    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z" and len(lines) == 12
+    assert lines[0] == "quantity,claimed,theory,theory_se,mean,se,z" and len(lines) == 1 + len(MEASURED)
 
 
 def test_a_planted_error_fails_the_check(worked_example, tmp_path):

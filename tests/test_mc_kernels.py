@@ -81,17 +81,20 @@ def relu_problem(d, latent, rng, sigma):
                 oracle=np.diag(Sigma) * beta**2, beta=beta)
 
 
-def sample(prob, seed, trial, n, widths, s):
+def sample(prob, seed, trial, n, widths, s, unlabelled=0):
+    """One trial's draws: ``(X, y, X2, y2, rand_keep, X3)``."""
     return K.sample_trial(seed, trial, prob["kind"], n, prob["scale"], prob["mixing"],
-                          prob["label_vec"], prob["sigma"], widths, s)
+                          prob["label_vec"], prob["sigma"], widths, s, unlabelled)
 
 
-def kernel_trial(prob, X, y, X2, y2, rand_keep, widths, s, ridge):
+def kernel_trial(prob, X, y, X2, y2, rand_keep, widths, s, ridge, X3=None):
     out = np.empty((len(widths), len(K.QUANTITIES)))
     flags = np.zeros(len(widths), np.int8)
-    fits = K.trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, prob["oracle"], prob["c0"],
-                   prob["q"], prob["cov_diag"], prob["cov"], out, flags)
-    assert np.all(fits >= 1) and np.all(fits <= 7)  # dense + at most 3 fresh + 3 same refits
+    X3 = np.empty((0, X.shape[1])) if X3 is None else X3
+    fits = K.trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, prob["oracle"], prob["c0"],
+                          prob["q"], prob["cov_diag"], prob["cov"], out, flags)
+    # dense + at most 3 fresh + 3 same refits + 2 students
+    assert np.all(fits >= 1) and np.all(fits <= 7 + 2 * (X3.shape[0] > 0))
     return out, flags
 
 
@@ -109,7 +112,7 @@ def designed(n, k, cond, rng):
 
 
 def test_quantities():
-    assert len(K.QUANTITIES) == 11 and len(set(K.QUANTITIES)) == 11
+    assert len(K.QUANTITIES) == 13 and len(set(K.QUANTITIES)) == 13
     assert K.QUANTITIES[:5] == ("dense", "magnitude", "hessian", "oracle", "random")
 
 
@@ -169,6 +172,12 @@ def test_sample_trial_deterministic():
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(a[0], c[0])
     assert not np.array_equal(a[0], a[2])  # the fresh sample is a different draw
+    assert a[5].shape == (0, 20)  # no unlabelled inputs: the population projection
+    # The unlabelled inputs are drawn last: every other draw is unchanged by them.
+    m = sample(prob, 9, 4, 10, widths, 6, unlabelled=15)
+    for u, v in zip(a[:5], m[:5]):
+        np.testing.assert_array_equal(u, v)
+    assert m[5].shape == (15, 20) and not np.array_equal(m[5][:10], m[0])
 
 
 def test_random_subsets_uniform():
@@ -294,8 +303,11 @@ TRIAL_CASES = {
 }
 
 
+@pytest.mark.parametrize("unlabelled", [0, 20, 45])
 @pytest.mark.parametrize("case", list(TRIAL_CASES))
-def test_trial_matches_naive(case):
+def test_trial_matches_naive(case, unlabelled):
+    """Every quantity; the students on the population projection (0) and on M = 20 or 45
+    unlabelled inputs (students with fewer and more columns than inputs)."""
     make, sigma, ridge, s, widths = TRIAL_CASES[case]
     rng = np.random.default_rng(10)
     d, n = 70, 30
@@ -304,19 +316,21 @@ def test_trial_matches_naive(case):
             "relu": lambda: relu_problem(d, 20, rng, sigma)}[make]()
     widths = np.array(widths)
     for trial in range(2):
-        X, y, X2, y2, keep = sample(prob, 11, trial, n, widths, s)
-        out, flags = kernel_trial(prob, X, y, X2, y2, keep, widths, s, ridge)
+        X, y, X2, y2, keep, X3 = sample(prob, 11, trial, n, widths, s, unlabelled)
+        out, flags = kernel_trial(prob, X, y, X2, y2, keep, widths, s, ridge, X3)
         ref = naive_trial(X, y, X2, y2, keep, widths, s, ridge, prob["oracle"], prob["c0"],
-                          prob["q"], prob["Sigma"])
-        assert not flags.any()
-        np.testing.assert_allclose(out, ref, rtol=RTOL, atol=0)
+                          prob["q"], prob["Sigma"], X3)
+        # A student with as many columns as inputs (±1) is ill-conditioned by nature: skipped.
+        good = (unlabelled == 0) | (np.abs(np.minimum(widths, s) - unlabelled) > 1)
+        assert not flags[good].any()
+        np.testing.assert_allclose(out[good], ref[good], rtol=RTOL, atol=0)
 
 
 def test_non_finite_data_give_nan_and_flag():
     """A NaN column poisons exactly the widths that contain it, without an exception."""
     prob = diagonal_problem(50, np.random.default_rng(12), 0.5)
     widths = np.array([5, 10, 20, 30, 40, 50])
-    X, y, X2, y2, keep = sample(prob, 3, 0, 25, widths, 8)
+    X, y, X2, y2, keep, _ = sample(prob, 3, 0, 25, widths, 8)
     clean, _ = kernel_trial(prob, X, y, X2, y2, keep, widths, 8, 0.0)
     X = X.copy()
     X[3, 15] = np.nan
@@ -343,7 +357,7 @@ def test_driver_equals_trial_kernel():
     values, flags = K.run(**run_problem())
     widths = np.array(RUN["widths"])
     for t in range(RUN["trials"]):
-        X, y, X2, y2, keep = sample(prob, RUN["seed"], t, RUN["n"], widths, RUN["s"])
+        X, y, X2, y2, keep, _ = sample(prob, RUN["seed"], t, RUN["n"], widths, RUN["s"])
         out, f = kernel_trial(prob, X, y, X2, y2, keep, widths, RUN["s"], 0.0)
         np.testing.assert_array_equal(values[t], out)
         np.testing.assert_array_equal(flags[t], f)
@@ -364,7 +378,7 @@ def test_run_relu_features_matches_trial_kernel():
     values, flags = K.run(sampler, n=25, widths=widths, s=s, trials=3, seed=5,
                           oracle_score=prob["oracle"])
     for t in range(3):
-        X, y, X2, y2, keep = sample(prob, 5, t, 25, widths, s)
+        X, y, X2, y2, keep, _ = sample(prob, 5, t, 25, widths, s)
         out, f = kernel_trial(prob, X, y, X2, y2, keep, widths, s, 0.0)
         np.testing.assert_array_equal(values[t], out)
         np.testing.assert_array_equal(flags[t], f)

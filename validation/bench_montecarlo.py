@@ -2,7 +2,8 @@
 
 Problem (docs/theory.rst §9): spiked identity, n = 200, d = 600, s = 100, σ² = 0.05, spike
 fraction 0.1 with saliency 10, 60 widths (linspace(1, 600, 60) rounded, unique); every width
-gets all 11 quantities (dense, 4 prunings, 3 fresh and 3 same-data refits).
+gets all 13 quantities (dense, 4 prunings, 3 fresh and 3 same-data refits, and the 2 distilled
+students, here the population projection: the kept coefficients of a diagonal Σ).
 
 Measured in one run:
 
@@ -147,7 +148,7 @@ def numba_run(prob, trials, seed, threads, repeat):
 
 def sample_args(prob):
     return (K.KIND_DIAGONAL, prob["n"], np.sqrt(prob["lam"]), np.empty((0, 0)), prob["beta"],
-            prob["sigma"], prob["widths"], prob["s"])
+            prob["sigma"], prob["widths"], prob["s"], 0)
 
 
 def fit_phase(prob, trials, seed):
@@ -158,7 +159,7 @@ def fit_phase(prob, trials, seed):
     seconds = useful = cond = 0.0
     with runtime.single_threaded_blas():
         for t in range(trials):
-            X, y, X2, y2, _ = K.sample_trial(seed, t, *sample_args(prob))
+            X, y, X2, y2, _, _ = K.sample_trial(seed, t, *sample_args(prob))
             hdiag = (X[:, :pmax] ** 2).sum(axis=0) / n
             flags, fits = np.zeros(nw, np.int8), np.ones(nw, np.int64)
             B = np.zeros((nw, pmax))
@@ -196,20 +197,20 @@ def numpy_loop(prob, trials, seed):
             if p > s:
                 keep[wi] = np.sort(rng.choice(p, s, replace=False))
         naive_trial(X, y, X2, y2, keep, widths, s, 0.0, prob["oracle"], prob["c0"], prob["q"],
-                    np.diag(prob["lam"]))
+                    np.diag(prob["lam"]), np.empty((0, d)))
     return (time.perf_counter() - start) / trials
 
 
 def agreement(prob, seed):
     """Max relative difference kernel vs NumPy loop on the kernel's samples of trial 0."""
     widths, s = prob["widths"], prob["s"]
-    X, y, X2, y2, keep = K.sample_trial(seed, 0, *sample_args(prob))
-    out, flags = np.empty((len(widths), 11)), np.zeros(len(widths), np.int8)
+    X, y, X2, y2, keep, X3 = K.sample_trial(seed, 0, *sample_args(prob))
+    out, flags = np.empty((len(widths), len(K.QUANTITIES))), np.zeros(len(widths), np.int8)
     with runtime.single_threaded_blas():  # for the NumPy loop too: see compare_with_numpy
-        K.trial_kernel(X, y, X2, y2, keep, widths, s, 0.0, prob["oracle"], prob["c0"],
+        K.trial_kernel(X, y, X2, y2, keep, X3, widths, s, 0.0, prob["oracle"], prob["c0"],
                        prob["q"], prob["lam"], np.empty((0, 0)), out, flags)
         ref = naive_trial(X, y, X2, y2, keep, widths, s, 0.0, prob["oracle"], prob["c0"],
-                          prob["q"], np.diag(prob["lam"]))
+                          prob["q"], np.diag(prob["lam"]), X3)
     return float(np.max(np.abs(out - ref) / np.abs(ref))), int(flags.sum())
 
 
@@ -347,7 +348,7 @@ def main(argv=None):
     write_json(out, result)
 
     speed = cmp["speedup"]
-    print(f"Figure-3 sweep: n={N} d={D} s={S}, {len(prob['widths'])} widths x 11 quantities, "
+    print(f"Figure-3 sweep: n={N} d={D} s={S}, {len(prob['widths'])} widths x {len(K.QUANTITIES)} quantities, "
           f"{args.trials} trials ({threads} threads, load average {load:.2f} at start)")
     print(f"  GEMM rate            : {fit['gemm_one_thread_flops_per_second'] / 1e9:7.1f} GFLOP/s "
           f"one thread, {gemm_all / 1e9:7.1f} all threads")

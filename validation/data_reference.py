@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dcprune.quantities import MEASURED, RETRAINABLE
+from dcprune.quantities import DISTILLABLE, MEASURED, RETRAINABLE
 from dcprune.yourdata.empirical import oracle_support, trial_rows
 
 
@@ -50,6 +50,10 @@ def reference_run(pop, n, s, widths, *, trials, seed=0):
                     same = np.linalg.lstsq(Z[np.ix_(tr, idx)], t[tr], rcond=None)[0]
                     res[f"{name}_retrain"] = _risk(Z, t, idx, fresh)
                     res[f"{name}_retrain_same"] = _risk(Z, t, idx, same)
+                for name in DISTILLABLE:  # the student on every row: the population projection
+                    idx = kept[name]
+                    student = np.linalg.lstsq(Z[:, idx], Z[:, :p] @ b, rcond=None)[0]
+                    res[f"{name}_distill"] = _risk(Z, t, idx, student)
             for name in MEASURED:
                 out[p][name][k] = res[name]
     return out

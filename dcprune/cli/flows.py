@@ -102,10 +102,10 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
     """Theory beside Monte Carlo for one model: theory, MC mean ± SE and z per quantity.
 
     The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
-    retraining), magnitude pruning's same-data retraining against its heuristic prediction
-    (claimed within --threshold SE plus its allowance, docs/theory.rst §14) and the largest |z|
-    of the reported ones (Hessian and oracle same-data retraining); the exit status is 1 when a
-    claimed check fails.
+    retraining, distillation), magnitude pruning's same-data retraining against its heuristic
+    prediction (claimed within --threshold SE plus its allowance, docs/theory.rst §14) and the
+    largest |z| of the reported ones (Hessian and oracle same-data retraining); the exit status
+    is 1 when a claimed check fails.
     """
     import math
     import sys

@@ -37,7 +37,7 @@ _ONLY_WITH = {
 }
 _PROBLEM_KEYS = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
                  "spectrum", "covariance", "input_dim", "activation", "draws", "n", "ridge", "scales", "weights",
-                 "features")
+                 "features", "unlabelled")
 
 
 def problem_options(func):
@@ -81,6 +81,10 @@ def problem_options(func):
                      help="Sample size: finite-size predictions (absent: asymptotic; simulate needs it)."),
         click.option("--ridge", type=float, default=0.0, show_default=True,
                      help="Ridge penalty λ of (1/n)‖y−Xb‖² + λ‖b‖²."),
+        click.option("--unlabelled", type=float, default=None, metavar="M",
+                     help="Distillation (the *_distill risks): the student is fitted to the dense model's labels "
+                          "at M fresh unlabelled inputs (a multiple of n without --n)  [default: infinite, the "
+                          "population projection]."),
         click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
                      show_default=True, help="Output format."),
     ]
@@ -125,7 +129,7 @@ def problem_from(kwargs, seed: int = 0):
         if args["n"] is None:
             raise click.UsageError("--covariance needs --n (the covariance theory is at finite size)")
         return Correlated.load(args["covariance"], sigma2=args["sigma2"], alpha=args["alpha"], n=args["n"],
-                               ridge=args["ridge"], seed=seed, kappa=args["kappa"])
+                               ridge=args["ridge"], seed=seed, kappa=args["kappa"], unlabelled=args["unlabelled"])
     if args["sigma2"] is None:
         args["sigma2"] = _DEFAULT_SIGMA2.get(args["problem"], _SIGMA2)
     if args["kappa"] is None:
@@ -143,11 +147,11 @@ def problem_from(kwargs, seed: int = 0):
         Diagonal(standard_problem("isotropic"), kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"],
                  n=args["n"], ridge=args["ridge"])
         return RandomFeatures(args["kappa"], args["alpha"], args["n"], args["input_dim"], args["activation"],
-                              args["draws"], args["sigma2"], args["ridge"], seed)
+                              args["draws"], args["sigma2"], args["ridge"], seed, args["unlabelled"])
     if args["spectrum"] is not None:
         latent = load_spectrum(args["spectrum"], signal=args["signal"])
     else:
         latent = standard_problem(args["problem"] or "spiked-covariance", spike_fraction=args["spike_fraction"],
                                   spike=args["spike"], exponent=args["exponent"], signal=args["signal"])
     return Diagonal(latent, kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"], n=args["n"],
-                    ridge=args["ridge"])
+                    ridge=args["ridge"], unlabelled=args["unlabelled"])

@@ -83,7 +83,8 @@ def rank_one_from(args: dict) -> RankOne:
     if not 0 < args["alpha"] <= 1:
         raise click.UsageError(f"--alpha must be in (0, 1], got --alpha={args['alpha']:g}")
     try:
-        return RankOne(c, beta, 0.1 if args["sigma2"] is None else args["sigma2"], n=args["n"], s=s)
+        return RankOne(c, beta, 0.1 if args["sigma2"] is None else args["sigma2"], n=args["n"], s=s,
+                       unlabelled=args["unlabelled"])
     except ParameterError as exc:  # the library's c and beta are these options
         source = "--features" if args["features"] is not None else None
         names = {"c": source or "--scales", "beta": source or "--weights"}

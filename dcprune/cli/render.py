@@ -84,7 +84,8 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
         lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
     else:
         # One line of every risk would pass 80 columns: pruning and fresh retraining (with ζ)
-        # make the first table, each further block of BLOCKS (same-data retraining) its own.
+        # make the first table, each further block of BLOCKS (distillation, same-data
+        # retraining) its own.
         for title, names in _CLOSED_FORM_TABLES:
             extra = ["zeta"] if title is None else []
             if title is not None:

@@ -20,6 +20,7 @@ Families: :class:`~dcprune.families.diagonal.Diagonal` (diagonal Σ, closed form
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +28,7 @@ import numpy as np
 from ..checks import ParameterError, finite_number
 from ..results import Risks, json_number
 
-__all__ = ["Family", "ModelRow", "Reference", "Theory", "MAX_POINTS", "check_alpha", "check_n"]
+__all__ = ["Family", "ModelRow", "Reference", "Theory", "MAX_POINTS", "check_alpha", "check_n", "check_unlabelled"]
 
 # More widths than this make no readable curve, only a long wait and a huge table.
 MAX_POINTS = 100_000
@@ -114,6 +115,9 @@ class Family:
     n: int | None
     sigma2: float
     ridge: float
+    #: Unlabelled inputs ``M`` the distilled students are fitted on (docs/theory.rst §12; a
+    #: ratio to ``n`` in the asymptotic limit); ``inf``, the default, is the population projection.
+    unlabelled: float = math.inf
 
     # --- sizes ---------------------------------------------------------------------------
 
@@ -174,8 +178,10 @@ class Family:
         raise NotImplementedError
 
     def sizes(self) -> dict:
-        """The sizes every JSON head starts with: ``kappa``, ``alpha``, ``n``, ``sigma2``, ``ridge``."""
-        return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge}
+        """The sizes every JSON head starts with: ``kappa``, ``alpha``, ``n``, ``sigma2``, ``ridge`` and
+        ``unlabelled`` (``None``: infinite, the population projection)."""
+        return {"kappa": self.kappa, "alpha": self.alpha, "n": self.n, "sigma2": self.sigma2, "ridge": self.ridge,
+                "unlabelled": json_number(self.unlabelled)}
 
     def header(self) -> dict:
         """The JSON head of every output: ``kappa``, ``alpha``, ``n``, ``sigma2``, ``ridge``,
@@ -217,3 +223,20 @@ def check_n(n, *, required: bool, family: str) -> int | None:
         raise ParameterError("n", "must be an integer >= 2", n)
     return int(n)
 
+
+
+def check_unlabelled(unlabelled, finite: bool) -> float:
+    """``unlabelled`` (``M``, docs/theory.rst §12) as a float: ``None`` or ``inf`` is the
+    population projection; otherwise ``> 0``, and a whole number ``>= 1`` at finite size."""
+    if unlabelled is None:
+        return math.inf
+    try:
+        m = float(unlabelled)
+    except (TypeError, ValueError):
+        raise ParameterError("unlabelled", "must be a number (or inf: the population projection)",
+                             unlabelled) from None
+    if isinstance(unlabelled, bool) or not m > 0:  # NaN too
+        raise ParameterError("unlabelled", "must be > 0 (or inf: the population projection)", unlabelled)
+    if finite and math.isfinite(m) and not m.is_integer():
+        raise ParameterError("unlabelled", "must be a whole number of inputs at finite size (or inf)", unlabelled)
+    return m

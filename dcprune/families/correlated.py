@@ -10,6 +10,7 @@ standard errors. :func:`load_covariance` reads a problem from a ``.npz`` file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
 from ..npzfile import largest_array, read_npz
-from .base import Family, Theory, check_alpha, check_n
+from .base import Family, Theory, check_alpha, check_n, check_unlabelled
 from .covariance import CovarianceProblem, sweep_covariance
 
 __all__ = ["Correlated", "load_covariance"]
@@ -28,7 +29,8 @@ class Correlated(Family):
     """A correlated problem fitted on ``n`` samples, pruned to ``s = round(α d)`` weights.
 
     ``source`` names where Σ came from (a file path, or ``"arrays"``); ``seed`` seeds the DC
-    sampling (each width derives its own stream from it).
+    sampling (each width derives its own stream from it); ``unlabelled`` is distillation's
+    ``M`` (docs/theory.rst §12; ``inf``: the population projection).
     """
 
     covariance: CovarianceProblem
@@ -37,6 +39,7 @@ class Correlated(Family):
     ridge: float = 0.0
     seed: int = 0
     source: str = "arrays"
+    unlabelled: float = math.inf
 
     name = "covariance"
     sampled = True
@@ -48,21 +51,22 @@ class Correlated(Family):
         object.__setattr__(self, "n", check_n(self.n, required=True, family="a covariance problem"))
         object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0))
+        object.__setattr__(self, "unlabelled", check_unlabelled(self.unlabelled, True))
 
     @classmethod
     def from_arrays(cls, Sigma, beta, sigma2: float, *, alpha: float, n: int, ridge: float = 0.0,
-                    seed: int = 0) -> Correlated:
+                    seed: int = 0, unlabelled: float = math.inf) -> Correlated:
         """The problem ``x ~ N(0, Σ)``, ``y = xᵀβ + σ z``."""
-        return cls(CovarianceProblem(Sigma, beta, sigma2), alpha, n, ridge, seed)
+        return cls(CovarianceProblem(Sigma, beta, sigma2), alpha, n, ridge, seed, unlabelled=unlabelled)
 
     @classmethod
     def load(cls, path, *, alpha: float, n: int, sigma2: float | None = None, ridge: float = 0.0, seed: int = 0,
-             kappa: float | None = None) -> Correlated:
+             kappa: float | None = None, unlabelled: float = math.inf) -> Correlated:
         """The problem of a ``.npz`` file (:func:`load_covariance`: ``sigma2=None`` takes the
         file's own); ``kappa``, if given, must be ``d/n``."""
         if sigma2 is not None:
             sigma2 = finite_number("sigma2", sigma2, nonnegative=True)
-        problem = cls(load_covariance(path, sigma2), alpha, n, ridge, seed, str(path))
+        problem = cls(load_covariance(path, sigma2), alpha, n, ridge, seed, str(path), unlabelled)
         if kappa is not None and round(finite_number("kappa", kappa, positive=True) * problem.n) != problem.d:
             raise ParameterError("kappa", f"must be d/n = {problem.d / problem.n:g}, since {path} has "
                                  f"d={problem.d} features (omit it)", kappa)
@@ -86,7 +90,8 @@ class Correlated(Family):
 
     def theory(self, counts) -> Theory:
         counts = np.asarray(counts).astype(int)
-        preds = sweep_covariance(self.covariance, self.n, counts, self.s, ridge=self.ridge, seed=self.seed)
+        preds = sweep_covariance(self.covariance, self.n, counts, self.s, ridge=self.ridge, seed=self.seed,
+                                 unlabelled=self.unlabelled)
         return Theory.sampled(preds, self.n)
 
     def header(self) -> dict:
@@ -99,7 +104,8 @@ class Correlated(Family):
     def title(self) -> list[str]:
         return [
             f"# covariance {self.source}: d={self.d}, n={self.n}, s={self.s}, "
-            f"signal={self.covariance.signal:.4g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}",
+            f"signal={self.covariance.signal:.4g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}"
+            + (f", unlabelled={self.unlabelled:g}" if math.isfinite(self.unlabelled) else ""),
             f"# DC in the eigenbasis; pruned risks sampled (seed {self.seed}); widths use the first p columns",
         ]
 
@@ -107,7 +113,7 @@ class Correlated(Family):
         from ..montecarlo.covariance import covariance_trials  # Numba loads only when simulating
 
         return covariance_trials(self.covariance, self.n, counts, self.s, trials=trials, seed=seed,
-                                 ridge=self.ridge, threads=threads, progress=progress)
+                                 ridge=self.ridge, threads=threads, progress=progress, unlabelled=self.unlabelled)
 
 
 # Float64 copies of a d×d Sigma a load and its eigendecomposition hold at once (the file's

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
-from ..quantities import PREDICTED, SAME_DATA_PREDICTED
+from ..distill import distill_draws, distill_support, finite_estimate
+from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES, top_s_stable
 from ..samedata import OUTSIDE_DIAGONAL, UNPREDICTED
@@ -386,7 +387,7 @@ def _masked_risk(problem, draws, idx):
 
 def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: float = 0.0,
                        finite: bool = False, samples: int = 4000, retrain_samples: int = 64,
-                       seed: int = 0) -> CovariancePrediction:
+                       seed: int = 0, unlabelled: float = math.inf) -> CovariancePrediction:
     r"""Dense, pruned and fresh-retrained risks of a correlated problem (docs/theory.rst §4, §6).
 
     ``samples`` draws of :math:`\hat\beta` from the DC Gaussian (:func:`solve_covariance_dc`)
@@ -395,10 +396,15 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     index) and random, and evaluated exactly; each risk is reported as (mean, standard error).
     Retraining costs one ``s×s`` eigendecomposition per distinct support, so it averages over
     the supports of the first ``retrain_samples`` draws only: the retrained risk varies little
-    from support to support (its standard error says how little). Reproducible: every random
-    number comes from ``numpy.random.default_rng(seed)``.
+    from support to support (its standard error says how little). Distillation into the kept
+    features of magnitude and oracle pruning (on ``unlabelled`` inputs ``M``, ``inf``: the
+    population projection; docs/theory.rst §12) is :func:`dcprune.distill.distill_draws` of each
+    draw: the oracle's over every draw (one support), magnitude's over the first
+    ``retrain_samples`` (one eigendecomposition each). Reproducible: every random number comes
+    from ``numpy.random.default_rng(seed)``.
 
-    With ``s >= p`` nothing is pruned and every risk is the dense one (se 0).
+    With ``s >= p`` nothing is pruned and every risk is the dense one (se 0), but for a
+    student fitted on fewer than ``p + 2`` unlabelled inputs (averaged over the draws).
     """
     if not isinstance(problem, CovarianceProblem):
         raise ParameterError("problem", "must be a CovarianceProblem", shown_value=f"{problem!r}")
@@ -411,15 +417,20 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
     warnings = [dc.message] if dc.message else []
     p = problem.p
     if s >= p:
-        risk = Risks({name: Estimate(dc.gamma) for name in PREDICTED})
+        risk = {name: Estimate(dc.gamma) for name in PREDICTED}
+        if unlabelled < p + 2 and not dc.infinite:  # a student on all p features with too few inputs
+            student = distill_support(problem, dc, np.arange(p), unlabelled, samples=samples, seed=seed,
+                                      finite=finite)
+            risk.update({f"{name}_distill": student for name in DISTILLABLE})
         return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
-                                    retrain_samples, seed, risk, tuple(warnings))
+                                    retrain_samples, seed, Risks(risk), tuple(warnings))
 
     rng = np.random.default_rng(seed)
     diag = np.diag(problem.Sigma)
     oracle_idx = top_s_stable(diag * problem.beta**2, s)
     values = {name: [] for name in RULES}
     supports = {name: [] for name, rule in RULES.items() if rule.retrainable and not rule.fixed_support}
+    distilled = {name: [] for name in DISTILLABLE}
     # At the peak the draws are pure noise of infinite scale: pruned risks are infinite, but
     # the keep rules have the limit of the noise shape alone (mean 0), which retraining needs.
     mean = np.zeros(p) if dc.infinite else dc.mean
@@ -432,6 +443,11 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
             values[name].append(_masked_risk(problem, draws, idx[name]))
         for name in supports:
             supports[name].append(idx[name][: max(0, retrain_samples - start)])
+        for name in distilled:
+            use = k if RULES[name].fixed_support else max(0, min(k, retrain_samples - start))
+            if use and not dc.infinite:
+                distilled[name].append(distill_draws(problem, draws[:use], idx[name][:use], unlabelled,
+                                                     finite=finite))
 
     risk = {"dense": Estimate(dc.gamma)}
     for name in RULES:
@@ -447,11 +463,16 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
         unique, inverse = np.unique(kept, axis=0, return_inverse=True)
         per_support = retrain_risk(problem, unique, n, ridge=ridge, finite=finite)
         risk[f"{name}_retrain"] = estimate(per_support[np.ravel(inverse)])
+    for name, parts in distilled.items():
+        risk[f"{name}_distill"] = Estimate(math.inf) if dc.infinite else finite_estimate(np.concatenate(parts))
     if any(not math.isfinite(risk[f"{r}_retrain"].mean) for r, rule in RULES.items() if rule.retrainable):
         warnings.append(
             f"fresh retraining on s = {s} features with n = {n:g} samples sits at the retrained "
             f"model's interpolation peak: infinite risk"
         )
+    if any(not math.isfinite(risk[f"{r}_distill"].mean) for r in DISTILLABLE) and not dc.infinite:
+        warnings.append(f"distillation into s = {s} features on M = {unlabelled:g} unlabelled inputs sits at "
+                        f"the student's interpolation peak: infinite risk")
     if dc.infinite:
         warnings.append("pruned risks are infinite: a pruned model keeps infinite-variance coordinates")
     for rule in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14 is for diagonal Σ
@@ -464,7 +485,7 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
 
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,
                      finite: bool = True, samples: int = 4000, retrain_samples: int = 64,
-                     seed: int = 0) -> tuple[CovariancePrediction, ...]:
+                     seed: int = 0, unlabelled: float = math.inf) -> tuple[CovariancePrediction, ...]:
     """:func:`predict_covariance` of the models using the first ``p`` features, ``p`` in ``counts``.
 
     The width-``p`` model is ``CovarianceProblem.leading(p)``: the other features act
@@ -479,5 +500,5 @@ def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ri
         p = whole_number("p", p, 1)
         sub_seed = int(np.random.SeedSequence([whole_number("seed", seed, 0), p]).generate_state(1)[0])
         out.append(predict_covariance(problem.leading(p), n, s, ridge=ridge, finite=finite, samples=samples,
-                                      retrain_samples=retrain_samples, seed=sub_seed))
+                                      retrain_samples=retrain_samples, seed=sub_seed, unlabelled=unlabelled))
     return tuple(out)

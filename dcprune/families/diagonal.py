@@ -21,13 +21,14 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
+from ..distill import distill
 from ..pruning import prune, retrain
-from ..quantities import PREDICTED, SAME_DATA_PREDICTED
+from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
 from ..samedata import not_predicted, retrain_same
 from ..solver import check_sample_size, dense_risk, peak_reason
-from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n
+from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n, check_unlabelled
 from .powerlaw import PowerLaw
 from .spectra import (
     MAX_SCALE,
@@ -67,7 +68,9 @@ class Diagonal(Family):
 
     ``kappa = d/n`` (latent dimension over samples), ``alpha = s/d`` (kept nonzeros over the
     latent dimension), ``sigma2`` the label noise, ``n`` the sample size (``None`` for the
-    asymptotic limit) and ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
+    asymptotic limit), ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²`` and
+    ``unlabelled`` the inputs ``M`` of distillation (docs/theory.rst §12; ``inf``: the population
+    projection; without ``n`` the ratio ``M/n``).
     """
 
     spectrum: Spectrum
@@ -76,6 +79,7 @@ class Diagonal(Family):
     sigma2: float = 0.1
     n: int | None = None
     ridge: float = 0.0
+    unlabelled: float = math.inf
 
     def __post_init__(self):
         if not isinstance(self.spectrum, Spectrum):
@@ -95,6 +99,7 @@ class Diagonal(Family):
                 raise ParameterError(name, f"must be at most {MAX_SCALE:g} (the risk's squares overflow double "
                                      f"precision beyond it; rescale the labels)", getattr(self, name))
         object.__setattr__(self, "n", check_n(self.n, required=False, family=self.name))
+        object.__setattr__(self, "unlabelled", check_unlabelled(self.unlabelled, self.n is not None))
         if self.n is not None:
             if self.kappa * self.n > _MAX_COUNT:
                 raise ParameterError("kappa*n", f"must be at most {_MAX_COUNT:g} coordinates (counts beyond it are "
@@ -124,6 +129,8 @@ class Diagonal(Family):
         params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in problem.items()
                            if k != "name")
         size = f"n={self.n}, d={self.d}, s={self.s:g}" if self.finite else f"asymptotic, s/n={self.s:g}"
+        if math.isfinite(self.unlabelled):
+            size += f", unlabelled={self.unlabelled:g}" if self.finite else f", unlabelled/n={self.unlabelled:g}"
         return [f"# {problem['name']} ({params})",
                 f"# kappa={self.kappa:g}, alpha={self.alpha:g}, sigma2={self.sigma2:g}, ridge={self.ridge:g}, {size}"]
 
@@ -167,7 +174,7 @@ class Diagonal(Family):
         k = ridges.size
         lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
                      lay.tail_s)
-        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.unlabelled)
         rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
                               gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
                               residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
@@ -194,7 +201,7 @@ class Diagonal(Family):
 
         lam, beta = self.spectrum.coordinates(self.d)
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
-                               threads, progress)
+                               threads, progress, unlabelled=self.unlabelled)
 
 
 @dataclass(frozen=True)
@@ -226,8 +233,10 @@ class DCSolution:
         }
 
 
-def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool) -> dict:
-    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape ``(batch,)``."""
+def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool,
+              unlabelled: float = math.inf) -> dict:
+    """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape
+    ``(batch,)``; ``unlabelled`` is distillation's ``M`` (docs/theory.rst §12)."""
     lam, beta, mult = layout.lam, layout.beta, layout.mult
     sigma2_eff = sigma2 + layout.tail
     dense = dense_risk(lam, beta, mult, sigma2_eff, n, ridge=ridge, finite=finite)
@@ -246,6 +255,11 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
             if rule.name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
                 out[f"{rule.name}_retrain_same"] = retrain_same(lam, beta, mult, pruned, fresh.gamma, sigma2_eff,
                                                                 s, n, dense, ridge=ridge, finite=finite)
+        if rule.name in DISTILLABLE:
+            student = distill(rule, pruned, unlabelled, finite=finite)
+            out[f"{rule.name}_distill"] = student.risk
+            converged &= student.converged
+            residual = np.maximum(residual, student.residual)
     out["converged"] = converged
     out["residual"] = residual
     return out
@@ -263,7 +277,7 @@ def _chunks(setup: Diagonal, counts: np.ndarray):
 def _sweep(setup: Diagonal, counts: np.ndarray) -> dict:
     """:func:`_evaluate` over model sizes ``counts``."""
     parts = [
-        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite)
+        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.unlabelled)
         for layout in _chunks(setup, counts)
     ]
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
@@ -363,7 +377,8 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
     if dense_inf.any():
         p = counts[dense_inf][0]
         out.append(f"risk.dense is infinite at {where(dense_inf)}: {peak_reason(p, n, setup.finite)}")
-        pruned = [r for r in RULES if (~np.isfinite(values[r]) & dense_inf).any()]
+        pruned = [r for r in (*RULES, *(f"{r}_distill" for r in DISTILLABLE))
+                  if (~np.isfinite(values[r]) & dense_inf).any()]
         if pruned:
             out.append(
                 f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "
@@ -378,6 +393,12 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
                 f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
                 f"sits at the retrained model's interpolation peak"
             )
+    bad = np.any([~np.isfinite(values[f"{r}_distill"]) for r in DISTILLABLE], axis=0) & ~dense_inf
+    if bad.any():
+        m = f"M = {setup.unlabelled:g}" if setup.finite else f"M/n = {setup.unlabelled:g}"
+        out.append(f"risk.{'/'.join(f'{r}_distill' for r in DISTILLABLE)} infinite at {where(bad)}: the "
+                   f"students have as many features, min(s, p), as unlabelled inputs ({m}), their "
+                   f"interpolation peak")
     if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
         out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
                    f"model's interpolation peak")

@@ -30,7 +30,7 @@ from ..checks import ParameterError, check_memory, finite_number, shown, whole_n
 from ..quantities import PREDICTED
 from ..results import Estimate, Risks, estimate
 from .activations import ACTIVATIONS, activation_function, draw_features, feature_moments
-from .base import Family, Theory, check_alpha, check_n
+from .base import Family, Theory, check_alpha, check_n, check_unlabelled
 from .covariance import CovariancePrediction, CovarianceProblem, predict_covariance
 
 __all__ = [
@@ -175,7 +175,7 @@ def check_draws(draws) -> int:
 def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="relu", draws: int = 5,
                             seed: int = 0, *, finite: bool = True, ridge: float = 0.0,
                             label_noise: float = 0.0, samples: int = 2000,
-                            retrain_samples: int = 32) -> RandomFeaturesPrediction:
+                            retrain_samples: int = 32, unlabelled: float = math.inf) -> RandomFeaturesPrediction:
     r"""Predicted risks of ``p`` random features fitted on ``n`` samples, pruned to ``s`` (§6–7).
 
     Draw ``k`` of ``draws`` uses ``W, θ`` from ``seed=(seed, k)``; each is solved by
@@ -197,7 +197,8 @@ def predict_random_features(input_dim: int, n: int, p: int, s: int, activation="
     for k in range(draws):
         rf = equivalent_problem(input_dim, p, activation, seed=(seed, k), label_noise=label_noise)
         preds.append(predict_covariance(rf.problem, n, s, ridge=ridge, finite=finite, samples=samples,
-                                        retrain_samples=retrain_samples, seed=_sample_seed(seed, k, p)))
+                                        retrain_samples=retrain_samples, seed=_sample_seed(seed, k, p),
+                                        unlabelled=unlabelled))
     return _summarize(int(input_dim), n, p, int(s), activation, draws, seed, preds)
 
 
@@ -220,7 +221,7 @@ class RandomFeaturesSweep:
 def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="relu", draws: int = 5,
                           seed: int = 0, *, finite: bool = True, ridge: float = 0.0,
                           label_noise: float = 0.0, samples: int = 2000,
-                          retrain_samples: int = 32) -> RandomFeaturesSweep:
+                          retrain_samples: int = 32, unlabelled: float = math.inf) -> RandomFeaturesSweep:
     """:func:`predict_random_features` over ``widths``, with nested features.
 
     Each draw builds one ``W`` with ``max(widths)`` rows; the width-``p`` model uses its first
@@ -248,7 +249,7 @@ def sweep_random_features(input_dim: int, n: int, widths, s: int, activation="re
             problem = _equivalent(sigma[:p, :p], q[:p], c0)
             per_width[j].append(predict_covariance(problem, n, s, ridge=ridge, finite=finite, samples=samples,
                                                    retrain_samples=retrain_samples,
-                                                   seed=_sample_seed(seed, k, int(p))))
+                                                   seed=_sample_seed(seed, k, int(p)), unlabelled=unlabelled))
     rows = tuple(_summarize(int(input_dim), n, int(p), int(s), activation, draws, seed, preds)
                  for p, preds in zip(widths, per_width))
     return RandomFeaturesSweep(widths, rows)
@@ -266,7 +267,9 @@ class RandomFeatures(Family):
     ``kappa`` is features over samples at full width (``d = round(κ n)`` features), ``alpha``
     the kept fraction of them (``s = round(α d)``), ``sigma2`` the label noise; the theory is
     that of the equivalent linear problem, averaged over ``draws`` feature matrices ``W``
-    drawn from ``seed`` (which also seeds the DC sampling).
+    drawn from ``seed`` (which also seeds the DC sampling); ``unlabelled`` is distillation's
+    ``M`` (docs/theory.rst §12; ``inf``: the population projection; its theory is the Gaussian
+    equivalent's).
     """
 
     kappa: float
@@ -278,6 +281,7 @@ class RandomFeatures(Family):
     sigma2: float = 0.0
     ridge: float = 0.0
     seed: int = 0
+    unlabelled: float = math.inf
 
     name = RF_PROBLEM
     sampled = True
@@ -292,6 +296,7 @@ class RandomFeatures(Family):
         object.__setattr__(self, "seed", whole_number("seed", self.seed, 0))
         object.__setattr__(self, "sigma2", finite_number("sigma2", self.sigma2, nonnegative=True))
         object.__setattr__(self, "ridge", finite_number("ridge", self.ridge, nonnegative=True))
+        object.__setattr__(self, "unlabelled", check_unlabelled(self.unlabelled, True))
         if self.activation not in ACTIVATIONS:
             raise ParameterError("activation", f"must be one of {sorted(ACTIVATIONS)}", self.activation)
 
@@ -310,7 +315,8 @@ class RandomFeatures(Family):
         check_memory(8.0 * (4 * p * p + 2 * 2000 * p + p * self.input_dim),
                      "reduce --n or --kappa (the random-feature theory stores p × p matrices)")
         preds = sweep_random_features(self.input_dim, self.n, counts, self.s, self.activation, draws=self.draws,
-                                      seed=self.seed, ridge=self.ridge, label_noise=self.sigma2).rows
+                                      seed=self.seed, ridge=self.ridge, label_noise=self.sigma2,
+                                      unlabelled=self.unlabelled).rows
         return Theory.sampled(preds, self.n)
 
     def header(self) -> dict:
@@ -334,4 +340,4 @@ class RandomFeatures(Family):
         return random_feature_trials(self.input_dim, self.n, counts, self.s, activation=self.activation,
                                      draws=self.draws, trials=trials, seed=seed, label_noise=self.sigma2,
                                      ridge=self.ridge, threads=threads, progress=progress,
-                                     feature_seed=self.seed)
+                                     feature_seed=self.seed, unlabelled=self.unlabelled)

@@ -38,6 +38,10 @@ Derivation (checked by :func:`simulate_rank_one`, a Monte Carlo of the real min-
    the data used. Same data: the retrained prediction *equals* the dense one in every
    realization. Fresh data: an independent copy. Both have excess :math:`v_n`. (On a support
    with :math:`\rho_S = 0` the kept features carry nothing: excess :math:`a^2`.)
+4. *Distillation* (docs/theory.rst §12). The dense model's labels :math:`\hat a\, g` are
+   noiseless and rank one, so the student on a support with :math:`\rho_S > 0` reproduces them
+   exactly, on any number of unlabelled inputs and in the population projection alike:
+   excess :math:`v_n`, as retraining (:math:`a^2` on a support with :math:`\rho_S = 0`).
 
 So docs/theory.rst §8 is right as stated: dense and retraining (same or fresh data)
 :math:`\sigma^2/(n-2)`; pruning without retraining :math:`(1-\rho_S)^2a^2 + \rho_S^2\sigma^2/(n-2)`.
@@ -56,10 +60,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
-from ..quantities import MEASURED
+from ..quantities import DISTILLABLE, MEASURED
 from ..results import Estimate, Risks, estimate
 from ..rules import top_s, top_s_stable
-from .base import Family, ModelRow, Theory
+from .base import Family, ModelRow, Theory, check_unlabelled
 
 __all__ = ["RankOne", "rank_one_risk", "simulate_rank_one", "rank_one_trials", "min_norm"]
 
@@ -71,7 +75,8 @@ class RankOne(Family):
 
     ``c`` (p,) finite, ``>= 0``, not all 0; ``beta`` (p,) finite; ``sigma2 >= 0``. The theory is
     exact (every ``se`` is 0) and covers same-data retraining too; it is the full model's
-    (width ``p/n``): a rank-one model has no nested sub-models to sweep.
+    (width ``p/n``): a rank-one model has no nested sub-models to sweep. ``unlabelled`` is
+    distillation's ``M`` (``inf``: the population projection; the exact risk does not depend on it).
     """
 
     c: np.ndarray
@@ -79,6 +84,7 @@ class RankOne(Family):
     sigma2: float
     n: int
     s: int
+    unlabelled: float = math.inf
 
     name = "rank-one"
     ridge = 0.0
@@ -86,6 +92,7 @@ class RankOne(Family):
     def __post_init__(self):
         object.__setattr__(self, "n", whole_number("n", self.n, 1))
         object.__setattr__(self, "s", whole_number("s", self.s, 1))
+        object.__setattr__(self, "unlabelled", check_unlabelled(self.unlabelled, True))
         c = np.array(self.c, dtype=float, copy=True).ravel()
         beta = np.array(self.beta, dtype=float, copy=True).ravel()
         if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c < 0) or not np.any(c > 0):
@@ -182,8 +189,8 @@ def _variance(sigma2: float, n: int) -> float:
 def rank_one_risk(problem: RankOne) -> Risks:
     r"""Exact finite-``n`` expected risks of dense, pruned and retrained models (docs/theory.rst §8).
 
-    With :math:`v_n = \sigma^2/(n-2)`: dense and every retrained model (same or fresh data)
-    :math:`\sigma^2 + v_n`; pruning to the set ``S`` without retraining
+    With :math:`v_n = \sigma^2/(n-2)`: dense and every retrained or distilled model (same or
+    fresh data) :math:`\sigma^2 + v_n`; pruning to the set ``S`` without retraining
     :math:`\sigma^2 + (1-\rho_S)^2a^2 + \rho_S^2 v_n` (derivation in the module docstring).
 
     >>> r = rank_one_risk(RankOne(c=[4.0, 1.0], beta=[0.5, 0.5], sigma2=0.1, n=12, s=1))
@@ -227,6 +234,8 @@ def rank_one_risk(problem: RankOne) -> Risks:
         magnitude_retrain_same=retrained(rho),
         hessian_retrain_same=retrained(rho),
         oracle_retrain_same=retrained(rho_o),
+        magnitude_distill=retrained(rho),
+        oracle_distill=retrained(rho_o),
     )
     return Risks({name: Estimate(float(values[name])) for name in MEASURED})
 
@@ -250,12 +259,18 @@ def rank_one_trials(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> 
     :math:`\hat\beta = X^+y` (SVD with ``lstsq``'s rank cut), prunes it to ``s`` nonzeros by
     magnitude, empirical Hessian :math:`(X^\top X)_{ii}\hat\beta_i^2/n`, oracle
     (:math:`c_i\beta_i^2`) and a uniform random subset, retrains MP/HP/oracle by min-norm on the
-    kept columns with fresh and with the same data, and evaluates every model exactly,
-    :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by ``numpy.random.default_rng(seed)``.
+    kept columns with fresh and with the same data, distills MP/oracle into their kept columns
+    (min-norm on the dense model's labels at ``problem.unlabelled`` further inputs, or the
+    population projection :math:`\Sigma_{SS}^+\Sigma_{S\cdot}\hat\beta`), and evaluates every
+    model exactly, :math:`R(b) = \sigma^2 + (a - \sqrt c^\top b)^2`. Seeded by
+    ``numpy.random.default_rng(seed)``; the unlabelled inputs from a stream of their own
+    (``SeedSequence([seed, 1])``), so that ``unlabelled`` changes no other number.
     """
     n, s = problem.n, min(problem.s, problem.p)
     trials = whole_number("trials", trials, 2)
-    rng = np.random.default_rng(whole_number("seed", seed, 0))
+    seed = whole_number("seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    rng_unlabelled = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     root = np.sqrt(problem.c)
     a, sigma = problem.a, math.sqrt(problem.sigma2)
     out = {name: np.empty(trials) for name in MEASURED}
@@ -291,4 +306,19 @@ def rank_one_trials(problem: RankOne, *, trials: int = 20000, seed: int = 0) -> 
                 b = np.zeros_like(beta_hat)
                 np.put_along_axis(b, idx, b_s, axis=1)
                 out[f"{rule}_retrain{suffix}"][sl] = risk(b)
+        X3 = None if math.isinf(problem.unlabelled) else \
+            rng_unlabelled.standard_normal((t, int(problem.unlabelled)))[:, :, None] * root
+        for rule in DISTILLABLE:
+            idx = sets[rule]
+            if X3 is None:  # the population projection Σ_SS⁺ Σ_S· β̂ (rank cut as in min_norm)
+                sub = problem.Sigma[idx[:, :, None], idx[:, None, :]]
+                rhs = np.einsum("tij,tj->ti", problem.Sigma[idx], beta_hat)
+                b_s = np.einsum("tij,tj->ti", np.linalg.pinv(sub, rcond=np.finfo(float).eps * s), rhs)
+            else:
+                m = X3.shape[1]
+                cols = np.take_along_axis(X3, np.broadcast_to(idx[:, None, :], (t, m, s)), axis=2)
+                b_s = min_norm(cols, np.einsum("tmp,tp->tm", X3, beta_hat))
+            b = np.zeros_like(beta_hat)
+            np.put_along_axis(b, idx, b_s, axis=1)
+            out[f"{rule}_distill"][sl] = risk(b)
     return out

@@ -76,7 +76,7 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     ``parts`` yields ``(start, stop, batch)``, consecutive ranges covering the trials (one
     range for most runs; one per feature draw for random features); it is read lazily, after
     the checks, so a part may build its inputs when it is reached. ``batch(first, count)``
-    returns ``values`` ``(count, n_widths, 11)`` (columns in the order of
+    returns ``values`` ``(count, n_widths, len(MEASURED))`` (columns in the order of
     :data:`dcprune.quantities.MEASURED`) and ``flags`` ``(count, n_widths)`` for trials
     ``first .. first + count − 1``, filled in trial order. Ctrl-C raises :class:`Interrupted`
     with the trials completed so far. Before any part: ``threads``

@@ -25,19 +25,22 @@ from ..families.covariance import CovarianceProblem
 from ..quantities import MEASURED
 from . import kernels
 from .batches import run_batches
+from .runtime import memory_rows
 from .sampler import Sampler
 from .simulate import Trials
+from .students import unlabelled_count
 
 __all__ = ["covariance_trials"]
 
 
 def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, trials: int = 100,
                       seed: int = 0, ridge: float = 0.0, threads: int | None = None,
-                      progress: Callable[[int], None] | None = None) -> Trials:
+                      progress: Callable[[int], None] | None = None, unlabelled: float | None = None) -> Trials:
     """Per-trial values of the models using the first ``p`` features of ``problem``, ``p`` in ``counts``.
 
     ``counts``: strictly increasing feature counts in ``[1, problem.p]``; ``s`` kept nonzeros;
-    ``progress(k)`` is called after each batch of ``k`` trials (all widths). The sampler of
+    ``progress(k)`` is called after each batch of ``k`` trials (all widths); ``unlabelled`` is
+    distillation's ``M`` (``None``: the population projection). The sampler of
     :class:`dcprune.Correlated` problems (run them with :func:`dcprune.montecarlo.simulate`).
     """
     if not isinstance(problem, CovarianceProblem):
@@ -47,6 +50,7 @@ def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, tri
     trials = whole_number("trials", trials, 2)
     seed = whole_number("seed", seed, 0)
     ridge = finite_number("ridge", ridge, nonnegative=True)
+    unlabelled = unlabelled_count(unlabelled)
     counts = np.asarray(counts)
     if (counts.ndim != 1 or counts.size == 0 or np.any(counts != np.round(counts))
             or np.any(np.diff(counts) <= 0) or counts[0] < 1 or counts[-1] > problem.p):
@@ -63,7 +67,7 @@ def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, tri
             score = np.zeros(problem.p)
             score[:p] = diag[:p] * problem.leading(int(p)).beta ** 2
             jobs.append(kernels.prepare(sampler, n=n, widths=[int(p)], s=s, seed=seed, ridge=ridge,
-                                        oracle_score=score))
+                                        oracle_score=score, unlabelled=unlabelled))
 
         def batch(first, count):  # every width on the same trials: one kernel call per width
             values = np.empty((count, len(jobs), len(MEASURED)))
@@ -74,5 +78,5 @@ def covariance_trials(problem: CovarianceProblem, n: int, counts, s: int, *, tri
 
         yield 0, trials, batch
 
-    return Trials(*run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=problem.p,
-                               threads=threads, progress=progress))
+    return Trials(*run_batches(parts(), trials=trials, n_widths=len(counts), n=memory_rows(n, unlabelled),
+                               d=problem.p, threads=threads, progress=progress))

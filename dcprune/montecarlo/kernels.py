@@ -13,7 +13,11 @@ a fresh independent sample :math:`(X', y')` of the same size, and then, for ever
    oracle (largest given ``oracle_score[i]``, ties to the lower index) and random (a
    uniformly random ``s``-subset);
 3. retrains on the kept columns of magnitude, Hessian and oracle pruning, on :math:`(X', y')`
-   ("fresh") and on :math:`(X, y)` ("same"), with the same :math:`\lambda`;
+   ("fresh") and on :math:`(X, y)` ("same"), with the same :math:`\lambda`, and distills into
+   the kept columns of magnitude and oracle pruning: least squares (min-norm, no ridge) on the
+   dense model's labels :math:`X''_p\hat b` at ``M`` further unlabelled inputs :math:`X''`
+   (``M = 0``: the population projection :math:`\Sigma_{SS}^{-1}\Sigma_{SP}\hat b`,
+   docs/theory.rst §12);
 4. evaluates every model exactly: for coefficients :math:`b` padded with zeros to length
    :math:`d`,
 
@@ -24,7 +28,8 @@ a fresh independent sample :math:`(X', y')` of the same size, and then, for ever
    and :math:`q = \Sigma\beta` (omitted features count automatically).
 
 If :math:`p \le s` nothing is pruned: every pruned model and every same-data retrained model
-is the dense model, and the fresh retrained model is the dense fit on :math:`(X', y')`.
+is the dense model, the fresh retrained model is the dense fit on :math:`(X', y')`, and the
+students are fitted on all ``p`` columns.
 
 Samplers (``kind``), all driven by latent standard normals :math:`Z` and label noise :math:`e`
 (validated descriptions: :class:`~dcprune.montecarlo.sampler.Sampler`):
@@ -41,8 +46,9 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
 Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, and a Python
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
 kernels on plain, already valid arrays (:func:`sample_trial`; the stages
-:func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`, built on
-:func:`fit_subset`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming from
+:func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`,
+:func:`~dcprune.montecarlo.students.fit_students`, built on :func:`fit_subset`, :func:`top_s`,
+:func:`risk`, the fits and dense algebra coming from
 :mod:`~dcprune.montecarlo.linalg`; and :func:`trial_kernel` composing them), the
 ``parallel=True`` driver :func:`simulate_trials` (``prange`` over trials, one output slot per
 trial), and the Python layer, which validates once (:func:`prepare`, returning a :class:`Job`
@@ -68,6 +74,7 @@ from ..quantities import MEASURED
 from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
+from .students import fit_students, unlabelled_count
 
 __all__ = [
     "QUANTITIES",
@@ -78,6 +85,7 @@ __all__ = [
     "trial_seed",
     "fmix32",
     "draw_latent",
+    "inputs",
     "features",
     "random_subsets",
     "sample_trial",
@@ -97,8 +105,16 @@ __all__ = [
 
 QUANTITIES = MEASURED  # the column order of every kernel's output
 # Column offsets in the output: pruned, fresh-retrained and same-data-retrained blocks are each
-# ordered (magnitude, hessian, oracle).
-_DENSE, _PRUNED, _RANDOM, _FRESH, _SAME = 0, 1, 4, 5, 8
+# ordered (magnitude, hessian, oracle), the distilled block (magnitude, oracle). Literals, not
+# looked up, because compiled kernels are cached by this file alone; the check below fails at
+# import if dcprune.quantities changes the order without this file following.
+_DENSE, _PRUNED, _RANDOM, _FRESH, _DISTILL, _SAME = 0, 1, 4, 5, 8, 10
+_RULES3 = ("magnitude", "hessian", "oracle")
+if MEASURED != ("dense", *_RULES3, "random", *(f"{r}_retrain" for r in _RULES3), "magnitude_distill",
+                "oracle_distill", *(f"{r}_retrain_same" for r in _RULES3)):  # pragma: no cover
+    raise ImportError("dcprune.quantities.MEASURED changed: update the kernels' column offsets")
+# The kept sets of prune_sets that distillation uses: magnitude's and the oracle's.
+_DISTILLED_SETS = (0, 2)
 
 _M32 = 0xFFFFFFFF
 
@@ -152,6 +168,17 @@ def draw_latent(n, latent):
 
 
 @njit(cache=True)
+def inputs(kind, Z, scale, mixing):
+    """Features ``X`` (n×d) of latent normals ``Z``: ``Z diag(scale)``, ``Z mixingᵀ`` (rows
+    ``x = L z``) or ``max(Z mixingᵀ, 0)`` by ``kind``."""
+    if kind == KIND_DIAGONAL:
+        return Z * scale
+    if kind == KIND_FACTOR:
+        return np.dot(Z, mixing.T)
+    return np.maximum(np.dot(Z, mixing.T), 0.0)
+
+
+@njit(cache=True)
 def features(kind, Z, e, scale, mixing, label_vec, sigma):
     """Features ``X`` (n×d) and labels ``y`` from latent normals ``Z`` and noise ``e``.
 
@@ -159,12 +186,7 @@ def features(kind, Z, e, scale, mixing, label_vec, sigma):
     - ``KIND_FACTOR``: ``X = Z mixingᵀ`` (rows ``x = L z``), ``y = X label_vec + sigma e``;
     - ``KIND_RELU``: ``X = max(Z mixingᵀ, 0)``, ``y = (Z label_vec)² + sigma e``.
     """
-    if kind == KIND_DIAGONAL:
-        X = Z * scale
-    elif kind == KIND_FACTOR:
-        X = np.dot(Z, mixing.T)
-    else:
-        X = np.maximum(np.dot(Z, mixing.T), 0.0)
+    X = inputs(kind, Z, scale, mixing)
     y = np.empty(Z.shape[0])
     if kind == KIND_RELU:
         mv(Z, label_vec, y)
@@ -199,12 +221,15 @@ def random_subsets(widths, s):
 
 
 @njit(cache=True)
-def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s):
-    """Everything random in one trial: ``(X, y, X2, y2, rand_keep)``.
+def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s, unlabelled):
+    """Everything random in one trial: ``(X, y, X2, y2, rand_keep, X3)``.
 
     Seeds Numba's generator with ``trial_seed(seed, trial)``, then draws in this order: the
     training sample (``draw_latent`` + ``features``), the fresh sample, the random-pruning
-    subsets (``random_subsets``). The rest of a trial (:func:`trial_kernel`) is deterministic.
+    subsets (``random_subsets``), and last the ``unlabelled`` inputs ``X3`` of distillation
+    (``unlabelled × d``; none when ``unlabelled = 0``, the population projection), so that
+    the other draws do not depend on it. The rest of a trial (:func:`trial_kernel`) is
+    deterministic.
     """
     np.random.seed(trial_seed(seed, trial))
     latent = scale.shape[0] if kind == KIND_DIAGONAL else mixing.shape[1]
@@ -212,7 +237,9 @@ def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, 
     X, y = features(kind, Z, e, scale, mixing, label_vec, sigma)
     Z, e = draw_latent(n, latent)
     X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    return X, y, X2, y2, random_subsets(widths, s)
+    rand_keep = random_subsets(widths, s)
+    X3 = inputs(kind, np.random.standard_normal((unlabelled, latent)), scale, mixing)
+    return X, y, X2, y2, rand_keep, X3
 
 
 
@@ -345,18 +372,20 @@ def transpose_gram(X, pmax, gram):
 
 
 @njit(cache=True)
-def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                  out, flags):
-    """Fit, prune, retrain and evaluate one trial (deterministic given its samples).
+    """Fit, prune, retrain, distill and evaluate one trial (deterministic given its samples).
 
     ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
-    from :func:`random_subsets`; ``out`` (len(widths)×11) ← risks in the order of
+    from :func:`random_subsets`; ``X3``: the unlabelled inputs of distillation (M×d; 0×d for
+    the population projection); ``out`` (len(widths)×len(QUANTITIES)) ← risks in the order of
     ``QUANTITIES``; ``flags`` (len(widths), int8) ← 1 where any fit of that width was
     ill-conditioned (SVD fallback). ``c0, q, cov_diag, cov`` as in :func:`risk`. Returns the
     number of least-squares fits per width (dense fit included), a measure of the work done.
 
-    Stages: :func:`transpose_gram` (both samples), :func:`fit_widths`, :func:`prune_sets`,
-    :func:`retrain` (fresh sample, then same sample), :func:`risk` of every model.
+    Stages: :func:`transpose_gram` (every sample), :func:`fit_widths`, :func:`prune_sets`,
+    :func:`retrain` (fresh sample, then same sample), :func:`~dcprune.montecarlo.students.fit_students`,
+    :func:`risk` of every model.
     """
     n = X.shape[0]
     nw = widths.shape[0]
@@ -380,15 +409,23 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
     same_sizes = np.where(widths > s, s, 0)
     fresh = retrain(Xt2, y2, G2, ridge, kept, fresh_sizes, c0, q, cov_diag, cov, flags, fits)
     same = retrain(Xt, y, G, ridge, kept, same_sizes, c0, q, cov_diag, cov, flags, fits)
+    # The students' Gram blocks are sub-matrices of X3ᵀX3 when they have at most M columns.
+    Xt3, G3 = transpose_gram(X3, pmax, X3.shape[0] > 0 and min(widths[0], s) <= X3.shape[0])
+    students = fit_students(B, widths, s, kept, _DISTILLED_SETS, Xt3, G3, cov, flags, fits)
     for wi in range(nw):
         p = widths[wi]
         b = B[wi, :p]
         dense = risk(np.arange(p), b, c0, q, cov_diag, cov)
         out[wi, _DENSE] = dense
-        out[wi, _FRESH:_SAME] = fresh[wi]
+        out[wi, _FRESH : _FRESH + 3] = fresh[wi]
+        size = min(p, s)
+        for j in range(2):
+            idx = kept[wi, _DISTILLED_SETS[j], :size]
+            out[wi, _DISTILL + j] = risk(idx, students[wi, j, :size], c0, q, cov_diag, cov)
         if p <= s:
-            out[wi, _PRUNED:_FRESH] = dense
-            out[wi, _SAME:] = dense
+            out[wi, _PRUNED : _PRUNED + 3] = dense
+            out[wi, _RANDOM] = dense
+            out[wi, _SAME : _SAME + 3] = dense
             continue
         for k in range(3):
             idx = kept[wi, k, :s]
@@ -401,7 +438,7 @@ def trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q,
 
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
-                    s, ridge, oracle_score, c0, q, cov_diag, cov):
+                    s, ridge, oracle_score, c0, q, cov_diag, cov, unlabelled):
     """Run trials ``first_trial .. first_trial + trials - 1`` in parallel: ``(values, flags)``.
 
     ``values[t]`` and ``flags[t]`` are :func:`trial_kernel` applied to
@@ -414,9 +451,9 @@ def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec
     flags = np.zeros((trials, nw), np.int8)
     for t in prange(trials):
         # prange indices are unsigned; one integer type avoids a second compilation
-        X, y, X2, y2, rand_keep = sample_trial(seed, first_trial + np.int64(t), kind, n, scale,
-                                               mixing, label_vec, sigma, widths, s)
-        trial_kernel(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, cov_diag,
+        X, y, X2, y2, rand_keep, X3 = sample_trial(seed, first_trial + np.int64(t), kind, n, scale,
+                                                   mixing, label_vec, sigma, widths, s, unlabelled)
+        trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag,
                      cov, values[t], flags[t])
     return values, flags
 
@@ -449,23 +486,28 @@ class Job:
     seed: int
     ridge: float
     oracle_score: np.ndarray
+    #: Unlabelled inputs of distillation per trial; 0: the population projection.
+    unlabelled: int = 0
 
     def trials(self, first: int, count: int):
         """``(values, flags)`` of trials ``first .. first + count − 1`` (:func:`simulate_trials`)."""
         sp = self.sampler
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
-                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov)
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.unlabelled)
 
 
-def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None) -> Job:
+def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, unlabelled=None) -> Job:
     r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
     ``ridge``: :math:`\lambda` of :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`; ``seed``:
-    integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``.
+    integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``;
+    ``unlabelled``: the inputs ``M`` each trial's students are fitted on (``None`` or ``inf``:
+    the population projection, docs/theory.rst §12).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
+    unlabelled = unlabelled_count(unlabelled)
     if not seed < 2**63:
         raise ValueError(f"seed must be in [0, 2**63), got {seed=}")
     ridge = float(ridge)
@@ -482,18 +524,18 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     if (given.dtype.kind not in "iuf" or np.any(widths != given) or widths.ndim != 1
             or widths.size == 0 or widths[0] < 1 or widths[-1] > d or np.any(np.diff(widths) <= 0)):
         raise ValueError(f"widths must be strictly increasing integers in [1, {d}], got {given=}")
-    return Job(sampler, n, widths, s, seed, ridge, oracle_score)
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score, unlabelled)
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,
-        first_trial=0):
-    r"""Monte Carlo of fit → prune → retrain → exact risk; returns ``(values, flags)``.
+        first_trial=0, unlabelled=None):
+    r"""Monte Carlo of fit → prune → retrain and distill → exact risk; returns ``(values, flags)``.
 
     ``sampler``: a :class:`~dcprune.montecarlo.sampler.Sampler`; ``n, widths, s, seed, ridge,
-    oracle_score`` as in :func:`prepare`; ``threads``: Numba threads for this call (default:
+    oracle_score, unlabelled`` as in :func:`prepare`; ``threads``: Numba threads for this call (default:
     current); ``first_trial``: number of the first trial, so that a run split into batches
     (``first_trial = 0, b, 2b, ...``) gives the same trials as one run.
-    Returns ``values`` float64 ``(trials, len(widths), 11)`` in the order of ``QUANTITIES``
+    Returns ``values`` float64 ``(trials, len(widths), len(QUANTITIES))`` in the order of ``QUANTITIES``
     and ``flags`` int8 ``(trials, len(widths))``, 1 where a fit was ill-conditioned.
     Results depend only on ``(seed, trial number)`` and the problem, not on ``threads``.
 
@@ -503,11 +545,12 @@ def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score
         >>> sampler = Sampler.diagonal(np.ones(80), np.full(80, 0.1), sigma=0.5)
         >>> v, f = run(sampler, n=50, widths=[10, 40, 80], s=20, trials=4, seed=1)
         >>> v.shape, f.shape
-        ((4, 3, 11), (4, 3))
+        ((4, 3, 13), (4, 3))
     """
     trials = _integer("trials", trials, 1)
     first_trial = _integer("first_trial", first_trial, 0)
     threads = check_threads(threads)
-    job = prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, oracle_score=oracle_score)
+    job = prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, oracle_score=oracle_score,
+                  unlabelled=unlabelled)
     with trial_threads(threads):
         return job.trials(first_trial, trials)

@@ -61,8 +61,10 @@ from ..families.covariance import CovarianceProblem
 from ..quantities import MEASURED as QUANTITIES
 from . import kernels
 from .batches import run_batches
+from .runtime import memory_rows
 from .sampler import Sampler
 from .simulate import Trials
+from .students import unlabelled_count
 
 __all__ = ["random_feature_trials", "MC_ACTIVATIONS"]
 
@@ -95,6 +97,7 @@ def random_feature_trials(
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
     feature_seed: int | None = None,
+    unlabelled: float | None = None,
 ) -> Trials:
     r"""Per-trial values of ReLU random-feature regression over nested ``widths`` (docs/theory.rst §7).
 
@@ -107,14 +110,15 @@ def random_feature_trials(
     :func:`dcprune.families.randomfeatures.sweep_random_features` with the same ``draws`` and
     ``seed``. Means and standard errors are over all trials, so the
     spread includes the variation across draws (module docstring). ``progress(k)`` is called
-    after each batch of ``k`` trials. Only ``activation="relu"`` has a sampler. The sampler of
+    after each batch of ``k`` trials; ``unlabelled`` is distillation's ``M`` (``None``: the
+    population projection). Only ``activation="relu"`` has a sampler. The sampler of
     :class:`dcprune.RandomFeatures` problems (run them with :func:`dcprune.montecarlo.simulate`).
 
     Example::
 
         >>> run = random_feature_trials(20, 40, [20, 60], 10, draws=2, trials=4, seed=1)
         >>> run.values.shape, run.draw.tolist()
-        ((4, 2, 11), [0, 0, 1, 1])
+        ((4, 2, 13), [0, 0, 1, 1])
     """
     if activation not in MC_ACTIVATIONS:
         raise ValueError(
@@ -135,6 +139,7 @@ def random_feature_trials(
                          f"it has in the theory's average, got trials={trials}, draws={draws}")
     label_noise = finite_number("label_noise", label_noise, nonnegative=True)
     ridge = finite_number("ridge", ridge, nonnegative=True)
+    unlabelled = unlabelled_count(unlabelled)
     pmax = int(counts[-1])
     per_draw = trials // draws
     sigma = math.sqrt(label_noise)
@@ -151,7 +156,8 @@ def random_feature_trials(
                 sub = rf.problem if p == pmax else CovarianceProblem.from_moments(rf.Sigma[:p, :p], rf.q[:p], rf.c0)
                 sampler = Sampler.relu(rf.W[:p], rf.theta, c0=rf.c0, q=rf.q, Sigma=rf.Sigma, sigma=sigma)
                 jobs.append(kernels.prepare(sampler, n=n, widths=[int(p)], s=s, seed=seed, ridge=ridge,
-                                            oracle_score=np.diag(sub.Sigma) * sub.beta**2))
+                                            oracle_score=np.diag(sub.Sigma) * sub.beta**2,
+                                            unlabelled=unlabelled))
 
             def batch(first, count, jobs=jobs):  # every width on the same trials
                 values = np.empty((count, len(jobs), len(QUANTITIES)))
@@ -163,6 +169,6 @@ def random_feature_trials(
             yield k * per_draw, (k + 1) * per_draw, batch
 
     # The latent inputs have D columns, the features pmax: bound the kernels' estimate by both.
-    values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=n, d=max(pmax, input_dim),
-                                threads=threads, progress=progress)
+    values, flags = run_batches(parts(), trials=trials, n_widths=len(counts), n=memory_rows(n, unlabelled),
+                                d=max(pmax, input_dim), threads=threads, progress=progress)
     return Trials(values, flags, np.repeat(np.arange(draws), per_draw))

@@ -22,7 +22,7 @@ from ..checks import check_memory
 from ..quantities import MEASURED
 
 __all__ = ["kernels_compiled", "warm_up", "num_threads", "check_threads", "trial_threads", "single_threaded_blas",
-           "estimate_bytes", "guard_memory"]
+           "estimate_bytes", "guard_memory", "memory_rows"]
 
 
 def num_threads() -> int:
@@ -129,6 +129,13 @@ def estimate_bytes(n: int, d: int, n_widths: int, trials: int, threads: int) -> 
     """
     per_trial = 10 * n * d + 2 * d * d + 4 * n_widths * d + 4 * n * n + 16 * d
     return int(8 * (threads * per_trial + d * d) + trials * n_widths * (8 * len(MEASURED) + 1))
+
+
+def memory_rows(n: int, unlabelled: int) -> int:
+    """The sample size :func:`estimate_bytes` is given for a trial of ``n`` samples and
+    ``unlabelled`` inputs of distillation: the latter's sample, transpose and Gram (``4·M·d``
+    words, ``M²`` for a dual fit) are within half a training-and-fresh row's share each."""
+    return int(n) + (int(unlabelled) + 1) // 2
 
 
 def guard_memory(n: int, d: int, n_widths: int, trials: int, threads: int) -> None:

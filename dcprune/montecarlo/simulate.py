@@ -24,8 +24,9 @@ from ..quantities import MEASURED
 from ..results import Estimate, Risks, RowsView, mean_se
 from . import kernels
 from .batches import Interrupted, run_batches
-from .runtime import check_threads, guard_memory
+from .runtime import check_threads, guard_memory, memory_rows
 from .sampler import Sampler
+from .students import unlabelled_count
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
            "simulate_problem", "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
@@ -34,7 +35,7 @@ QUANTITIES = MEASURED
 
 
 class Trials(NamedTuple):
-    """What a family's Monte Carlo returns: per-trial ``values`` ``(trials, widths, 11)``,
+    """What a family's Monte Carlo returns: per-trial ``values`` ``(trials, widths, quantities)``,
     ``flags`` ``(trials, widths)`` and, for families that average feature draws, ``draw``."""
 
     values: np.ndarray
@@ -129,17 +130,20 @@ class SimulationInterrupted(KeyboardInterrupt):
         super().__init__(f"after {partial.trials} of {total} trials")
 
 
-def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None):
+def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None,
+                    unlabelled=None):
     """Per-trial ``(values, flags)`` of the diagonal problem with per-coordinate variances
-    ``lam`` and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``."""
+    ``lam`` and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``; ``unlabelled`` is
+    distillation's ``M`` (``None``: the population projection)."""
     sampler = Sampler.diagonal(lam, beta, math.sqrt(sigma2))
-    job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge)
-    return Trials(*run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths), n=n,
-                               d=sampler.d, threads=threads, progress=progress))
+    job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, unlabelled=unlabelled)
+    return Trials(*run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths),
+                               n=memory_rows(n, job.unlabelled), d=sampler.d, threads=threads,
+                               progress=progress))
 
 
 def summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
-    """One :class:`SimulationRow` per width from per-trial ``values`` ``(trials, widths, 11)``
+    """One :class:`SimulationRow` per width from per-trial ``values`` ``(trials, widths, quantities)``
     and ``flags``: mean ± standard error over trials; ``counts`` are the widths' sizes ``p``."""
     mean, se = mean_se(values)
     return tuple(
@@ -200,7 +204,9 @@ def simulate(
     ``points``-width grid of :func:`dcprune.sweep`, or the given ``widths``. Every trial draws
     a training and a fresh sample, fits min-norm least squares (or ridge) at every width,
     prunes to ``s`` by magnitude, empirical Hessian, oracle and random, retrains on fresh and
-    on the same data, and evaluates each model's population risk exactly; the family supplies
+    on the same data, distills into magnitude's and the oracle's kept features (on
+    ``problem.unlabelled`` fresh unlabelled inputs, or the population projection;
+    docs/theory.rst §12), and evaluates each model's population risk exactly; the family supplies
     the sampler (:meth:`dcprune.families.Family.monte_carlo`). ``progress(k)`` is called after
     each batch of ``k`` trials. Trial ``t`` is seeded by ``(seed, t)``: the same seed gives the
     same numbers whatever the thread count or batching.
@@ -223,7 +229,8 @@ def simulate(
     # The memory guard before the family builds anything (the coordinates of a diagonal
     # problem alone are 16·d bytes; run_batches checks again, with the exact dimensions).
     dim = max(int(problem.d), int(getattr(problem, "input_dim", 0) or 0))
-    guard_memory(int(problem.n), dim, int(counts.size), trials, check_threads(threads))
+    guard_memory(memory_rows(problem.n, unlabelled_count(problem.unlabelled)), dim, int(counts.size),
+                 trials, check_threads(threads))
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None
 
     def result(run: Trials, **extra) -> Simulation:

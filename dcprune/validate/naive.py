@@ -21,6 +21,10 @@ The math, for one trial:
   score — and keeps the ``s`` largest (ties to the lower index); the pruned model keeps ``b``
   on them, fresh retraining refits them on ``(X₂, y₂)``, same-data retraining on ``(X, y)``.
   Random pruning keeps ``b`` on ``s`` given coordinates, without retraining.
+- Distillation into the kept columns ``S`` of magnitude and oracle pruning (all ``p`` columns
+  when ``p ≤ s``): the min-norm least-squares fit on ``S`` of the dense model's labels
+  ``X₃[:, :p] b`` at unlabelled inputs ``X₃``, or, without them, the population projection
+  ``Σ_SS⁺ Σ_{S,:p} b`` (docs/theory.rst §12).
 - Risk of a coefficient vector ``b`` (zero off its support): ``R(b) = E(y − xᵀb)² =
   c₀ − 2bᵀq + bᵀΣb`` with ``c₀ = E y²``, ``q = E[x y]``, ``Σ = E[x xᵀ]`` over a fresh
   sample; for the linear Gaussian problem (``c₀ = σ² + βᵀΣβ``, ``q = Σβ``) this is
@@ -86,8 +90,17 @@ def lgp_risk(b, beta, Sigma, sigma):
     return sigma**2 + r @ Sigma @ r
 
 
-def naive_trial(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, Sigma):
-    """All ``QUANTITIES`` for every width of one trial, each model fitted from scratch."""
+def naive_student(X3, Sigma, keep, p, b):
+    """The distilled student on columns ``keep`` of the width-``p`` model ``b``: lstsq on the
+    labels ``X3[:, :p] b``, or the population projection when ``X3`` has no rows."""
+    if X3.shape[0] == 0:
+        return np.linalg.pinv(Sigma[np.ix_(keep, keep)]) @ (Sigma[keep, :p] @ b)
+    return naive_fit(X3[:, keep], X3[:, :p] @ b, 0.0)
+
+
+def naive_trial(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, Sigma, X3):
+    """All ``QUANTITIES`` for every width of one trial, each model fitted from scratch
+    (``X3``: the unlabelled inputs of distillation, no rows for the population projection)."""
     n, d = X.shape
     col = {name: i for i, name in enumerate(QUANTITIES)}
     out = np.empty((len(widths), len(QUANTITIES)))
@@ -104,6 +117,9 @@ def naive_trial(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, 
             fresh = R(every, naive_fit(X2[:, :p], y2, ridge))
             for name in ("magnitude", "hessian", "oracle"):
                 out[wi, col[name + "_retrain"]] = fresh
+            student = R(every, naive_student(X3, Sigma, every, p, b))
+            for name in ("magnitude", "oracle"):
+                out[wi, col[name + "_distill"]] = student
             continue
         out[wi, col["dense"]] = dense
         hdiag = (X[:, :p] ** 2).sum(axis=0) / n
@@ -113,6 +129,8 @@ def naive_trial(X, y, X2, y2, rand_keep, widths, s, ridge, oracle_score, c0, q, 
             out[wi, col[name]] = R(keep, b[keep])
             out[wi, col[name + "_retrain"]] = R(keep, naive_fit(X2[:, keep], y2, ridge))
             out[wi, col[name + "_retrain_same"]] = R(keep, naive_fit(X[:, keep], y, ridge))
+            if name != "hessian":
+                out[wi, col[name + "_distill"]] = R(keep, naive_student(X3, Sigma, keep, p, b))
         keep = rand_keep[wi, :s]
         out[wi, col["random"]] = R(keep, b[keep])
     return out

@@ -3,9 +3,9 @@
 For every configuration of a grid (problem, width, sparsity, noise, ridge, sample size) the
 theory's prediction and a Monte Carlo run of the real regressions give
 ``z = (MC mean − theory) / SE`` per quantity. Quantities the theory claims (dense, pruned,
-fresh retraining) fail the run when ``|z|`` exceeds a threshold; the heuristic prediction of
-magnitude pruning's same-data retraining (docs/theory.rst §14) is claimed with its stated
-allowance, :func:`dcprune.samedata.allowance` (it fails when ``|MC − theory|`` exceeds
+fresh retraining, distillation) fail the run when ``|z|`` exceeds a threshold; the heuristic
+prediction of magnitude pruning's same-data retraining (docs/theory.rst §14) is claimed with its
+stated allowance, :func:`dcprune.samedata.allowance` (it fails when ``|MC − theory|`` exceeds
 ``threshold·SE + allowance·theory``); Hessian and oracle same-data retraining are reported only,
 beside fresh retraining's prediction (§4). A finite-size bias would show up as ``|z|`` growing
 with the number of trials and shrinking with ``n``; the report tabulates mean ``z`` by ``n`` so
@@ -195,8 +195,8 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         "# dcprune validation: theory vs Monte Carlo",
         "",
         f"{len(configs)} configurations × {trials} trials; {len(claimed)} claimed checks "
-        f"(dense, pruned, fresh retraining; magnitude same-data retraining with the allowance of "
-        f"docs/theory.rst §14); threshold |z| ≤ {threshold:g}.",
+        f"(dense, pruned, fresh retraining, distillation; magnitude same-data retraining with the "
+        f"allowance of docs/theory.rst §14); threshold |z| ≤ {threshold:g}.",
         "",
         f"- |z| > {threshold:g}: **{len(bad)}**",
         f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",

@@ -4,9 +4,9 @@ For one model of any problem family, the prediction (:func:`dcprune.predict`) an
 Carlo run of the real regressions (:func:`dcprune.montecarlo.simulate`) give, per quantity,
 ``z = (MC mean − theory) / se`` with ``se = sqrt(se_MC² + se_theory²)`` — the comparison of
 ``dcprune validate`` (:func:`dcprune.validate.zscores.compare`, docs/theory.rst §1–4): the
-quantities the theory claims (dense, pruned, fresh retraining) fail the check when ``|z|``
-exceeds the threshold; magnitude pruning's same-data retraining is claimed against its
-heuristic prediction (§14) with the stated allowance (:func:`dcprune.samedata.allowance`:
+quantities the theory claims (dense, pruned, fresh retraining, distillation) fail the check
+when ``|z|`` exceeds the threshold; magnitude pruning's same-data retraining is claimed against
+its heuristic prediction (§14) with the stated allowance (:func:`dcprune.samedata.allowance`:
 ``|MC − theory| <= threshold·SE + allowance·theory``), Hessian and oracle same-data
 retraining are reported beside the fresh-retraining prediction only (not what §4 predicts).
 An infinite or NaN (not predicted) prediction is not scored.

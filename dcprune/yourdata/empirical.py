@@ -6,7 +6,9 @@ on the first ``p`` columns of the training rows; prune to ``s`` by magnitude :ma
 Hessian :math:`\hat\Sigma_{ii} b_i^2` (:math:`\hat\Sigma = X_1^\top X_1/n`), by the oracle (the
 population saliency :math:`\Sigma_{ii}\beta_i^2` of the width-``p`` problem) and at random;
 retrain the kept columns on the fresh rows (``*_retrain``, what the theory predicts) and on the
-training rows (``*_retrain_same``, measured only); evaluate every model by its exact
+training rows (``*_retrain_same``, measured only); distill magnitude's and the oracle's kept
+columns by the population projection :math:`\Sigma_{SS}^{-1}\Sigma_{SP}b` (``*_distill``,
+docs/theory.rst §12: a student on unlimited unlabelled rows); evaluate every model by its exact
 population risk :math:`c_0 - 2b^\top q + b^\top\Sigma b` (:meth:`Population.risk`).
 With ``s >= p`` nothing is pruned and every quantity is the dense risk (as in the theory).
 
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..quantities import MEASURED, RETRAINABLE
+from ..quantities import DISTILLABLE, MEASURED, RETRAINABLE
 from ..rules import top_s, top_s_stable
 from .population import Population
 
@@ -136,6 +138,12 @@ def _chunk(pop, n, s, widths, oracles, seed, trials_range, out):
                 idx = np.ascontiguousarray(kept[name])
                 res[f"{name}_retrain"] = _support_risk(pop, idx, min_norm(*_sub(G2, r2, idx), n))
                 res[f"{name}_retrain_same"] = _support_risk(pop, idx, min_norm(*_sub(G1, r1, idx), n))
+            for name in DISTILLABLE:
+                idx = np.ascontiguousarray(kept[name])
+                sig = pop.Sigma[idx[:, :, None], idx[:, None, :]]
+                rhs = np.einsum("tij,tj->ti", pop.Sigma[idx, :p], b)
+                # The population Gram of the kept columns: min_norm's solve, full rank but for collinear columns.
+                res[f"{name}_distill"] = _support_risk(pop, idx, min_norm(sig, rhs, idx.shape[1] + 1))
         for name in MEASURED:
             out[p][name].append(res[name])
 

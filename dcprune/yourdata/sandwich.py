@@ -18,14 +18,19 @@ risks of the width-``p`` problem):
   finite-population factor :math:`(N-n)/(N-1)` of sampling rows without replacement.
 
 Pruned risks are sampled (``samples`` draws, seeded), retraining averages the supports of the
-first ``retrain_samples`` draws, as in :func:`dcprune.families.covariance.predict_covariance`.
+first ``retrain_samples`` draws, as in :func:`dcprune.families.covariance.predict_covariance`;
+so does distillation (the population projection, :func:`dcprune.distill.distill_draws`: every
+draw for the oracle's fixed support).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..quantities import PREDICTED, SAME_DATA_PREDICTED
+from ..distill import distill_draws
+from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, estimate
 from ..rules import RULES
 from ..samedata import UNPREDICTED
@@ -84,6 +89,9 @@ def underparameterized_risks(pop: Population, n: int, s: int, p: int, *, robust:
         np.put_along_axis(mask, idx, True, axis=-1)
         risk[name] = estimate(sub.risk(np.where(mask, draws, 0.0)))
         kept[name] = idx[:retrain_samples]
+        if name in DISTILLABLE:
+            use = samples if rule.fixed_support else retrain_samples
+            risk[f"{name}_distill"] = estimate(distill_draws(sub, draws[:use], idx[:use], math.inf, finite=True))
     refit = {}
     for name, rule in RULES.items():
         if not rule.retrainable:

@@ -39,12 +39,14 @@ first version of §14) overshoots by 1–3% at ``n = 200``: the bilinear forms
 ratio is far from linear in them.
 
 Inputs, all from the finite-size DC of §2–3 (:math:`\hat\beta_a \sim N(\mu_a, sd_a^2)` per atom
-and the magnitude threshold ``t``): the Gram matrix of :math:`(\theta_S, h_S, g_S)` (six
-kept-set sums of truncated-normal moments), the totals :math:`\lVert\theta\rVert^2`,
-:math:`\theta^\top h`, :math:`\lVert h\rVert^2`, :math:`\lVert\hat\beta\rVert^2`,
-:math:`\lVert y\rVert^2 = n\rho`, and :math:`\lVert a\rVert^2 = \tau/(n\zeta^2)` (``p > n``) or
-:math:`(n - p)\sigma^2` (``p < n``). In the ``n → ∞`` limit the Wishart average is its mean
-and every count offset drops.
+and the magnitude threshold ``t``): the Gram matrix of :math:`(\theta_S, (\Omega h)_S, g_S)`
+(six kept-set sums of centred truncated-normal moments, per atom in the units of ``h``, so
+that neither nearly parallel ``h_S``, ``θ_S`` nor spectra spanning many decades lose digits),
+the totals :math:`\lVert\theta\rVert^2`, :math:`\theta^\top h`, :math:`h^\top\Omega h`,
+:math:`\lVert\hat\beta\rVert^2`, :math:`\lVert y\rVert^2 = n\rho`, and
+:math:`\lVert a\rVert^2 = \tau/(n\zeta^2)` (``p > n``) or :math:`(n - p)\sigma^2` (``p < n``),
+all in units of :math:`\rho` (the risk is homogeneous of degree 1 in signal and noise). In the
+``n → ∞`` limit the Wishart average is its mean and every count offset drops.
 
 Scope: magnitude pruning of min-norm least squares (no ridge), diagonal Σ, ``3 <= s <= n − 6``
 at finite size (``s < n`` asymptotically): below ``n − 5`` the inverse-Wishart moments of step 3

@@ -226,9 +226,12 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
                   for label, flagged, conv in trouble]
     else:
         lines.append("- none: every solve converged and no fit was ill-conditioned")
-    infinite = sorted({c.config.label() for c in checks if c.claimed and not math.isfinite(c.theory)})
+    infinite = sorted({c.config.label() for c in checks if c.claimed and math.isinf(c.theory)})
     if infinite:
         lines += ["", "## Infinite predictions (not scored)", ""] + [f"- {x}" for x in infinite]
+    missing = sorted({f"{c.config.label()}: {c.quantity}" for c in checks if c.claimed and math.isnan(c.theory)})
+    if missing:
+        lines += ["", "## Not predicted there (NaN, not scored; docs/theory.rst §14)", ""] + [f"- {x}" for x in missing]
     return "\n".join(lines) + "\n"
 
 

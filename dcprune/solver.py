@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import ParameterError, finite_number
+from .finiteridge import finite_ridge_parts, first_order
 from .numerics import solve_monotone
 
 __all__ = ["solve_zeta", "dense_risk", "DenseRisk", "peak_reason", "check_sample_size"]
@@ -42,6 +43,12 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
     one between :math:`\max(\lambda, \zeta_0)` and :math:`\lambda + \sum m\lambda/n`.
     Returns ``(zeta, converged, residual)``, each of shape ``(batch,)``.
     """
+    zeta, converged, residual, _ = _solve_zetas(lam, mult, n, ridge)
+    return zeta, converged, residual
+
+
+def _solve_zetas(lam, mult, n, ridge):
+    """:func:`solve_zeta` and the ridgeless ζ₀ (the ridge solve's lower bracket) as a fourth array."""
     lam = np.asarray(lam, dtype=float)
     mult = np.asarray(mult, dtype=float)
     p = mult.sum(axis=-1)
@@ -54,6 +61,7 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
         lo = _active_min(lam[over], mult[over]) * (p[over] - n) / n
         root = _log_root(_min_norm_equation(lam[over], mult[over], n), lo, trace[over], n, increasing=False)
         zeta[over], converged[over], residual[over] = root.x, root.converged, root.residual
+    zeta0 = zeta.copy()
     ridge = np.broadcast_to(np.asarray(ridge, dtype=float), p.shape)  # one ridge, or one per model
     fit = ridge > 0
     if fit.any():
@@ -65,7 +73,7 @@ def solve_zeta(lam, mult, n: float, ridge: float = 0.0):
         # Relative to the terms of ζ·g(ζ) − λ rather than λ alone: when λ is below the
         # rounding of ζ·g (a tiny ridge past p = n) |f| ~ ε·ζ is as good as the answer gets.
         residual[fit] = np.abs(equation(root.x)[0]) / (r + root.x * _ridge_terms(lam_r, mult_r, n, root.x))
-    return zeta, converged, residual
+    return zeta, converged, residual, zeta0
 
 
 def _complement(lam, zeta):
@@ -124,9 +132,10 @@ def _log_root(fun, lo, hi, scale, increasing):
 class DenseRisk:
     """Dense-model quantities of the DC, batched (docs/theory.rst §2).
 
-    ``gamma`` is the dense risk (γ, or γ_n at finite size); ``tau`` the noise level of the
-    per-coordinate Gaussians, ``sd_a = c_a sqrt(τ / (n λ_a))``; ``infinite`` flags the
-    interpolation peak.
+    ``gamma`` is the dense risk (γ, or its finite-size value: γ_n without ridge, §2; the
+    corrected ridge risk of §13 with one), ``gamma = σ_eff² + bias + variance``; ``tau`` the noise
+    level of the per-coordinate Gaussians, ``sd_a = c_a sqrt(τ / (n λ_a))``; ``infinite`` flags
+    the interpolation peak.
     """
 
     zeta: np.ndarray
@@ -136,6 +145,8 @@ class DenseRisk:
     converged: np.ndarray
     residual: np.ndarray
     infinite: np.ndarray
+    bias: np.ndarray
+    variance: np.ndarray
 
 
 def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge=0.0, finite: bool = False):
@@ -146,9 +157,14 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge=0.0, finite: bool = F
     :math:`b_0 = \zeta^2 \sum m_a\lambda_a\beta_a^2/(\lambda_a+\zeta)^2`:
 
     * asymptotic: :math:`\gamma = (\sigma^2 + b_0)/(1 - df_2/n)` and :math:`\tau = \gamma`;
-    * finite ``n`` (no ridge): :math:`\gamma_n = \sigma^2 + b_0/(1-df_2/n)
-      + \sigma^2 (df_2/n)/(1 - df_2/n - 1/\max(n,p))` and :math:`\tau` chosen so that the
-      DC's dense risk :math:`\sigma^2 + b_0 + \tau\,df_2/n` equals :math:`\gamma_n`.
+    * finite ``n``, no ridge: :math:`\gamma_n = \sigma^2 + b_0/(1-df_2/n)
+      + \sigma^2 (df_2/n)/(1 - df_2/n - 1/\max(n,p))`;
+    * finite ``n`` with ridge: the first-order corrected bias and variance of docs/theory.rst §13
+      (:func:`dcprune.finiteridge.finite_ridge_parts`), which tend to :math:`\gamma_n`'s as the
+      ridge → 0 and to the asymptotic ones as :math:`n \to \infty`;
+
+    at finite ``n``, :math:`\tau` is chosen so that the DC's dense risk
+    :math:`\sigma^2 + b_0 + \tau\,df_2/n` equals the finite-size risk.
 
     At the interpolation peak the denominators vanish and the risk is ``inf`` (unless the
     corresponding numerator is exactly 0: noiseless interpolation recovers β exactly).
@@ -157,31 +173,68 @@ def dense_risk(lam, beta, mult, sigma2, n: float, *, ridge=0.0, finite: bool = F
     beta = np.asarray(beta, dtype=float)
     mult = np.asarray(mult, dtype=float)
     sigma2 = np.broadcast_to(np.asarray(sigma2, dtype=float), mult.shape[:-1])
-    zeta, converged, residual = solve_zeta(lam, mult, n, ridge)
+    zeta, converged, residual, zeta0 = _solve_zetas(lam, mult, n, ridge)
     c = lam / (lam + zeta[:, None])
     comp = _complement(lam, zeta)
     df2 = (mult * c * c).sum(axis=-1)
     bias0 = (mult * lam * beta**2 * comp**2).sum(axis=-1)
     p = mult.sum(axis=-1)
     denom = _one_minus(mult, c, comp, n, p, squared=True)  # 1 − df₂/n
-    ridgeless = np.broadcast_to(np.asarray(ridge, dtype=float) == 0, p.shape)
+    ridges = np.broadcast_to(np.asarray(ridge, dtype=float), p.shape)
+    ridgeless = ridges == 0
     # Within rounding of p = n the denominator is noise, not a number: call it the peak.
     denom = np.where(ridgeless & (np.abs(p - n) <= _PEAK_TOL * n), 0.0, denom)
     gamma = _ratio(sigma2 + bias0, denom)
     tau = gamma
-    if finite and ridgeless.any():
-        bias = _ratio(bias0, denom)
-        # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
-        # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
-        # The rounding of df₂ (at most n) scales with n, not p: p ≫ n is far from the peak.
-        den_v = n * denom - n / np.maximum(n, p)
-        den_v = np.where(den_v > _PEAK_TOL * n, den_v / n, 0.0)
-        variance = _ratio(sigma2 * df2 / n, den_v)
+    bias = _ratio(bias0, denom)
+    variance = _ratio(sigma2 * df2 / n, denom)
+    if finite:
+        if ridgeless.any():
+            b_n, v_n = _ridgeless_parts(sigma2, bias0, df2, denom, n, p)
+            bias, variance = np.where(ridgeless, b_n, bias), np.where(ridgeless, v_n, variance)
+        if (~ridgeless).any():
+            fit = ~ridgeless
+            b_r, v_r = _ridge_parts(lam[fit], beta[fit], mult[fit], sigma2[fit], n, ridges[fit], zeta[fit],
+                                    zeta0[fit])
+            bias, variance = bias.copy(), variance.copy()
+            bias[fit], variance[fit] = b_r, v_r
         exact = sigma2 + bias + variance
         with np.errstate(invalid="ignore", divide="ignore"):
-            tau_n = np.where(df2 > 0, (exact - sigma2 - bias0) * n / df2, 0.0)
-        gamma, tau = np.where(ridgeless, exact, gamma), np.where(ridgeless, tau_n, tau)
-    return DenseRisk(zeta, gamma, tau, c, converged, residual, ~np.isfinite(gamma))
+            tau = np.where(df2 > 0, (exact - sigma2 - bias0) * n / df2, 0.0)
+        gamma = exact
+    return DenseRisk(zeta, gamma, tau, c, converged, residual, ~np.isfinite(gamma), bias, variance)
+
+
+def _ridgeless_parts(sigma2, bias0, df2, denom, n, p):
+    """Bias and variance of γ_n (docs/theory.rst §2), batched."""
+    bias = _ratio(bias0, denom)
+    # In sample units the variance denominator is n − df₂ − n/max(n, p), which is exactly
+    # 0 at p = n ± 1 for Σ = I; rounding in ζ must not turn that into a huge finite risk.
+    # The rounding of df₂ (at most n) scales with n, not p: p ≫ n is far from the peak.
+    den_v = n * denom - n / np.maximum(n, p)
+    den_v = np.where(den_v > _PEAK_TOL * n, den_v / n, 0.0)
+    return bias, _ratio(sigma2 * df2 / n, den_v)
+
+
+def _ridge_parts(lam, beta, mult, sigma2, n, ridge, zeta, zeta0):
+    """Bias and variance of the finite-size ridge risk (docs/theory.rst §13), anchored at the
+    ridgeless γ_n of the same model so that ridge → 0 is continuous with it. The anchor's
+    shift is computed for min-norm models (p > n) only: for p ≤ n it is 0 exactly."""
+    p = mult.sum(axis=-1)
+    over = p > n
+    shift = np.zeros((2, p.size))
+    if over.any():
+        lam_o, beta_o, mult_o, noise_o, zeta0 = lam[over], beta[over], mult[over], sigma2[over], zeta0[over]
+        c0 = lam_o / (lam_o + zeta0[:, None])
+        comp0 = _complement(lam_o, zeta0)
+        denom0 = _one_minus(mult_o, c0, comp0, n, p[over], squared=True)
+        b_n, v_n = _ridgeless_parts(noise_o, (mult_o * lam_o * beta_o**2 * comp0**2).sum(axis=-1),
+                                    (mult_o * c0 * c0).sum(axis=-1), denom0, n, p[over])
+        b_r, v_r = first_order(lam_o, beta_o, mult_o, n, zeta0).resummed(noise_o)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(b_n) & np.isfinite(v_n) & np.isfinite(b_r) & np.isfinite(v_r)
+            shift[:, over] = np.where(ok, [b_n - b_r, v_n - v_r], 0.0)
+    return finite_ridge_parts(lam, beta, mult, sigma2, n, ridge, zeta, shift=shift)
 
 
 # Relative size below which a finite-size denominator counts as the peak's exact zero.

@@ -177,10 +177,14 @@ def test_flags_that_need_a_plot():
         assert res.exit_code != 0 and "--plot" in res.output
 
 
-def test_ridge_at_finite_size_says_what_it_computes():
-    out = json.loads(run("risk", *BASE, "--n", "100", "--ridge", "0.1", "--format", "json").output)
-    assert any("ridge-less least squares only" in w for w in out["warnings"])
-    assert not json.loads(run("risk", *BASE, "--n", "100", "--format", "json").output)["warnings"]
+def test_ridge_at_finite_size_is_corrected():
+    """--n with --ridge gives docs/theory.rst §13's finite-size value, not the asymptotic one."""
+    args = ("risk", *BASE, "--ridge", "1e-3", "--width", "1.05", "--format", "json")
+    finite = json.loads(run(*args, "--n", "100").output)
+    asymptotic = json.loads(run(*args).output)
+    assert not finite["warnings"]
+    assert finite["risk"]["dense"] > 1.02 * asymptotic["risk"]["dense"]
+    assert finite["gamma"] == finite["risk"]["dense"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc, which takes no files")

@@ -134,12 +134,16 @@ def test_curve_grid_never_past_kappa(num, den, points):
 # --- 11. the API does not hand back an asymptotic value labelled finite --------------------
 
 @pytest.mark.parametrize("fn", [solve_dc, lambda p, n, **kw: predict_problem(p, n, 2, **kw)])
-def test_finite_with_ridge_refused(fn):
+def test_finite_with_ridge_is_the_corrected_value(fn):
+    """finite=True with ridge is docs/theory.rst §13's corrected risk, not the asymptotic DC."""
     problem = DiagonalProblem(np.array([1.0, 2.0]), np.array([0.5, 0.5]), np.array([3.0, 3.0]), 0.1)
-    with pytest.raises(ValueError, match="^finite must be False with ridge > 0"):
-        fn(problem, 10, ridge=1e-3, finite=True)
-    fn(problem, 10, ridge=1e-3)  # the asymptotic DC at this n is still there
-    fn(problem, 10, finite=True)
+
+    def dense(out):
+        return out.gamma if hasattr(out, "gamma") else out.dense.mean
+
+    corrected = dense(fn(problem, 10, ridge=1e-3, finite=True))
+    asymptotic = dense(fn(problem, 10, ridge=1e-3))
+    assert math.isfinite(corrected) and corrected > asymptotic
 
 
 # --- 4 and 7: bounds on every numeric problem option, one line, before any work -------------

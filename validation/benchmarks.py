@@ -11,8 +11,10 @@ figure that matters is a ratio to a baseline measured in the same process, close
    unavoidable dependencies (NumPy and ``scipy.special``); one quantized prediction (spiked
    covariance, n = 200, 4 bits, mse and absmax clips; docs/theory.rst §11); one prediction
    with distillation on M = 4n and M = n/4 unlabelled inputs (docs/theory.rst §12); one
-   prediction of the spiked problem with every rule, same-data retraining's heuristic included
-   (docs/theory.rst §14: its Wishart quadrature at n = 200, its mean asymptotically).
+   prediction at n = 100 with ridge 1e-3 (the finite-size ridge risk of docs/theory.rst §13),
+   beside the same without ridge; one prediction of the spiked problem with every rule,
+   same-data retraining's heuristic included (docs/theory.rst §14: its Wishart quadrature at
+   n = 200, its mean asymptotically).
 2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 13 quantities) against
    the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
@@ -85,6 +87,7 @@ TARGETS = {
     "import_s": ("<", 0.5),
     "best_spiked_s": ("<", 0.05),
     "ridge_sweep_s": ("<", 0.05),
+    "predict_ridge_n100_s": ("<", 0.02),
     "mc_speedup": (">=", 5.0),
     "trials_exponent": ("range", (0.85, 1.15)),
     "cluster_efficiency": (">=", 0.8),
@@ -171,6 +174,15 @@ def theory(cfg):
                                                                          ridge=r)) for r in ridges], 1)
     res["ridge_sweep"] = {"points": 200, "batched_seconds": batched, "one_at_a_time_seconds": one_at_a_time,
                           "speedup": one_at_a_time / batched}
+    # One prediction at finite n with ridge (the corrected risk of docs/theory.rst §13 in every dense
+    # solve, the reference line's 256-width scan included), beside the same problem without ridge.
+    at_n = {label: dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=100, ridge=r)
+            for label, r in (("ridge", 1e-3), ("ridgeless", 0.0))}
+    for setup in at_n.values():
+        dcprune.predict(setup)
+    res["ridge_finite"] = {f"{label}_seconds": BT.best_of(lambda setup=setup: dcprune.predict(setup),
+                                                          5 * cfg["curve_repeat"])
+                           for label, setup in at_n.items()}
 
     # Unit of cost: one Gaussian CDF evaluation, at array throughput (10^6 elements).
     z = np.random.default_rng(1).normal(size=10**6)
@@ -402,6 +414,11 @@ def key_figures(result):
     add("200-point ridge sweep, spiked covariance (s)",
         f"{rs['batched_seconds']:.4f} ({rs['speedup']:.0f}× faster than one prediction per ridge, "
         f"{rs['one_at_a_time_seconds']:.2f} s)", "ridge_sweep_s", rs["batched_seconds"])
+    rf = th.get("ridge_finite")
+    add("one prediction, spiked covariance, n = 100, ridge 1e-3 (finite-size ridge, §13) (s)",
+        "not run" if rf is None
+        else f"{rf['ridge_seconds']:.4f} (without ridge {rf['ridgeless_seconds'] * 1e3:.1f} ms)",
+        "predict_ridge_n100_s", None if rf is None else rf["ridge_seconds"])
     add(f"log-log slope of prediction cost, 10^{int(np.log10(sizes[0]))}–"
         f"10^{int(np.log10(sizes[-1]))} atoms",
         f"{atoms['slope_large']:.3f} (all sizes {atoms['slope_all']:.3f})",

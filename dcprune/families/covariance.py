@@ -45,7 +45,7 @@ import numpy as np
 
 from ..checks import ParameterError, finite_number, whole_number
 from ..distill import distill_draws, distill_support, finite_estimate
-from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
+from ..quantities import DISTILLABLE, PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES, top_s_stable
 from ..samedata import OUTSIDE_DIAGONAL, UNPREDICTED
@@ -267,8 +267,8 @@ def solve_covariance_dc(problem: CovarianceProblem, n: float, *, ridge: float = 
                         finite: bool = False) -> CovarianceDC:
     """Solve ζ, γ, τ in the eigenbasis of Σ and rotate the DC Gaussian back (docs/theory.rst §6).
 
-    ``finite=True`` uses the finite-``n`` noise level of docs/theory.rst §2 (ridge-less fits only,
-    like the diagonal path); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
+    ``finite=True`` uses the finite-``n`` noise level of the diagonal path in the eigenbasis
+    (γ_n of docs/theory.rst §2; with ridge, §13); ``ridge`` is λ of ``(1/n)‖y − Xb‖² + λ‖b‖²``.
     """
     if not isinstance(problem, CovarianceProblem):
         raise ParameterError("problem", "must be a CovarianceProblem", shown_value=f"{problem!r}")
@@ -351,9 +351,8 @@ class CovariancePrediction:
     :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian
     and its standard error (``dense`` is exact, se 0; ``*_retrain`` average fresh retraining
     over the supports of the first
-    ``retrain_samples`` draws, oracle's support being fixed; ``magnitude_retrain_same`` is NaN,
-    not predicted for correlated features, unless nothing is pruned). ``warnings`` explains
-    infinite values, failed solves and what is not predicted.
+    ``retrain_samples`` draws, oracle's support being fixed; same-data retraining is NaN). ``warnings``
+    explains infinite values, failed solves and what is not predicted.
     """
 
     n: float
@@ -475,12 +474,9 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
                         f"the student's interpolation peak: infinite risk")
     if dc.infinite:
         warnings.append("pruned risks are infinite: a pruned model keeps infinite-variance coordinates")
-    for rule in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14 is for diagonal Σ
-        risk[f"{rule}_retrain_same"] = UNPREDICTED
-    warnings.append(OUTSIDE_DIAGONAL)
-    return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
-                                retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
-                                tuple(warnings))
+    return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples, retrain_samples, seed,
+                                Risks({q: risk.get(q, UNPREDICTED) for q in PREDICTED}),  # same-data: NaN, §14
+                                (*warnings, OUTSIDE_DIAGONAL))
 
 
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,

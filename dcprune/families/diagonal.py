@@ -364,9 +364,6 @@ def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference)
     if setup.finite and round(setup.alpha * setup.d) < 1:
         out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
                    f"smallest pruned model)")
-    if setup.finite and setup.ridge > 0:
-        out.append("with ridge, finite-n predictions are the asymptotic DC at these integer sizes: the exact "
-                   "finite-n factor (docs/theory.rst §2) exists for ridge-less least squares only")
 
     def where(mask):
         ws = counts[mask] / n
@@ -432,26 +429,15 @@ def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:
     return Layout(problem.lam[None], problem.beta[None], problem.mult[None], oracle[None], np.zeros(1), 0.0)
 
 
-def _check_finite_ridge(ridge, finite: bool) -> float:
-    # The exact finite-n factor exists for ridge-less fits only; rather than hand back the
-    # asymptotic value under a finite=True label, say so (the CLI's Diagonal warns instead).
-    ridge = finite_number("ridge", ridge, nonnegative=True)
-    if finite and ridge > 0:
-        raise ParameterError("finite", "must be False with ridge > 0: the exact finite-n DC (docs/theory.rst §2) "
-                             "exists for ridge-less least squares only; finite=False gives the asymptotic DC "
-                             f"at this n (ridge={ridge:g})", True)
-    return ridge
-
-
 def solve_dc(problem: DiagonalProblem, n: float, *, ridge: float = 0.0, finite: bool = False) -> DCSolution:
     """The DC of a diagonal problem fitted on ``n`` samples (docs/theory.rst §2).
 
-    ``finite=True`` applies the finite-``n`` noise level of §2; it exists for ridge-less fits
-    only, so ``finite=True`` with ``ridge > 0`` is refused (``ValueError``).
-    Real multiplicities and ``n`` describe the asymptotic law at that scale.
+    ``finite=True`` applies the finite-``n`` noise level: γ_n of §2 without ridge, the corrected
+    ridge risk of §13 with one. Real multiplicities and ``n`` describe the asymptotic law at
+    that scale (``finite=False``).
     """
     n = check_sample_size(n, finite)
-    ridge = _check_finite_ridge(ridge, finite)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     check_layout_size(problem.lam.size)
     dense = dense_risk(problem.lam[None], problem.beta[None], problem.mult[None], problem.sigma2, n,
                        ridge=ridge, finite=finite)
@@ -483,7 +469,7 @@ def predict_problem(problem: DiagonalProblem, n: float, s: float, *, ridge: floa
     """
     n = check_sample_size(n, finite)
     s = finite_number("s", s, positive=True)
-    ridge = _check_finite_ridge(ridge, finite)
+    ridge = finite_number("ridge", ridge, nonnegative=True)
     check_layout_size(problem.lam.size)
     values = _evaluate(_problem_layout(problem, s), problem.sigma2, s, n, ridge, finite)
     return _risks(values, 0)

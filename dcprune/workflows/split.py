@@ -12,10 +12,11 @@ the model leaves out acts as noise, §5), the test risk splits into four parts:
         + \underbrace{\frac{b_0}{1 - df_2/n}}_{\text{bias}}
         + \underbrace{\sigma_{eff}^2 \frac{df_2/n}{1 - df_2/n}}_{\text{variance}},
 
-asymptotically (and with ridge); at finite ``n`` without ridge the variance's denominator is
-:math:`1 - df_2/n - 1/\max(n, p)` (§2). For the isotropic problem at full width this is
-Hastie et al.'s split (*Surprises in high-dimensional ridgeless least squares
-interpolation*, 2022, Thm. 1): bias 0 and variance :math:`\sigma^2\kappa/(1-\kappa)` below the
+asymptotically; at finite ``n`` without ridge the variance's denominator is
+:math:`1 - df_2/n - 1/\max(n, p)` (§2), and with ridge both parts carry the first-order
+corrections of §13 (``DenseRisk.bias`` and ``variance`` of :mod:`dcprune.solver`). For the isotropic
+problem at full width this is Hastie et al.'s split (*Surprises in high-dimensional ridgeless
+least squares interpolation*, 2022, Thm. 1): bias 0 and variance :math:`\sigma^2\kappa/(1-\kappa)` below the
 peak, bias :math:`r^2(1 - 1/\kappa)` and variance :math:`\sigma^2/(\kappa-1)` above it. A
 retrained model (fresh retraining, §4) is the dense model of its kept support, whose dropped
 features join the omitted energy. Same-data retraining (``magnitude_retrain_same``, the
@@ -70,19 +71,13 @@ def _parts(lam, beta, mult, noise, omitted, n, ridge, finite):
     """The split of one model's dense risk (arrays of one row) and its training error."""
     sigma_eff = noise + omitted
     fit = dense_risk(lam, beta, mult, sigma_eff, n, ridge=ridge, finite=finite)
-    c = fit.shrink
-    df1 = float((mult * c).sum())
-    df2 = float((mult * c * c).sum())
-    b0 = float((mult * lam * beta**2 * (1.0 - c) ** 2).sum())
+    df1 = float((mult * fit.shrink).sum())
     p = float(mult.sum())
     gamma = float(fit.gamma[0])
-    den = 1.0 - df2 / n
-    den_v = den - 1.0 / max(n, p) if finite and ridge == 0 else den
     if not np.isfinite(gamma):
         bias = variance = np.inf
     else:
-        bias = b0 / den if b0 > 0 else 0.0
-        variance = sigma_eff * (df2 / n) / den_v if sigma_eff * df2 > 0 else 0.0
+        bias, variance = float(fit.bias[0]), float(fit.variance[0])
     row = {"risk": gamma, "noise": float(noise), "omitted": float(omitted), "bias": bias, "variance": variance}
     if finite and ridge == 0:
         train = float(sigma_eff) * max(n - p, 0.0) / n

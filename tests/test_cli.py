@@ -182,7 +182,8 @@ def test_ridge_at_finite_size_is_corrected():
     args = ("risk", *BASE, "--ridge", "1e-3", "--width", "1.05", "--format", "json")
     finite = json.loads(run(*args, "--n", "100").output)
     asymptotic = json.loads(run(*args).output)
-    assert not finite["warnings"]
+    # the one warning: same-data retraining's heuristic is for min-norm fits (docs/theory.rst §14)
+    assert [w for w in finite["warnings"] if not w.startswith("risk.magnitude_retrain_same is NaN")] == []
     assert finite["risk"]["dense"] > 1.02 * asymptotic["risk"]["dense"]
     assert finite["gamma"] == finite["risk"]["dense"]
 

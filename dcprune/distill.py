@@ -36,7 +36,9 @@ coordinates, :math:`\pi_a = P(\text{keep})`, :math:`K_0 = E[X_a^2 1\{\text{keep}
 
 the last sum being the cross term :math:`2E[\delta]^\top\Sigma_{S\cdot}(\hat\beta_T - \beta)`,
 since :math:`E[\delta_i] = (c_{2,i} - 1)\hat\beta_i` and
-:math:`2E[X(X - \beta)1\{\text{keep}\}] = K_0 + K_\beta - \beta^2\pi`.
+:math:`2E[X(X - \beta)1\{\text{keep}\}] = K_0 + K_\beta - \beta^2\pi` (with Gaussian
+coefficients, docs/theory.rst §11, :math:`\beta^2\pi` is the rule's kept energy
+:math:`E[\beta^2 1\{\text{keep}\}]`).
 
 Correlated Σ (:func:`distill_draws`): the same formula per draw of the teacher's sampled DC
 (docs/theory.rst §6), in the eigenbasis of :math:`\Sigma_{SS}`.
@@ -45,7 +47,7 @@ Correlated Σ (:func:`distill_draws`): the same formula per draw of the teacher'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -91,8 +93,8 @@ def distill(rule, pruned: Pruned, unlabelled: float, *, finite: bool) -> Distill
     if math.isinf(unlabelled):
         return Distilled(pruned.risk, ones, np.zeros(ones.shape))
     keep, lam, beta, mult = pruned.keep, law.lam, law.beta, law.mult
-    # The kept second moment is the kept loss towards the target 0; the rule keeps by X alone.
-    _, loss0, converged = rule.keep_atoms(replace(law, beta=np.zeros_like(law.beta)))
+    # The kept second moment is the kept loss towards the target 0, with the same selection.
+    _, loss0, _, converged = rule.keep_atoms(law.towards_zero())
     second = law.mu**2 + law.sd**2
     k0 = keep * (second if loss0 is None else loss0)
     k_beta = keep * pruned.kept_loss
@@ -102,8 +104,10 @@ def distill(rule, pruned: Pruned, unlabelled: float, *, finite: bool) -> Distill
         kept_beta = np.sqrt(np.where(keep > 0, k0 / np.where(keep > 0, keep, 1.0), 0.0))
     student = dense_risk(lam, kept_beta, mult * keep, dropped, unlabelled, finite=finite)
     c2 = student.shrink
-    # 2(c₂ − 1) E[X (X − β) 1{keep}], with 2 E[X (X − β) 1{keep}] = K₀ + K_β − β² π.
-    cross = (weight * (c2 - 1.0) * (k0 + k_beta - beta**2 * keep)).sum(axis=-1)
+    # 2(c₂ − 1) E[X (X − β) 1{keep}], with 2 E[X (X − β) 1{keep}] = K₀ + K_β − E[β² 1{keep}]
+    # (β² π for a fixed β; the rule's kept energy for a Gaussian one, docs/theory.rst §11).
+    kept_energy = beta**2 * keep if pruned.kept_energy is None else pruned.kept_energy
+    cross = (weight * (c2 - 1.0) * (k0 + k_beta - kept_energy)).sum(axis=-1)
     with np.errstate(invalid="ignore"):
         risk = pruned.risk + (student.gamma - dropped) + cross
     risk = np.where(law.peak | student.infinite, np.inf, risk)

@@ -55,22 +55,25 @@ def truncated_moments(mu, sd, threshold):
     return prob, first, second
 
 
-def kept_moments(mu, sd, b, threshold):
+def kept_moments(mu, sd, b, threshold, slope=1.0):
     r"""Keep probability and kept loss of a two-sided magnitude threshold on a Gaussian.
 
-    For :math:`X \sim N(\mu, s^2)`, a target :math:`b` and a threshold :math:`t \ge 0`, with
-    :math:`\delta = \mu - b` and the moments of :func:`truncated_moments`:
+    For :math:`X \sim N(\mu, s^2)`, a target :math:`b`, a ``slope`` :math:`k` and a threshold
+    :math:`t \ge 0`, with :math:`\delta = k\mu - b` and the moments of :func:`truncated_moments`:
 
     .. math::
-        E[(X-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta E[(X-\mu)1\{|X|>t\}] + E[(X-\mu)^2 1\{|X|>t\}]
+        E[(kX-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta k E[(X-\mu)1\{|X|>t\}]
+            + k^2 E[(X-\mu)^2 1\{|X|>t\}]
 
-    (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``sd`` must be
-    positive; deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
+    (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``k = 1``
+    is the loss of a kept coordinate against a fixed coefficient; other slopes serve Gaussian
+    coefficients, whose target is linear in :math:`X` (§11). ``sd`` must be positive;
+    deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
     """
-    mu, sd, b, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold)))
+    mu, sd, b, threshold, slope = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold, slope)))
     prob, first, second = truncated_moments(mu, sd, threshold)
-    delta = mu - b
-    return prob, delta * delta * prob + 2.0 * delta * first + second
+    delta = slope * mu - b
+    return prob, delta * delta * prob + 2.0 * delta * slope * first + slope * slope * second
 
 
 class RootResult:

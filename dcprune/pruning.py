@@ -5,19 +5,26 @@ probability ``π_a`` and a per-atom loss ``L_a = E[(M β̂_a − β_a)²]``; the
 ``σ_eff² + Σ_a m_a λ_a L_a``. Retraining (fresh data) solves the DC again on the kept
 sub-problem ``(λ_a, β_a, m_a π_a)`` with the dropped energy added to the noise. All functions
 are batched over a leading axis, like :mod:`dcprune.solver`.
+
+With Gaussian coefficients (:mod:`dcprune.coefficients`, docs/theory.rst §11) the target of a
+coordinate is itself random given ``β̂``, and a rule that keeps by ``β̂`` keeps more energy than
+``π_a v_a``: each rule then reports the kept energy ``E[β² 1{kept}]``, and retraining uses it
+(the kept sub-problem has ``β_a² = E[β² | kept]``; the dropped energy is ``v_a − E[β² 1{kept}]``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import ndtr
 
+from .coefficients import coefficient_law
 from .numerics import kept_moments, normal_pdf, solve_monotone
 from .solver import DenseRisk, dense_risk
 
-__all__ = ["AtomLaw", "Pruned", "prune", "retrain", "fill_by_score", "threshold_keep", "count_threshold"]
+__all__ = ["AtomLaw", "Pruned", "prune", "retrain", "kept_problem", "fill_by_score", "threshold_keep",
+           "count_threshold"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,10 @@ class AtomLaw:
     ``mu``/``sd``: mean and sd of :math:`\\hat\\beta` per atom (at the interpolation peak,
     ``peak``, the limit shape: mean 0 and the sd per unit τ); ``tau``: the DC noise level per
     model; ``prunes``: the models with more than ``s`` coordinates (the others keep everything).
+    The target given :math:`\\hat\\beta = x` has mean ``b0 + b1 x`` and variance ``w``
+    (:func:`dcprune.coefficients.coefficient_law`); ``shrink`` and ``noise`` are the DC's
+    :math:`c_a` and :math:`s_a` (:math:`\\hat\\beta = c_a\\beta + s_a h`), ``coefficients``
+    ``"fixed"`` or ``"gaussian"``.
     """
 
     lam: np.ndarray
@@ -40,6 +51,34 @@ class AtomLaw:
     peak: np.ndarray
     prunes: np.ndarray
     s: float
+    b0: np.ndarray | None = None
+    b1: np.ndarray | None = None
+    w: np.ndarray | None = None
+    shrink: np.ndarray | None = None
+    noise: np.ndarray | None = None
+    coefficients: str = "fixed"
+    #: The loss's target is ``target · β`` (1; 0 for the kept second moment of β̂, :meth:`towards_zero`).
+    target: float = 1.0
+
+    @property
+    def gaussian(self) -> bool:
+        return self.coefficients == "gaussian"
+
+    @property
+    def error(self) -> np.ndarray:
+        """``E[(β̂ − target·β)²]`` of a coordinate kept independently of β̂: ``(μ − β)² + sd²``
+        for a fixed β, ``(c − target)² v + s²`` for a Gaussian one."""
+        if self.gaussian:
+            return (self.shrink - self.target) ** 2 * self.beta**2 + self.noise**2
+        return (self.mu - self.beta) ** 2 + self.sd**2
+
+    def towards_zero(self) -> AtomLaw:
+        """The same law and the same selection with the loss's target 0: a rule's kept loss is then
+        ``E[β̂² | kept]`` (distillation needs it, docs/theory.rst §12)."""
+        if not self.gaussian:
+            return replace(self, beta=np.zeros_like(self.beta))
+        zero = np.zeros_like(self.b1)
+        return replace(self, b0=zero, b1=zero, w=zero, target=0.0)
 
     @property
     def p(self) -> np.ndarray:
@@ -52,8 +91,11 @@ class Pruned:
 
     ``kept_loss`` is :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` per atom and ``law``
     the :class:`AtomLaw` the rule saw (distillation, docs/theory.rst §12, needs both);
-    ``threshold`` is the rule's ``(t, converged)`` per model where it keeps ``|β̂_a| > t w_a``
-    (:meth:`dcprune.rules.Rule.threshold`; same-data retraining, docs/theory.rst §14, needs it).
+    ``kept_energy`` the kept energy :math:`E[\beta^2 1\{\text{kept}\}]` per coordinate
+    (``None``: ``keep · β²``, the coefficient is fixed or the rule keeps independently of it);
+    ``threshold`` is the rule's ``(t, converged)`` per model where it keeps ``|β̂_a| > t w_a`` of
+    a fixed coefficient (:meth:`dcprune.rules.Rule.threshold`; same-data retraining,
+    docs/theory.rst §14, needs it).
     """
 
     keep: np.ndarray
@@ -61,17 +103,20 @@ class Pruned:
     converged: np.ndarray
     kept_loss: np.ndarray | None = field(default=None, repr=False)
     law: AtomLaw | None = field(default=None, repr=False)
+    kept_energy: np.ndarray | None = None
     threshold: tuple | None = field(default=None, repr=False)
 
 
 def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
-          dense: DenseRisk) -> Pruned:
+          dense: DenseRisk, coefficients: str = "fixed") -> Pruned:
     r"""Risk of pruning the dense model to ``s`` nonzeros with ``rule`` (docs/theory.rst §3).
 
     ``rule`` is a :class:`dcprune.rules.Rule`; it maps the DC's per-atom Gaussians to keep
     probabilities :math:`\pi_a` and the loss of a kept coordinate, and the pruned risk is
     :math:`\sigma_{eff}^2 + \sum_a m_a\lambda_a[\pi_a L_a + (1-\pi_a)\beta_a^2]`. When
-    ``p <= s`` nothing is pruned.
+    ``p <= s`` nothing is pruned. With ``coefficients="gaussian"`` (docs/theory.rst §11)
+    :math:`\beta_a^2` is the variance :math:`v_a` of the coordinate's coefficient and the
+    dropped part is :math:`v_a - E[\beta^2 1\{\text{kept}\}]`.
 
     At the interpolation peak (τ = ∞) the pruned risk is infinite, but the keep rule has a
     limit (the noise swamps the means, so ``π`` is computed with ``μ = 0``), which retraining
@@ -79,30 +124,50 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
     """
     tau = dense.tau
     peak = ~np.isfinite(tau)
-    mu = dense.shrink * beta
     sd_unit = dense.shrink / np.sqrt(n * lam)  # the per-coordinate sd when τ = 1
-    sd = sd_unit * np.sqrt(np.where(peak, 1.0, tau))[:, None]
+    noise = sd_unit * np.sqrt(np.where(peak, 1.0, tau))[:, None]
+    if coefficients == "fixed":
+        mu, sd, b0, b1, w = dense.shrink * beta, noise, beta, None, None
+    else:
+        mu, sd, b0, b1, w = coefficient_law(coefficients, beta, dense.shrink,
+                                            np.where(peak[:, None], np.inf, noise))
     p = mult.sum(axis=-1)
-    law = AtomLaw(lam, beta, mult, oracle_mult, mu, sd, sd_unit, tau, peak,
-                  prunes=p > s * (1.0 + 1e-12), s=s)
+    law = AtomLaw(lam, beta, mult, oracle_mult, mu, sd, sd_unit, tau, peak, prunes=p > s * (1.0 + 1e-12), s=s,
+                  b0=b0, b1=b1, w=w, shrink=dense.shrink, noise=noise, coefficients=coefficients)
     threshold = rule.threshold(law)
-    keep, kept_loss, converged = rule.keep_atoms(law, threshold)
+    keep, kept_loss, kept_energy, converged = rule.keep_atoms(law, threshold)
     if kept_loss is None:
-        kept_loss = (mu - beta) ** 2 + sd**2  # E[(β̂ − β)²] of a kept coordinate
-    loss = keep * kept_loss + (1.0 - keep) * beta**2
+        kept_loss = law.error  # E[(β̂ − β)²]: the rule keeps independently of β̂
+    dropped = (1.0 - keep) * beta**2 if kept_energy is None else beta**2 - kept_energy
+    loss = keep * kept_loss + dropped
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, threshold)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, kept_energy, threshold)
 
 
-def threshold_keep(mu, sd, beta, w, mult, s, threshold=None):
+def threshold_keep(mu, sd, beta, w, mult, s, targets=None, threshold=None):
     r"""Keep probabilities of the rule ``|β̂_a| > t w_a`` whose count is ``s`` (rows with noise).
 
     The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s` (:func:`count_threshold`,
-    unless ``threshold`` gives its ``(t, converged)``); returns ``(prob, cond_loss, converged)`` with
-    ``cond_loss`` the loss :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept coordinate.
+    unless ``threshold`` gives its ``(t, converged)``); returns ``(prob, cond_loss, converged)``
+    with ``cond_loss`` the loss :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept
+    coordinate. With ``targets`` ``(b0, b1, var)`` (a random coefficient,
+    :mod:`dcprune.coefficients`; ``beta`` is then unused) the loss is against :math:`\beta` with
+    :math:`E[\beta \mid x] = b_0 + b_1 x` and :math:`\operatorname{Var}(\beta \mid x) = var`,
+    and a fourth value is returned: the kept energy :math:`E[\beta^2 1\{\text{kept}\}]`.
     """
     t, conv = _count_threshold(mu, sd, w, mult, s) if threshold is None else threshold
-    prob, loss = kept_moments(mu, sd, beta, t[:, None] * w)
+    cut = t[:, None] * w
+    if targets is not None:
+        b0, b1, var = targets
+        # (X − β)² given X has mean ((1 − b1) X − b0)² + var; β² has mean (b1 X + b0)² + var.
+        prob, loss = kept_moments(mu, sd, b0, cut, 1.0 - b1)
+        _, energy = kept_moments(mu, sd, -b0, cut, b1)
+        loss, energy = loss + var * prob, energy + var * prob
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cond_loss = np.where(prob > 0, loss / prob, 0.0)
+        residual = np.abs((mult * prob).sum(axis=-1) - s)
+        return prob, cond_loss, conv & (residual <= 1e-6 * max(s, 1.0)), energy
+    prob, loss = kept_moments(mu, sd, beta, cut)
     # E[(β̂−β)² 1{keep}] / π: the loss of a kept coordinate given that it is kept.
     with np.errstate(invalid="ignore", divide="ignore"):
         cond_loss = np.where(prob > 0, loss / prob, 0.0)
@@ -236,14 +301,29 @@ def _count_root(mu, sd, w, mult, s, t_max, x0):
                           ftol=1e-12, xtol=_XTOL)
 
 
+def kept_problem(lam, beta, mult, keep, kept_energy=None):
+    r"""The kept sub-problem of a pruned model: ``(beta_kept, dropped)`` with ``beta_kept`` the
+    coefficients of the kept coordinates (``beta``, or :math:`\sqrt{E[\beta^2 \mid
+    \text{kept}]}` when the rule reports a kept energy, :class:`Pruned`) and ``dropped`` the
+    energy :math:`\sum_a m_a \lambda_a (\beta_a^2 - E[\beta^2 1\{\text{kept}\}])` of the
+    dropped ones, per model (docs/theory.rst §4 and §11)."""
+    if kept_energy is None:
+        return beta, (mult * (1.0 - keep) * lam * beta**2).sum(axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kept = np.where(keep > 0, np.sqrt(np.maximum(kept_energy, 0.0) / np.where(keep > 0, keep, 1.0)), beta)
+    return kept, (mult * lam * np.maximum(beta**2 - kept_energy, 0.0)).sum(axis=-1)
+
+
 def retrain(lam, beta, mult, keep, sigma2_eff, n: float, *, ridge: float = 0.0,
-            finite: bool = False) -> DenseRisk:
+            finite: bool = False, kept_energy=None) -> DenseRisk:
     r"""Fresh retraining on the kept support (docs/theory.rst §4, the paper's Definition 5).
 
     The retrained model is the dense model of the sub-problem with multiplicities
     :math:`m_a\pi_a` and noise :math:`\sigma_S^2 = \sigma_{eff}^2 + \sum_a m_a(1-\pi_a)\lambda_a\beta_a^2`
     (the dropped features act as noise); min-norm again when :math:`s > n`, and with the same
-    ridge as the dense fit.
+    ridge as the dense fit. With a ``kept_energy`` (Gaussian coefficients kept by a rule that
+    sees them, :func:`kept_problem`) the kept coordinates carry :math:`E[\beta^2 \mid
+    \text{kept}]`: the retrained risk is quadratic in β, so its average over β needs only that.
     """
-    dropped = (mult * (1.0 - keep) * lam * beta**2).sum(axis=-1)
-    return dense_risk(lam, beta, mult * keep, sigma2_eff + dropped, n, ridge=ridge, finite=finite)
+    kept, dropped = kept_problem(lam, beta, mult, keep, kept_energy)
+    return dense_risk(lam, kept, mult * keep, sigma2_eff + dropped, n, ridge=ridge, finite=finite)

@@ -48,11 +48,13 @@ the totals :math:`\lVert\theta\rVert^2`, :math:`\theta^\top h`, :math:`h^\top\Om
 all in units of :math:`\rho` (the risk is homogeneous of degree 1 in signal and noise). In the
 ``n → ∞`` limit the Wishart average is its mean and every count offset drops.
 
-Scope: magnitude pruning of min-norm least squares (no ridge), diagonal Σ, ``3 <= s <= n − 6``
-at finite size (``s < n`` asymptotically): below ``n − 5`` the inverse-Wishart moments of step 3
-exist. A model with ``p <= s`` is not pruned (its same-data retraining is the dense model,
-exactly); a noiseless fit (τ = 0) keeps a data-independent set, so same-data retraining is
-fresh retraining, exactly. Elsewhere the value is NaN and :func:`not_predicted` says why.
+Scope: magnitude pruning of min-norm least squares (no ridge), diagonal Σ, a fixed β (the
+conditioning of step 1 is on the labels given β; with Gaussian coefficients, docs/theory.rst §11,
+the kept set also selects on β and the heuristic is not derived), ``3 <= s <= n − 6`` at finite
+size (``s < n`` asymptotically): below ``n − 5`` the inverse-Wishart moments of step 3 exist.
+A model with ``p <= s`` is not pruned (its same-data retraining is the dense model, exactly);
+a noiseless fit (τ = 0) keeps a data-independent set, so same-data retraining is fresh
+retraining, exactly. Elsewhere the value is NaN and :func:`not_predicted` says why.
 Accuracy against Monte Carlo: docs/theory.rst §14 and validation/same_data.py.
 
 >>> import dcprune
@@ -113,14 +115,18 @@ def allowance(n) -> float:
 _ALLOWANCE, _ALLOWANCE_N = 0.03, 200.0
 
 
-def not_predicted(s: float, n: float, ridge: float, finite: bool) -> str:
-    """Why a problem's same-data retraining is not predicted where it prunes, or ``""``.
+def not_predicted(s: float, n: float, ridge: float, finite: bool, coefficients: str = "fixed") -> str:
+    """Why a problem's same-data retraining is not predicted where it prunes, or ``""``
+    (``coefficients`` as :class:`dcprune.Diagonal`'s).
 
     >>> not_predicted(120, 200, 0.0, True)
     ''
     >>> not_predicted(250, 200, 0.0, True).split(" (")[0]
     's = 250 is not below n − 5 = 195'
     """
+    if coefficients != "fixed":
+        return (f"{coefficients} coefficients: the same-data heuristic (docs/theory.rst §14) is derived for a "
+                f"fixed β, not a random one; simulate measures it")
     if ridge > 0:
         return ("ridge > 0: the same-data heuristic (docs/theory.rst §14) is for min-norm least squares; "
                 "simulate measures it")
@@ -162,7 +168,8 @@ def retrain_same(lam, beta, mult, pruned: Pruned, fresh, sigma2_eff, s: float, n
     -------
     ndarray, shape (models,)
         The risk :math:`E(y - x^\top b)^2`; the dense risk where ``p <= s``; NaN where it is
-        not predicted (:func:`not_predicted`, and the interpolation peak, where τ is infinite).
+        not predicted (:func:`not_predicted`, Gaussian coefficients in ``pruned.law`` included,
+        and the interpolation peak, where τ is infinite).
     """
     lam, beta, mult = (np.asarray(x, dtype=float) for x in (lam, beta, mult))
     sigma2_eff = np.broadcast_to(np.asarray(sigma2_eff, dtype=float), mult.shape[:-1])
@@ -170,7 +177,7 @@ def retrain_same(lam, beta, mult, pruned: Pruned, fresh, sigma2_eff, s: float, n
     out = np.full(p.shape, np.nan)
     whole = p <= s * (1.0 + 1e-12)
     out[whole] = dense.gamma[whole]
-    if not_predicted(s, n, 0.0, finite):
+    if not_predicted(s, n, 0.0, finite, pruned.law.coefficients):
         return out
     ridgeless = np.broadcast_to(np.asarray(ridge, dtype=float) == 0, p.shape)  # one ridge, or one per model
     noiseless = ~whole & ridgeless & (dense.tau == 0)

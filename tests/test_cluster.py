@@ -85,6 +85,18 @@ def test_diagonal_identical_on_three_workers(three, task_trials):
     same(simulate(DIAGONAL, **kw), run(three, task_trials, DIAGONAL, **kw))
 
 
+def test_quantized_gaussian_run_identical_on_two_workers(two):
+    """The quantized models, their data-dependent clips, stochastic rounding and a new β per
+    trial travel with the job: the same numbers on the cluster."""
+    problem = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, sigma2=0.1, n=60,
+                               coefficients="gaussian")
+    for spec in (dcprune.Quantization(3, clip="mse", rounding="stochastic"), dcprune.Quantization(2, clip="optimal")):
+        kw = dict(points=3, trials=12, seed=7, quantization=spec)
+        local, remote = simulate(problem, **kw), run(two, 5, problem, **kw)
+        same(local, remote)
+        assert np.array_equal(local.quantized, remote.quantized, equal_nan=True)
+
+
 @pytest.mark.parametrize("clients", ["two", "three"])
 def test_correlated_and_random_features_identical(request, clients):
     client = request.getfixturevalue(clients)

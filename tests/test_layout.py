@@ -26,10 +26,6 @@ LONG_MODULES: dict[str, str] = {
     # The sympy closed forms share private validation and assembly helpers (_exact, _assemble,
     # _decide, ...); splitting the module would make them public API for no reader's benefit.
     "dcprune/exact.py": "sympy closed forms and their shared private helpers",
-    # 56 lines over: the jitted trial kernels (fit, prune, retrain, the distilled students'
-    # risks) and the Python layer that validates exactly the arrays they take (prepare/run),
-    # read together; the students' fits live in montecarlo/students.py.
-    "dcprune/montecarlo/kernels.py": "trial kernels and the wrapper that validates their inputs",
 }
 
 

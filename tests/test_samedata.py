@@ -113,6 +113,7 @@ def test_same_data_beats_fresh_when_overparameterized():
     (dict(ridge=0.1), "ridge > 0"),
     (dict(alpha=0.5), "not below n − 5"),       # s = 300 > n = 200
     (dict(alpha=0.325), "not below n − 5"),     # s = 195: the inverse-Wishart moments need s <= n − 6
+    (dict(coefficients="gaussian"), "fixed β"),  # the heuristic conditions on the labels given β
 ])
 def test_outside_its_scope_it_is_nan_and_says_why(kwargs, why):
     problem = dcprune.Diagonal(dcprune.SpikedCovariance(), **{"kappa": 3, "alpha": 0.2, "n": 200, **kwargs})

@@ -146,6 +146,7 @@ def figure(name, out_dir, quick, no_mc, scheduler):
 
 @main.command()
 @problem_options
+@quantization_options
 @click.option("--trials", type=int, default=100, show_default=True, help="Independent experiments.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed; the same seed gives the same numbers.")
 @click.option("--width", type=float, default=None, help="One model of width p/n  [default: kappa].")
@@ -155,7 +156,9 @@ def figure(name, out_dir, quick, no_mc, scheduler):
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @scheduler_option
 def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, scheduler, **kwargs):
-    """Monte Carlo of the real regressions: fit, prune, retrain, exact population risk."""
+    """Monte Carlo of the real regressions: fit, prune, retrain, exact population risk; with
+    --bits, the real quantizer on each trial's dense fit and magnitude-pruned weights too."""
+    quantization = quantization_from(kwargs)
     if kwargs["n"] is None:
         raise click.UsageError("--n is required for simulate")
     if width is not None and points is not None:
@@ -169,7 +172,7 @@ def simulate(fmt, trials, seed, width, points, width_min, threads, quiet, schedu
     try:
         with on_scheduler(scheduler), LazyProgress(trials, enabled=not quiet and sys.stderr.isatty()) as progress:
             result = run_simulation(problem, width=width, points=points, width_min=width_min, trials=trials,
-                                    seed=seed, threads=threads, progress=progress)
+                                    seed=seed, threads=threads, progress=progress, quantization=quantization)
     except SimulationInterrupted as stop:  # print what finished, then exit 130 as for any Ctrl-C
         emit_simulation(stop.partial, fmt, single=points is None)
         raise

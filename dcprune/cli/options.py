@@ -34,10 +34,11 @@ _ONLY_WITH = {
     "scales": (RANK_ONE,),
     "weights": (RANK_ONE,),
     "features": (RANK_ONE,),
+    "coefficients": (*_SPIKED, "isotropic", "power-law", "--spectrum"),
 }
 _PROBLEM_KEYS = ("kappa", "alpha", "sigma2", "problem", "spike_fraction", "spike", "exponent", "signal",
                  "spectrum", "covariance", "input_dim", "activation", "draws", "n", "ridge", "scales", "weights",
-                 "features", "unlabelled")
+                 "features", "unlabelled", "coefficients")
 
 
 def problem_options(func):
@@ -61,6 +62,10 @@ def problem_options(func):
                      help="Power-law exponent a, λ_j = (j/d)^(-a)  [default: 0.5]."),
         click.option("--signal", type=float, default=None,
                      help="Signal energy βᵀΣβ  [default: 1; a spectrum file's own]."),
+        # A plain string: Diagonal checks the name, so the message is the library's.
+        click.option("--coefficients", default=None, metavar="KIND",
+                     help="fixed (the spectrum's β) or gaussian (β_j ~ N(0, β_j²) per coordinate, a new draw per "
+                          "Monte Carlo trial; the honest benchmark for quantization)  [default: fixed]."),
         click.option("--spectrum", type=click.Path(dir_okay=False), default=None,
                      help="User spectrum: .csv with columns lambda,beta or .npy of shape (d, 2); replaces --problem."),
         click.option("--covariance", type=click.Path(dir_okay=False), default=None,
@@ -154,4 +159,4 @@ def problem_from(kwargs, seed: int = 0):
         latent = standard_problem(args["problem"] or "spiked-covariance", spike_fraction=args["spike_fraction"],
                                   spike=args["spike"], exponent=args["exponent"], signal=args["signal"])
     return Diagonal(latent, kappa=args["kappa"], alpha=args["alpha"], sigma2=args["sigma2"], n=args["n"],
-                    ridge=args["ridge"], unlabelled=args["unlabelled"])
+                    ridge=args["ridge"], unlabelled=args["unlabelled"], coefficients=args["coefficients"] or "fixed")

@@ -1,9 +1,10 @@
-"""The quantization options of ``dcprune risk`` and ``dcprune curve`` (docs/theory.rst §11).
+"""The quantization options of ``dcprune risk``, ``curve`` and ``simulate`` (docs/theory.rst §11).
 
 ``--bits B [--quantizer mid-tread|sign-magnitude] [--clip mse|absmax|optimal|VALUE]
 [--rounding nearest|stochastic]`` add the quantized dense and magnitude-pruned risks to the
-output; the library (:class:`dcprune.quantization.Quantization`) checks the values, so a bad
-one is the same one-line error in Python and on the command line.
+output (predicted, or measured by the Monte Carlo of ``simulate``); the library
+(:class:`dcprune.quantization.Quantization`) checks the values, so a bad one is the same
+one-line error in Python and on the command line.
 """
 
 from __future__ import annotations

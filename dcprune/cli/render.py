@@ -118,16 +118,29 @@ def _quantized_rows(result) -> list:
 
 
 def _quantized_cells(q) -> tuple:
+    """``(q_dense, q_magnitude, clip_dense, clip_magnitude)``: numbers for a prediction,
+    ``(mean, se)`` pairs for a Monte Carlo run."""
+    if q.measured:
+        return (tuple(q.risk["dense"]), tuple(q.risk["magnitude"]), tuple(q.clip["dense"]),
+                tuple(q.clip["magnitude"]))
     return (q.risk["dense"].mean, q.risk["magnitude"].mean, q.clip["dense"], q.clip["magnitude"])
 
 
 def _quantized_table(rows, quantized) -> list[str]:
-    """The quantized block: risks and clips of the dense and magnitude-pruned models."""
+    """The quantized block: risks and clips of the dense and magnitude-pruned models (mean ± SE
+    over trials for a Monte Carlo run)."""
     spec = quantized[0].spec
-    clip = "E[max|b|]" if spec.clip_rule == "absmax" else f"{spec.clip_rule} clip"
+    measured = quantized[0].measured
+    clip = ("max|b| of each trial" if measured else "E[max|b|]") if spec.clip_rule == "absmax" \
+        else f"{spec.clip_rule} clip" + (" of each trial" if measured else "")
     lines = [f"# quantized: {spec.bits} bits, {spec.quantizer}, {spec.rounding} rounding, clip {spec.clip_rule}"
-             f" (clip columns: the {clip})",
-             "  width  q_dense  q_MP     clip_dense clip_MP"]
+             f" (clip columns: the {clip})"]
+    if measured:
+        lines.append("  width" + "".join(c.rjust(14) for c in ("q_dense", "q_MP", "clip_dense", "clip_MP")))
+        for r, q in zip(rows, quantized):
+            lines.append(f"{r.width:7.4g}" + "".join(_pm(*e) for e in _quantized_cells(q)))
+        return lines
+    lines.append("  width  q_dense  q_MP     clip_dense clip_MP")
     for r, q in zip(rows, quantized):
         d, m, cd, cm = _quantized_cells(q)
         lines.append(f"{r.width:7.4g} {_fmt(d)} {_fmt(m)} {_fmt(cd, 10)} {_fmt(cm, 10)}"
@@ -142,12 +155,19 @@ def emit_simulation(result, fmt: str, single: bool) -> None:
         return
     warn(result.warnings)
     names = result.names
+    quantized = [r.quantized for r in result.rows]
     if fmt == "csv":
-        rows = [[repr(r.width), r.p, r.flagged, *(repr(x) for q in names for x in (r.risk[q].mean, r.risk[q].se))]
-                for r in result.rows]
-        click.echo(csv_text(["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se"))], rows), nl=False)
+        extra = quantized[0] is not None
+        rows = [[repr(r.width), r.p, r.flagged, *(repr(x) for q in names for x in (r.risk[q].mean, r.risk[q].se)),
+                 *((repr(x) for e in _quantized_cells(q) for x in e) if extra else ())]
+                for r, q in zip(result.rows, quantized)]
+        header = ["width", "p", "flagged", *(c for q in names for c in (q, f"{q}_se")),
+                  *((c for k in QUANTIZED_COLUMNS for c in (k, f"{k}_se")) if extra else ())]
+        click.echo(csv_text(header, rows), nl=False)
         return
     lines = result.title() + _blocks(result.rows, names, lambda r: f"  ({r.flagged} flagged)" if r.flagged else "")
+    if quantized[0] is not None:
+        lines += _quantized_table(result.rows, quantized)
     click.echo("\n".join(lines))
 
 

@@ -198,11 +198,19 @@ class Family:
         raise ParameterError("quantization", f"is not predicted for {self.name} problems yet (diagonal problems "
                              f"only)", quantization)
 
-    def monte_carlo(self, counts: np.ndarray, *, trials: int, seed: int, threads=None, progress=None):
+    def monte_carlo(self, counts: np.ndarray, *, trials: int, seed: int, threads=None, progress=None,
+                    quantization=None):
         """The Monte Carlo of the real procedure on the models of sizes ``counts``: a
         :class:`dcprune.montecarlo.Trials` of per-trial values (run it through
-        :func:`dcprune.montecarlo.simulate`, which checks the arguments and summarizes)."""
+        :func:`dcprune.montecarlo.simulate`, which checks the arguments and summarizes);
+        ``quantization`` measures the quantized models too (diagonal problems)."""
         raise NotImplementedError(f"{self.name} has no Monte Carlo sampler")
+
+    def refuse_quantization(self, quantization) -> None:
+        """Refuse a quantized Monte Carlo of a family whose sampler has no quantizer."""
+        if quantization is not None:
+            raise ParameterError("quantization", f"is not simulated for {self.name} problems yet (diagonal "
+                                 f"problems only)", quantization)
 
 
 def check_alpha(alpha) -> float:

@@ -109,9 +109,10 @@ class Correlated(Family):
             f"# DC in the eigenbasis; pruned risks sampled (seed {self.seed}); widths use the first p columns",
         ]
 
-    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None, quantization=None):
         from ..montecarlo.covariance import covariance_trials  # Numba loads only when simulating
 
+        self.refuse_quantization(quantization)
         return covariance_trials(self.covariance, self.n, counts, self.s, trials=trials, seed=seed,
                                  ridge=self.ridge, threads=threads, progress=progress, unlabelled=self.unlabelled)
 

@@ -21,14 +21,16 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..checks import ParameterError, check_memory, finite_number
+from ..coefficients import check_coefficients
 from ..distill import distill
 from ..pruning import prune, retrain
 from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
-from ..samedata import not_predicted, retrain_same
+from ..samedata import retrain_same
 from ..solver import check_sample_size, dense_risk, peak_reason
 from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n, check_unlabelled
+from .caveats import caveats
 from .powerlaw import PowerLaw
 from .spectra import (
     MAX_SCALE,
@@ -70,7 +72,9 @@ class Diagonal(Family):
     latent dimension), ``sigma2`` the label noise, ``n`` the sample size (``None`` for the
     asymptotic limit), ``ridge`` the ridge penalty λ of ``(1/n)‖y − Xb‖² + λ‖b‖²`` and
     ``unlabelled`` the inputs ``M`` of distillation (docs/theory.rst §12; ``inf``: the population
-    projection; without ``n`` the ratio ``M/n``).
+    projection; without ``n`` the ratio ``M/n``). ``coefficients``: ``"fixed"`` (the spectrum's β)
+    or ``"gaussian"`` (each coordinate draws ``β_j ~ N(0, β_j²)``, the same expected energy;
+    predictions average over β and the Monte Carlo draws a new β per trial, docs/theory.rst §11).
     """
 
     spectrum: Spectrum
@@ -80,10 +84,12 @@ class Diagonal(Family):
     n: int | None = None
     ridge: float = 0.0
     unlabelled: float = math.inf
+    coefficients: str = "fixed"
 
     def __post_init__(self):
         if not isinstance(self.spectrum, Spectrum):
             raise ParameterError("spectrum", "must be a dcprune Spectrum", self.spectrum)
+        check_coefficients(self.coefficients)
         object.__setattr__(self, "kappa", finite_number("kappa", self.kappa, positive=True))
         object.__setattr__(self, "alpha", check_alpha(self.alpha))
         if self.kappa < _MIN_KAPPA:
@@ -122,13 +128,15 @@ class Diagonal(Family):
         return self.spectrum.name
 
     def header(self) -> dict:
-        return {**self.sizes(), "problem": self.spectrum.describe(), "d": self.d}
+        return {**self.sizes(), "problem": self.spectrum.describe(), "d": self.d, "coefficients": self.coefficients}
 
     def title(self) -> list[str]:
         problem = self.spectrum.describe()
         params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in problem.items()
                            if k != "name")
         size = f"n={self.n}, d={self.d}, s={self.s:g}" if self.finite else f"asymptotic, s/n={self.s:g}"
+        if self.coefficients != "fixed":
+            params += f", {self.coefficients} coefficients"
         if math.isfinite(self.unlabelled):
             size += f", unlabelled={self.unlabelled:g}" if self.finite else f", unlabelled/n={self.unlabelled:g}"
         return [f"# {problem['name']} ({params})",
@@ -149,7 +157,7 @@ class Diagonal(Family):
                      residual=residual[i], risk=Risks(dict(zip(PREDICTED, (Estimate(r[i]) for r in risks)))))
             for i, p in enumerate(counts.tolist())
         )
-        return Theory(rows, ref, tuple(_warnings(self, values, counts, ref)))
+        return Theory(rows, ref, tuple(caveats(self, values, counts, ref)))
 
     def check_work(self, widths: int) -> None:
         """Refuse, before any array is built, a prediction of ``widths`` models whose atom
@@ -174,7 +182,8 @@ class Diagonal(Family):
         k = ridges.size
         lay = Layout(*(np.repeat(a, k, axis=0) for a in (lay.lam, lay.beta, lay.mult, lay.oracle_mult, lay.tail)),
                      lay.tail_s)
-        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.unlabelled)
+        values = _evaluate(lay, self.sigma2, self.s, self.scale, ridges, self.finite, self.unlabelled,
+                           self.coefficients)
         rows = tuple(ModelRow(width=float(count / self.scale), p=float(count), zeta=float(values["zeta"][i]),
                               gamma=float(values["dense"][i]), converged=bool(values["converged"][i]),
                               residual=float(values["residual"][i]), risk=_risks(values, i)) for i in range(k))
@@ -183,7 +192,7 @@ class Diagonal(Family):
     def quantized(self, counts, quantization) -> tuple:
         """Quantized dense and magnitude-pruned risks of the models of sizes ``counts`` in closed
         form (docs/theory.rst §11, :func:`dcprune.quantization.risk.quantize_models`)."""
-        from ..quantization.risk import quantize_models
+        from ..quantization import risk
 
         counts = np.asarray(counts, dtype=float)
         self.check_work(counts.size)
@@ -192,16 +201,22 @@ class Diagonal(Family):
             sigma2_eff = self.sigma2 + lay.tail
             dense = dense_risk(lay.lam, lay.beta, lay.mult, sigma2_eff, self.scale, ridge=self.ridge,
                                finite=self.finite)
-            out += quantize_models(quantization, lay.lam, lay.beta, lay.mult, sigma2_eff, self.s, self.scale,
-                                   dense, self.finite)
+            out += risk.quantize_models(quantization, lay.lam, lay.beta, lay.mult, sigma2_eff, self.s, self.scale,
+                                        dense, self.finite, targets=risk.targets(self.coefficients))
         return tuple(out)
 
-    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None, quantization=None):
         from ..montecarlo.simulate import diagonal_trials  # Numba loads only when simulating
 
         lam, beta = self.spectrum.coordinates(self.d)
+        clips = None
+        if quantization is not None and quantization.clip_rule == "optimal":  # the theory's range
+            from ..quantization.risk import optimal_spans
+
+            clips = optimal_spans(self.quantized(counts, quantization))
         return diagonal_trials(self.n, counts, int(self.s), trials, seed, self.ridge, self.sigma2, lam, beta,
-                               threads, progress, unlabelled=self.unlabelled)
+                               threads, progress, unlabelled=self.unlabelled, coefficients=self.coefficients,
+                               quantization=quantization, clips=clips)
 
 
 @dataclass(frozen=True)
@@ -234,9 +249,10 @@ class DCSolution:
 
 
 def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, finite: bool,
-              unlabelled: float = math.inf) -> dict:
+              unlabelled: float = math.inf, coefficients: str = "fixed") -> dict:
     """Every risk of :data:`~dcprune.quantities.PREDICTED` for a batch of models; arrays of shape
-    ``(batch,)``; ``unlabelled`` is distillation's ``M`` (docs/theory.rst §12)."""
+    ``(batch,)``; ``unlabelled`` is distillation's ``M`` (docs/theory.rst §12), ``coefficients``
+    fixed or Gaussian (§11)."""
     lam, beta, mult = layout.lam, layout.beta, layout.mult
     sigma2_eff = sigma2 + layout.tail
     dense = dense_risk(lam, beta, mult, sigma2_eff, n, ridge=ridge, finite=finite)
@@ -244,11 +260,12 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
     converged = dense.converged.copy()
     residual = dense.residual.copy()
     for rule in RULES.values():
-        pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense)
+        pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense, coefficients)
         out[rule.name] = pruned.risk
         converged &= pruned.converged
         if rule.retrainable:
-            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite)
+            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite,
+                            kept_energy=pruned.kept_energy)
             out[f"{rule.name}_retrain"] = fresh.gamma
             converged &= fresh.converged
             residual = np.maximum(residual, fresh.residual)
@@ -277,7 +294,8 @@ def _chunks(setup: Diagonal, counts: np.ndarray):
 def _sweep(setup: Diagonal, counts: np.ndarray) -> dict:
     """:func:`_evaluate` over model sizes ``counts``."""
     parts = [
-        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.unlabelled)
+        _evaluate(layout, setup.sigma2, setup.s, setup.scale, setup.ridge, setup.finite, setup.unlabelled,
+                  setup.coefficients)
         for layout in _chunks(setup, counts)
     ]
     return {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
@@ -298,9 +316,17 @@ def _reference(setup: Diagonal) -> Reference:
     The dense models searched are the widths ``0 <= p <= n``; ``p = 0`` is the null model
     ``b = 0``, whose risk is exactly ``σ² + βᵀΣβ`` (when the signal is weak or ``n`` small,
     no fitted model beats predicting nothing).
+
+    With fixed coefficients oracle + retraining is the dense model of the first ``s`` features;
+    with Gaussian ones the oracle keeps the ``s`` most salient coordinates of the drawn β, so the
+    line is the full model's oracle + retraining (docs/theory.rst §11). The dense models'
+    expected risks do not depend on which.
     """
     n, d, spec = setup.scale, setup.d, setup.spectrum
-    oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    if setup.coefficients == "fixed":
+        oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
+    else:
+        oracle = _sweep(setup, np.array([float(d)]))["oracle_retrain"][0]
     top = min(d, n)
     if setup.ridge == 0:
         # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).
@@ -355,71 +381,6 @@ def _reference(setup: Diagonal) -> Reference:
 
 def _risks(values: dict, i: int) -> Risks:
     return Risks({name: Estimate(float(values[name][i])) for name in PREDICTED})
-
-
-def _warnings(setup: Diagonal, values: dict, counts: np.ndarray, ref: Reference) -> list[str]:
-    """One line per kind of infinite value or failed solve, naming the widths."""
-    n = setup.scale
-    out = list(setup.spectrum.warnings(setup.finite))
-    if setup.finite and round(setup.alpha * setup.d) < 1:
-        out.append(f"alpha*d = {setup.alpha * setup.d:.3g} rounds to no coordinate; s = 1 is used (the "
-                   f"smallest pruned model)")
-
-    def where(mask):
-        ws = counts[mask] / n
-        shown = ", ".join(f"{w:g}" for w in ws[:5])
-        return f"width {shown}" + (f" and {ws.size - 5} more" if ws.size > 5 else "")
-
-    dense_inf = ~np.isfinite(values["dense"])
-    if dense_inf.any():
-        p = counts[dense_inf][0]
-        out.append(f"risk.dense is infinite at {where(dense_inf)}: {peak_reason(p, n, setup.finite)}")
-        pruned = [r for r in (*RULES, *(f"{r}_distill" for r in DISTILLABLE))
-                  if (~np.isfinite(values[r]) & dense_inf).any()]
-        if pruned:
-            out.append(
-                f"risk.{'/'.join(pruned)} infinite at {where(dense_inf)}: a pruned model keeps "
-                f"the infinite-variance coordinates of the dense model at the peak"
-            )
-    sizes = (f"s = {setup.s:g} features with n = {n:g} samples" if setup.finite
-             else f"s/n = {setup.s:g} (as many kept features as samples)")
-    for rule in (r.name for r in RULES.values() if r.retrainable):
-        bad = ~np.isfinite(values[f"{rule}_retrain"])
-        if bad.any():
-            out.append(
-                f"risk.{rule}_retrain is infinite at {where(bad)}: retraining on {sizes} "
-                f"sits at the retrained model's interpolation peak"
-            )
-    bad = np.any([~np.isfinite(values[f"{r}_distill"]) for r in DISTILLABLE], axis=0) & ~dense_inf
-    if bad.any():
-        m = f"M = {setup.unlabelled:g}" if setup.finite else f"M/n = {setup.unlabelled:g}"
-        out.append(f"risk.{'/'.join(f'{r}_distill' for r in DISTILLABLE)} infinite at {where(bad)}: the "
-                   f"students have as many features, min(s, p), as unlabelled inputs ({m}), their "
-                   f"interpolation peak")
-    if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
-        out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
-                   f"model's interpolation peak")
-    for rule in SAME_DATA_PREDICTED:
-        name = f"{rule}_retrain_same"
-        missing = np.isnan(values[name])
-        reason = not_predicted(setup.s, n, setup.ridge, setup.finite)
-        if missing.any() and reason:
-            out.append(f"risk.{name} is NaN at {where(missing)}: {reason}")
-        elif missing.any():
-            for part, why in ((missing & dense_inf, "the interpolation peak (the heuristic needs the first fit's "
-                                                    "finite noise level τ)"),
-                              (missing & ~dense_inf, "the heuristic's conditioned design is degenerate there")):
-                if part.any():
-                    out.append(f"risk.{name} is NaN at {where(part)}: {why}; simulate measures it "
-                               f"(docs/theory.rst §14)")
-    failed = ~values["converged"]
-    if failed.any():
-        out.append(
-            f"a root solve did not converge at {where(failed)} "
-            f"(largest relative residual {np.nanmax(values['residual'][failed]):.2e}); treat those "
-            f"values with care"
-        )
-    return out
 
 
 def _problem_layout(problem: DiagonalProblem, s: float) -> Layout:

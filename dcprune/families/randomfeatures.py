@@ -333,9 +333,10 @@ class RandomFeatures(Family):
             f"# theory of the equivalent linear problem, averaged over {self.draws} draws of W (seed {self.seed})",
         ]
 
-    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None, quantization=None):
         from ..montecarlo.randomfeatures import random_feature_trials  # Numba loads only when simulating
 
+        self.refuse_quantization(quantization)
         # The feature matrices are the theory's (from the problem's seed); trials use ``seed``.
         return random_feature_trials(self.input_dim, self.n, counts, self.s, activation=self.activation,
                                      draws=self.draws, trials=trials, seed=seed, label_noise=self.sigma2,

@@ -138,10 +138,11 @@ class RankOne(Family):
         row = ModelRow(width=self.kappa, p=self.p, zeta=0.0, gamma=gamma, converged=True, residual=0.0, risk=risk)
         return Theory((row,), None, ())
 
-    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None):
+    def monte_carlo(self, counts, *, trials, seed, threads=None, progress=None, quantization=None):
         """:func:`rank_one_trials` (NumPy: the rank-one fits need SVD's rank cut, not the kernels)."""
         from ..montecarlo.simulate import Trials
 
+        self.refuse_quantization(quantization)
         self.theory(counts)  # the same width check
         out = rank_one_trials(self, trials=trials, seed=seed)
         if progress is not None:

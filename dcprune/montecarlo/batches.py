@@ -29,6 +29,8 @@ from .runtime import check_threads, guard_memory, trial_threads
 __all__ = ["Interrupted", "run_batches", "trial_batches", "deferred_interrupts", "use_executor",
            "current_executor"]
 
+# Values per trial and width unless a run measures more (quantized models).
+_COLUMNS = len(MEASURED)
 #: The executor that runs trials instead of this process (``None``: run them here).
 _EXECUTOR = contextvars.ContextVar("dcprune_executor", default=None)
 
@@ -37,8 +39,8 @@ _EXECUTOR = contextvars.ContextVar("dcprune_executor", default=None)
 def use_executor(executor):
     """Run every Monte Carlo started in the block on ``executor`` (``None``: in this process).
 
-    An executor has ``run_batches(parts, *, trials, n_widths, n, d, threads, progress)`` with the
-    contract of :func:`run_batches`, and ``map(function, arguments, progress)``, the results of
+    An executor has ``run_batches(parts, *, trials, n_widths, n, d, threads, progress, columns)`` with
+    the contract of :func:`run_batches`, and ``map(function, arguments, progress)``, the results of
     ``function(*a)`` for each ``a``, in order (validation runs configurations through it).
     """
     token = _EXECUTOR.set(executor)
@@ -70,14 +72,16 @@ class Interrupted(KeyboardInterrupt):
 
 
 def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_widths: int, n: int,
-                d: int, threads: int | None = None, progress: Callable[[int], None] | None = None):
+                d: int, threads: int | None = None, progress: Callable[[int], None] | None = None,
+                columns: int = _COLUMNS):
     """Per-trial ``(values, flags)`` of trials ``0 .. trials − 1``, run in batches.
 
     ``parts`` yields ``(start, stop, batch)``, consecutive ranges covering the trials (one
     range for most runs; one per feature draw for random features); it is read lazily, after
     the checks, so a part may build its inputs when it is reached. ``batch(first, count)``
-    returns ``values`` ``(count, n_widths, len(MEASURED))`` (columns in the order of
-    :data:`dcprune.quantities.MEASURED`) and ``flags`` ``(count, n_widths)`` for trials
+    returns ``values`` ``(count, n_widths, columns)`` (columns in the order of
+    :data:`dcprune.quantities.MEASURED`, then those of the quantized models when a run measures
+    them, :data:`dcprune.montecarlo.kernels.QUANTIZED_COLUMNS`) and ``flags`` ``(count, n_widths)`` for trials
     ``first .. first + count − 1``, filled in trial order. Ctrl-C raises :class:`Interrupted`
     with the trials completed so far. Before any part: ``threads``
     (default: all of Numba's) is validated and the memory estimate of ``n`` samples, ``d``
@@ -91,10 +95,10 @@ def run_batches(parts: Iterable[tuple[int, int, Callable]], *, trials: int, n_wi
     executor = _EXECUTOR.get()
     if executor is not None:
         return executor.run_batches(parts, trials=trials, n_widths=n_widths, n=n, d=d, threads=threads,
-                                    progress=progress)
+                                    progress=progress, columns=columns)
     threads = check_threads(threads)
     guard_memory(n, d, n_widths, trials, threads)
-    values = np.empty((trials, n_widths, len(MEASURED)))
+    values = np.empty((trials, n_widths, columns))
     flags = np.zeros((trials, n_widths), np.int8)
     done = 0
     try:

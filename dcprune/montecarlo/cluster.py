@@ -64,6 +64,8 @@ TIMEOUT = 10.0
 #: for a lost worker's share to spread, few enough that the per-task overhead (a few ms,
 #: validation/benchmarks.py) stays far below a task's run time.
 TASKS_PER_THREAD = 4
+# Values per trial and width unless a run measures more (quantized models).
+_COLUMNS = len(MEASURED)
 
 
 class ClusterError(RuntimeError):
@@ -82,11 +84,14 @@ def _distributed():
 
 def kernel_fingerprint() -> str:
     """A hash of the sources that determine a trial's numbers (kernels, linear algebra,
-    sampler): workers must match the client's for their results to be the client's."""
+    sampler, the quantizers and their clip rules): workers must match the client's for their
+    results to be the client's."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for name in ("kernels.py", "linalg.py", "sampler.py"):
-        digest.update((here / name).read_bytes())
+    quantizers = here.parent / "quantization"
+    for path in (here / "kernels.py", here / "draws.py", here / "linalg.py", here / "students.py",
+                 here / "quantized.py", here / "sampler.py", quantizers / "levels.py", quantizers / "apply.py"):
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -157,14 +162,14 @@ class Cluster:
         for first in range(start, stop, size):
             yield first, min(size, stop - first)
 
-    def run_batches(self, parts, *, trials, n_widths, n, d, threads=None, progress=None):
+    def run_batches(self, parts, *, trials, n_widths, n, d, threads=None, progress=None, columns=_COLUMNS):
         """:func:`~dcprune.montecarlo.batches.run_batches` on the cluster (``threads`` is not
         used: each task runs on one Numba thread of a worker)."""
         distributed = _distributed()
         # Only the results are held here; the trials' working memory is guarded per task.
-        check_memory(trials * n_widths * (8 * len(MEASURED) + 1),
+        check_memory(trials * n_widths * (8 * columns + 1),
                      "reduce --trials or --points (stored results grow like trials × widths)")
-        values = np.empty((trials, n_widths, len(MEASURED)))
+        values = np.empty((trials, n_widths, columns))
         flags = np.zeros((trials, n_widths), np.int8)
         done = np.zeros(trials, bool)
         futures = []

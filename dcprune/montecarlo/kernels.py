@@ -43,21 +43,28 @@ Samplers (``kind``), all driven by latent standard normals :math:`Z` and label n
   :math:`=\theta`); the caller supplies :math:`c_0, q, \Sigma` of the equivalent problem
   (docs/theory.rst §7).
 
+Two options of diagonal runs (docs/theory.rst §11): Gaussian coefficients, a new
+:math:`\beta_j \sim N(0, v_j)` per trial (then :math:`c_0`, :math:`q` and the oracle's
+saliency are that trial's), and quantization: each trial also quantizes its dense fit and its
+magnitude-kept weights with the real quantizer and clip rule
+(:mod:`~dcprune.montecarlo.quantized`), four more columns per width.
+
 Layers. Numba kernels cannot validate their inputs or raise inside ``prange``, and a Python
 wrapper per kernel call would cost a check per batch, so the code has three layers: ``@njit``
-kernels on plain, already valid arrays (:func:`sample_trial`; the stages
-:func:`transpose_gram`, :func:`fit_widths`, :func:`prune_sets`, :func:`retrain`,
-:func:`~dcprune.montecarlo.students.fit_students`, built on :func:`fit_subset`, :func:`top_s`,
-:func:`risk`, the fits and dense algebra coming from
-:mod:`~dcprune.montecarlo.linalg`; and :func:`trial_kernel` composing them), the
-``parallel=True`` driver :func:`simulate_trials` (``prange`` over trials, one output slot per
-trial), and the Python layer, which validates once (:func:`prepare`, returning a :class:`Job`
-that runs any range of trials) and runs with BLAS pinned to one thread while the trials run in
-parallel (:func:`run`, :func:`~dcprune.montecarlo.runtime.trial_threads`).
+kernels on plain, already valid arrays (the draws of :mod:`~dcprune.montecarlo.draws`,
+:func:`sample_trial`; the stages :func:`transpose_gram`, :func:`fit_widths`,
+:func:`prune_sets`, :func:`retrain`, :func:`~dcprune.montecarlo.students.fit_students`,
+built on :func:`fit_subset`, :func:`top_s`, :func:`risk`, the fits and dense algebra coming
+from :mod:`~dcprune.montecarlo.linalg`; :func:`trial_models` composing them, and
+:func:`quantized_models`), the ``parallel=True`` driver :func:`simulate_trials` (``prange``
+over trials, one output slot per trial), and the Python layer, which validates once
+(:func:`prepare`, returning a :class:`Job` that runs any range of trials) and runs with BLAS
+pinned to one thread while the trials run in parallel (:func:`run`,
+:func:`~dcprune.montecarlo.runtime.trial_threads`).
 
 Reproducibility: each trial reseeds Numba's generator with :func:`trial_seed`\ ``(seed,
-trial)`` before drawing anything, so a trial's numbers depend only on ``(seed, trial)`` and not
-on which thread runs it or how many threads there are.
+trial)`` before drawing anything (:mod:`~dcprune.montecarlo.draws`), so a trial's numbers
+depend only on ``(seed, trial)`` and not on which thread runs it or how many threads there are.
 
 Numerics: fits solve normal or dual equations by Cholesky on a Gram matrix, check its
 condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.montecarlo.linalg`).
@@ -65,13 +72,25 @@ condition, refine, and fall back to SVD, flagging the width (:mod:`~dcprune.mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit, prange
 
 from ..quantities import MEASURED
-from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, mv
+from .draws import (
+    draw_latent,
+    draw_samples,
+    features,
+    fmix32,
+    inputs,
+    random_subsets,
+    sample_gaussian_trial,
+    sample_trial,
+    trial_seed,
+)
+from .linalg import COND_LIMIT, dot, fit_subset, fit_widths, risk
+from .quantized import QUANTIZED_COLUMNS, quantization_spec, quantized_models, quantized_risk
 from .runtime import check_threads, trial_threads
 from .sampler import KIND_DIAGONAL, KIND_FACTOR, KIND_RELU, Sampler, real_array
 from .students import fit_students, unlabelled_count
@@ -96,8 +115,15 @@ __all__ = [
     "prune_sets",
     "retrain",
     "transpose_gram",
+    "trial_models",
     "trial_kernel",
+    "quantized_risk",
+    "quantized_models",
+    "QUANTIZED_COLUMNS",
+    "sample_gaussian_trial",
+    "draw_samples",
     "simulate_trials",
+    "quantization_spec",
     "Job",
     "prepare",
     "run",
@@ -115,133 +141,7 @@ if MEASURED != ("dense", *_RULES3, "random", *(f"{r}_retrain" for r in _RULES3),
     raise ImportError("dcprune.quantities.MEASURED changed: update the kernels' column offsets")
 # The kept sets of prune_sets that distillation uses: magnitude's and the oracle's.
 _DISTILLED_SETS = (0, 2)
-
-_M32 = 0xFFFFFFFF
-
-
-# --------------------------------------------------------------------------------------------
-# Seeding and sampling
-# --------------------------------------------------------------------------------------------
-
-
-@njit(cache=True)
-def _mul32(h, c):
-    # (h * c) mod 2^32 for 32-bit h and c, split so no intermediate exceeds 2^49: int64 stays
-    # exact in compiled and in pure-Python (NUMBA_DISABLE_JIT) runs alike.
-    lo = h * (c & 0xFFFF)
-    hi = ((h * (c >> 16)) & 0xFFFF) << 16
-    return (lo + hi) & _M32
-
-
-@njit(cache=True)
-def fmix32(h):
-    # MurmurHash3's finalizer: a bijection of [0, 2^32) with full avalanche.
-    h &= _M32
-    h ^= h >> 16
-    h = _mul32(h, 0x85EBCA6B)
-    h ^= h >> 13
-    h = _mul32(h, 0xC2B2AE35)
-    h ^= h >> 16
-    return h
-
-
-@njit(cache=True)
-def trial_seed(seed, trial):
-    """32-bit seed of trial ``trial`` of a run with integer ``seed`` (``0 <= seed < 2**63``).
-
-    ``fmix32(base(seed) + trial)`` with ``base`` a hash of both halves of ``seed``: for one
-    ``seed`` the map is injective in ``trial`` (distinct trials never share a stream), and for
-    ``seed < 2**32`` ``base`` is injective too. Numba's Mersenne Twister accepts only 32-bit
-    seeds, so two runs with different seeds can share a trial stream with probability about
-    ``2 * trials / 2**32``.
-    """
-    base = fmix32(fmix32(seed & _M32) ^ ((seed >> 32) & _M32))
-    return fmix32(base + trial)
-
-
-@njit(cache=True)
-def draw_latent(n, latent):
-    """Draw ``Z ~ N(0, I)`` of shape ``(n, latent)`` and label noise ``e ~ N(0, I_n)``."""
-    Z = np.random.standard_normal((n, latent))
-    e = np.random.standard_normal(n)
-    return Z, e
-
-
-@njit(cache=True)
-def inputs(kind, Z, scale, mixing):
-    """Features ``X`` (n×d) of latent normals ``Z``: ``Z diag(scale)``, ``Z mixingᵀ`` (rows
-    ``x = L z``) or ``max(Z mixingᵀ, 0)`` by ``kind``."""
-    if kind == KIND_DIAGONAL:
-        return Z * scale
-    if kind == KIND_FACTOR:
-        return np.dot(Z, mixing.T)
-    return np.maximum(np.dot(Z, mixing.T), 0.0)
-
-
-@njit(cache=True)
-def features(kind, Z, e, scale, mixing, label_vec, sigma):
-    """Features ``X`` (n×d) and labels ``y`` from latent normals ``Z`` and noise ``e``.
-
-    - ``KIND_DIAGONAL``: ``X = Z diag(scale)``, ``y = X label_vec + sigma e``;
-    - ``KIND_FACTOR``: ``X = Z mixingᵀ`` (rows ``x = L z``), ``y = X label_vec + sigma e``;
-    - ``KIND_RELU``: ``X = max(Z mixingᵀ, 0)``, ``y = (Z label_vec)² + sigma e``.
-    """
-    X = inputs(kind, Z, scale, mixing)
-    y = np.empty(Z.shape[0])
-    if kind == KIND_RELU:
-        mv(Z, label_vec, y)
-        y *= y
-    else:
-        mv(X, label_vec, y)
-    return X, y + sigma * e
-
-
-@njit(cache=True)
-def random_subsets(widths, s):
-    """For each width ``p > s``, a uniformly random ``s``-subset of ``0..p-1`` (sorted).
-
-    Partial Fisher–Yates shuffle, consuming ``s`` draws of Numba's generator per such width.
-    Returns an int64 array ``(len(widths), min(s, widths[-1]))``; rows of widths ``p <= s``
-    (nothing pruned) are ``-1``.
-    """
-    nw = widths.shape[0]
-    out = np.full((nw, min(s, widths[-1])), -1, np.int64)
-    perm = np.empty(widths[-1], np.int64)
-    for wi in range(nw):
-        p = widths[wi]
-        if p <= s:
-            continue
-        for i in range(p):
-            perm[i] = i
-        for i in range(s):
-            j = np.random.randint(i, p)
-            perm[i], perm[j] = perm[j], perm[i]
-        out[wi, :s] = np.sort(perm[:s])
-    return out
-
-
-@njit(cache=True)
-def sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths, s, unlabelled):
-    """Everything random in one trial: ``(X, y, X2, y2, rand_keep, X3)``.
-
-    Seeds Numba's generator with ``trial_seed(seed, trial)``, then draws in this order: the
-    training sample (``draw_latent`` + ``features``), the fresh sample, the random-pruning
-    subsets (``random_subsets``), and last the ``unlabelled`` inputs ``X3`` of distillation
-    (``unlabelled × d``; none when ``unlabelled = 0``, the population projection), so that
-    the other draws do not depend on it. The rest of a trial (:func:`trial_kernel`) is
-    deterministic.
-    """
-    np.random.seed(trial_seed(seed, trial))
-    latent = scale.shape[0] if kind == KIND_DIAGONAL else mixing.shape[1]
-    Z, e = draw_latent(n, latent)
-    X, y = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    Z, e = draw_latent(n, latent)
-    X2, y2 = features(kind, Z, e, scale, mixing, label_vec, sigma)
-    rand_keep = random_subsets(widths, s)
-    X3 = inputs(kind, np.random.standard_normal((unlabelled, latent)), scale, mixing)
-    return X, y, X2, y2, rand_keep, X3
-
-
+_QCOLUMNS = len(QUANTIZED_COLUMNS)
 
 # --------------------------------------------------------------------------------------------
 # Pruning and risk
@@ -253,35 +153,6 @@ def top_s(score, s):
     """Indices (ascending) of the ``s`` largest entries of ``score``; ties go to the lower index."""
     order = np.argsort(-score, kind="mergesort")  # stable: equal scores keep index order
     return np.sort(order[:s])
-
-
-@njit(cache=True)
-def risk(idx, coef, c0, q, cov_diag, cov):
-    r"""Population risk :math:`R(b) = c_0 - 2 b^\top q + b^\top\Sigma b` of a sparse ``b``.
-
-    ``b[idx] = coef``, zero elsewhere (omitted features thus count as error through
-    :math:`c_0`). :math:`\Sigma` is ``cov`` (d×d), or ``diag(cov_diag)``
-    when ``cov`` is empty (0×0).
-    """
-    k = idx.shape[0]
-    lin = 0.0
-    quad = 0.0
-    if cov.shape[0] == 0:
-        for a in range(k):
-            i = idx[a]
-            lin += coef[a] * q[i]
-            quad += cov_diag[i] * coef[a] * coef[a]
-    else:
-        for a in range(k):
-            i = idx[a]
-            lin += coef[a] * q[i]
-            row = 0.0
-            for c in range(k):
-                row += cov[i, idx[c]] * coef[c]
-            quad += coef[a] * row
-    # A risk is an expectation of a square: at an exact fit (σ² = 0, p = d) the expansion's
-    # cancellation can leave −1e-17, which must not print as a negative risk.
-    return max(c0 - 2.0 * lin + quad, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,9 +243,12 @@ def transpose_gram(X, pmax, gram):
 
 
 @njit(cache=True)
-def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+def trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
                  out, flags):
-    """Fit, prune, retrain, distill and evaluate one trial (deterministic given its samples).
+    """Fit, prune, retrain, distill and evaluate one trial (deterministic given its samples):
+    ``(fits, B, kept)``, with the dense fits ``B`` and the kept sets ``kept`` (rows as in
+    :func:`fit_widths` and :func:`prune_sets`) that the quantizers start from
+    (:func:`quantized_models`).
 
     ``X, y``: training sample (n×d, n); ``X2, y2``: fresh sample; ``rand_keep``: random subsets
     from :func:`random_subsets`; ``X3``: the unlabelled inputs of distillation (M×d; 0×d for
@@ -433,28 +307,61 @@ def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0
             out[wi, _SAME + k] = same[wi, k]
         idx = rand_keep[wi, :s]
         out[wi, _RANDOM] = risk(idx, b[idx], c0, q, cov_diag, cov)
-    return fits
+    return fits, B, kept
+
+
+@njit(cache=True)
+def trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+                 out, flags):
+    """Fit, prune, retrain, distill and evaluate one trial: the number of least-squares fits per
+    width of :func:`trial_models` (arguments and stages there)."""
+    return trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag, cov,
+                        out, flags)[0]
 
 
 @njit(cache=True, parallel=True)
 def simulate_trials(seed, first_trial, trials, kind, n, scale, mixing, label_vec, sigma, widths,
-                    s, ridge, oracle_score, c0, q, cov_diag, cov, unlabelled):
+                    s, ridge, oracle_score, c0, q, cov_diag, cov, unlabelled, coef_sd, qspec, qclips):
     """Run trials ``first_trial .. first_trial + trials - 1`` in parallel: ``(values, flags)``.
 
     ``values[t]`` and ``flags[t]`` are :func:`trial_kernel` applied to
     :func:`sample_trial`\\ ``(seed, first_trial + t, ...)``: each iteration writes only its own
     slot, and its random stream is reseeded from the trial's number, so results depend neither
     on the threads nor on how a run is split into batches.
+
+    ``coef_sd`` (diagonal samplers; empty: the fixed ``label_vec``): Gaussian coefficients, a
+    new ``β`` per trial (:func:`sample_gaussian_trial`), with ``q = λβ``, ``c0 = σ² + βᵀq`` and
+    the oracle's saliency ``λβ²`` of that β. ``qspec`` and ``qclips`` (:func:`quantized_models`;
+    ``bits = 0``: none): four more columns per width, after ``QUANTITIES``, and, for stochastic
+    rounding, uniforms drawn from the trial's stream after its samples.
     """
     nw = widths.shape[0]
-    values = np.empty((trials, nw, len(QUANTITIES)))
+    pmax = widths[-1]
+    quantized = qspec[0] > 0
+    values = np.empty((trials, nw, len(QUANTITIES) + (_QCOLUMNS if quantized else 0)))
     flags = np.zeros((trials, nw), np.int8)
     for t in prange(trials):
         # prange indices are unsigned; one integer type avoids a second compilation
-        X, y, X2, y2, rand_keep, X3 = sample_trial(seed, first_trial + np.int64(t), kind, n, scale,
-                                                   mixing, label_vec, sigma, widths, s, unlabelled)
-        trial_kernel(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_score, c0, q, cov_diag,
-                     cov, values[t], flags[t])
+        trial = first_trial + np.int64(t)
+        if coef_sd.shape[0] > 0:
+            X, y, X2, y2, rand_keep, X3, beta = sample_gaussian_trial(seed, trial, coef_sd, n, scale, sigma, widths,
+                                                                      s, unlabelled)
+            q_t = cov_diag * beta
+            c0_t = sigma * sigma + dot(q_t, beta)
+            oracle_t = q_t * beta
+        else:
+            X, y, X2, y2, rand_keep, X3 = sample_trial(seed, trial, kind, n, scale, mixing, label_vec, sigma, widths,
+                                                       s, unlabelled)
+            q_t, c0_t, oracle_t = q, c0, oracle_score
+        _, B, kept = trial_models(X, y, X2, y2, rand_keep, X3, widths, s, ridge, oracle_t, c0_t, q_t, cov_diag,
+                                  cov, values[t], flags[t])
+        if quantized:
+            if qspec[3] > 0:
+                uniforms = np.random.random((nw, pmax + s))
+            else:
+                uniforms = np.zeros((nw, pmax + s))
+            quantized_models(B, kept, widths, s, qspec, qclips, uniforms, c0_t, q_t, cov_diag, cov,
+                             values[t][:, len(QUANTITIES):])
     return values, flags
 
 
@@ -488,23 +395,37 @@ class Job:
     oracle_score: np.ndarray
     #: Unlabelled inputs of distillation per trial; 0: the population projection.
     unlabelled: int = 0
+    coef_sd: np.ndarray = field(default_factory=lambda: np.empty(0))
+    qspec: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    qclips: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+
+    @property
+    def columns(self) -> int:
+        """Values per width and trial: ``QUANTITIES``, then ``QUANTIZED_COLUMNS`` if quantized."""
+        return len(QUANTITIES) + (_QCOLUMNS if self.qspec[0] > 0 else 0)
 
     def trials(self, first: int, count: int):
         """``(values, flags)`` of trials ``first .. first + count − 1`` (:func:`simulate_trials`)."""
         sp = self.sampler
         return simulate_trials(self.seed, int(first), int(count), sp.kind, self.n, sp.scale,
                                sp.mixing, sp.label_vec, sp.sigma, self.widths, self.s, self.ridge,
-                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.unlabelled)
+                               self.oracle_score, sp.c0, sp.q, sp.cov_diag, sp.cov, self.unlabelled,
+                               self.coef_sd, self.qspec, self.qclips)
 
 
-def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, unlabelled=None) -> Job:
+def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=None, unlabelled=None,
+            coef_sd=None, quantization=None, clips=None) -> Job:
     r"""Validate a run of ``sampler`` (a :class:`~dcprune.montecarlo.sampler.Sampler`) once.
 
     ``widths``: strictly increasing ints in ``[1, d]``; ``s``: pruned size (``>= 1``);
     ``ridge``: :math:`\lambda` of :math:`\tfrac1n\|y - Xb\|^2 + \lambda\|b\|^2`; ``seed``:
     integer in ``[0, 2**63)``; ``oracle_score`` (d,): defaults to ``sampler.oracle``;
     ``unlabelled``: the inputs ``M`` each trial's students are fitted on (``None`` or ``inf``:
-    the population projection, docs/theory.rst §12).
+    the population projection, docs/theory.rst §12). ``coef_sd`` (d,): Gaussian coefficients
+    ``β_j ~ N(0, coef_sd_j²)``, a new draw per trial (diagonal samplers); ``quantization``: a
+    :class:`dcprune.quantization.Quantization` whose quantized dense and magnitude-pruned models
+    are measured too (diagonal samplers), with ``clips`` ``(len(widths), 2)`` the ranges of the
+    ``optimal`` rule (the theory's, :func:`~dcprune.montecarlo.quantized.quantization_spec`).
     """
     n, s, seed = _integer("n", n, 1), _integer("s", s, 1), _integer("seed", seed, 0)
     unlabelled = unlabelled_count(unlabelled)
@@ -524,7 +445,11 @@ def prepare(sampler: Sampler, *, n, widths, s, seed, ridge=0.0, oracle_score=Non
     if (given.dtype.kind not in "iuf" or np.any(widths != given) or widths.ndim != 1
             or widths.size == 0 or widths[0] < 1 or widths[-1] > d or np.any(np.diff(widths) <= 0)):
         raise ValueError(f"widths must be strictly increasing integers in [1, {d}], got {given=}")
-    return Job(sampler, n, widths, s, seed, ridge, oracle_score, unlabelled)
+    if (coef_sd is not None or quantization is not None) and sampler.kind != KIND_DIAGONAL:
+        raise ValueError("Gaussian coefficients and quantization are simulated for diagonal samplers only")
+    coef_sd = np.empty(0) if coef_sd is None else real_array("coef_sd", coef_sd, 1, d)
+    qspec, qclips = quantization_spec(quantization, widths.size, clips)
+    return Job(sampler, n, widths, s, seed, ridge, oracle_score, unlabelled, coef_sd, qspec, qclips)
 
 
 def run(sampler: Sampler, *, n, widths, s, trials, seed, ridge=0.0, oracle_score=None, threads=None,

@@ -23,7 +23,8 @@ valid. Nothing here raises: a ``prange`` body must not, so failures are return v
 
 Fits share work: :func:`fit_widths` factors one Gram block for all nested widths up to ``n``
 and grows the dual factor by rank-one updates (:func:`chol_update`) beyond; :func:`fit_subset`
-fits one column subset (a pruned model's refit).
+fits one column subset (a pruned model's refit). :func:`risk` is every model's exact
+population risk, the quadratic form :math:`c_0 - 2b^\top q + b^\top\Sigma b`.
 """
 
 import numba
@@ -53,6 +54,7 @@ __all__ = [
     "add_ridge",
     "fit_subset",
     "fit_widths",
+    "risk",
 ]
 
 COND_LIMIT = 1e6
@@ -454,3 +456,32 @@ def fit_widths(Xt, y, widths, ridge, G, B, flags):
             f = 1
         if f:
             flags[wi] = 1
+
+
+@njit(cache=True)
+def risk(idx, coef, c0, q, cov_diag, cov):
+    r"""Population risk :math:`R(b) = c_0 - 2 b^\top q + b^\top\Sigma b` of a sparse ``b``.
+
+    ``b[idx] = coef``, zero elsewhere (omitted features thus count as error through
+    :math:`c_0`). :math:`\Sigma` is ``cov`` (d×d), or ``diag(cov_diag)``
+    when ``cov`` is empty (0×0).
+    """
+    k = idx.shape[0]
+    lin = 0.0
+    quad = 0.0
+    if cov.shape[0] == 0:
+        for a in range(k):
+            i = idx[a]
+            lin += coef[a] * q[i]
+            quad += cov_diag[i] * coef[a] * coef[a]
+    else:
+        for a in range(k):
+            i = idx[a]
+            lin += coef[a] * q[i]
+            row = 0.0
+            for c in range(k):
+                row += cov[i, idx[c]] * coef[c]
+            quad += coef[a] * row
+    # A risk is an expectation of a square: at an exact fit (σ² = 0, p = d) the expansion's
+    # cancellation can leave −1e-17, which must not print as a negative risk.
+    return max(c0 - 2.0 * lin + quad, 0.0)

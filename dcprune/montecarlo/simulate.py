@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..checks import available_memory, finite_number, whole_number
+from ..coefficients import check_coefficients
 from ..families.base import Family
 from ..families.spectra import DiagonalProblem
 from ..quantities import MEASURED
@@ -29,18 +30,22 @@ from .sampler import Sampler
 from .students import unlabelled_count
 
 __all__ = ["QUANTITIES", "SimulationRow", "Simulation", "SimulationInterrupted", "Trials", "simulate",
-           "simulate_problem", "diagonal_trials", "summarize", "flag_warnings", "available_memory"]
+           "simulate_problem", "diagonal_trials", "split_quantized", "summarize", "flag_warnings",
+           "quantized_warnings", "available_memory"]
 
 QUANTITIES = MEASURED
 
 
 class Trials(NamedTuple):
     """What a family's Monte Carlo returns: per-trial ``values`` ``(trials, widths, quantities)``,
-    ``flags`` ``(trials, widths)`` and, for families that average feature draws, ``draw``."""
+    ``flags`` ``(trials, widths)``, for families that average feature draws ``draw``, and for
+    a quantized run ``quantized`` ``(trials, widths, 4)`` (columns
+    :data:`~dcprune.montecarlo.kernels.QUANTIZED_COLUMNS`)."""
 
     values: np.ndarray
     flags: np.ndarray
     draw: np.ndarray | None = None
+    quantized: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -49,21 +54,26 @@ class SimulationRow:
     name of :data:`QUANTITIES`.
 
     ``flagged`` counts the trials in which a fit at this width was ill-conditioned (solved by
-    SVD instead, docs/theory.rst §1; expected only near ``p = n``).
+    SVD instead, docs/theory.rst §1; expected only near ``p = n``). ``quantized``: the measured
+    quantized models (a :class:`~dcprune.quantization.Quantized` of estimates) when asked for.
     """
 
     width: float
     p: int
     risk: Risks
     flagged: int
+    quantized: object = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "width": self.width,
             "p": self.p,
             "flagged": self.flagged,
             "risk": {k: v.to_dict() for k, v in self.risk.items()},
         }
+        if self.quantized is not None:
+            out["quantized"] = self.quantized.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,9 @@ class Simulation(RowsView):
     and ``flags`` ``(trials, widths)``, and per-width summaries ``rows``.
 
     ``draw[t]`` is the feature draw of trial ``t`` for families that average over draws
-    (random features), else ``None``.
+    (random features), else ``None``. ``quantized``: per-trial values ``(trials, widths, 4)`` of
+    the quantized models (:data:`~dcprune.montecarlo.kernels.QUANTIZED_COLUMNS`) when the run
+    was quantized, else ``None``.
     """
 
     problem: Family
@@ -85,6 +97,7 @@ class Simulation(RowsView):
     draw: np.ndarray | None = field(default=None, repr=False)
     #: Whether Ctrl-C stopped the run early (``trials`` is then the number completed).
     interrupted: bool = False
+    quantized: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def s(self) -> int:
@@ -115,6 +128,8 @@ class Simulation(RowsView):
         if single:
             row = self.rows[0].to_dict()
             out.update(p=row["p"], flagged=row["flagged"], risk=row["risk"])
+            if "quantized" in row:
+                out["quantized"] = row["quantized"]
         else:
             out["rows"] = [r.to_dict() for r in self.rows]
         return out
@@ -131,27 +146,53 @@ class SimulationInterrupted(KeyboardInterrupt):
 
 
 def diagonal_trials(n, widths, s, trials, seed, ridge, sigma2, lam, beta, threads=None, progress=None,
-                    unlabelled=None):
-    """Per-trial ``(values, flags)`` of the diagonal problem with per-coordinate variances
-    ``lam`` and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``; ``unlabelled`` is
-    distillation's ``M`` (``None``: the population projection)."""
+                    unlabelled=None, *, coefficients="fixed", quantization=None, clips=None):
+    """Per-trial :class:`Trials` of the diagonal problem with per-coordinate variances ``lam``
+    and weights ``beta``; trial ``t`` is seeded by ``(seed, t)``; ``unlabelled`` is
+    distillation's ``M`` (``None``: the population projection). ``coefficients="gaussian"``
+    draws ``β_j ~ N(0, beta_j²)`` anew in every trial; ``quantization`` (a
+    :class:`~dcprune.quantization.Quantization`) also measures the quantized dense and
+    magnitude-pruned models (:func:`~dcprune.montecarlo.kernels.quantized_models`; ``clips``
+    ``(widths, 2)``: the theory's ranges, which the ``optimal`` rule applies)."""
     sampler = Sampler.diagonal(lam, beta, math.sqrt(sigma2))
-    job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, unlabelled=unlabelled)
-    return Trials(*run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths),
-                               n=memory_rows(n, job.unlabelled), d=sampler.d, threads=threads,
-                               progress=progress))
+    coef_sd = np.abs(np.asarray(beta, dtype=float)) if check_coefficients(coefficients) == "gaussian" else None
+    job = kernels.prepare(sampler, n=n, widths=widths, s=s, seed=seed, ridge=ridge, unlabelled=unlabelled,
+                          coef_sd=coef_sd, quantization=quantization, clips=clips)
+    values, flags = run_batches([(0, trials, job.trials)], trials=trials, n_widths=len(job.widths),
+                                n=memory_rows(n, job.unlabelled), d=sampler.d, threads=threads, progress=progress,
+                                columns=job.columns)
+    return split_quantized(values, flags)
 
 
-def summarize(values, flags, counts, n) -> tuple[SimulationRow, ...]:
+def split_quantized(values, flags, draw=None) -> Trials:
+    """:class:`Trials` of per-trial ``values`` whose columns beyond :data:`QUANTITIES` are the
+    quantized models' (:data:`~dcprune.montecarlo.kernels.QUANTIZED_COLUMNS`)."""
+    k = len(QUANTITIES)
+    extra = values[..., k:] if values.shape[-1] > k else None
+    return Trials(values[..., :k], flags, draw, extra)
+
+
+def summarize(values, flags, counts, n, quantized=None, quantization=None) -> tuple[SimulationRow, ...]:
     """One :class:`SimulationRow` per width from per-trial ``values`` ``(trials, widths, quantities)``
-    and ``flags``: mean ± standard error over trials; ``counts`` are the widths' sizes ``p``."""
+    and ``flags``: mean ± standard error over trials; ``counts`` are the widths' sizes ``p``;
+    ``quantized`` ``(trials, widths, 4)`` the quantized models' values under ``quantization``."""
     mean, se = mean_se(values)
+    measured = [None] * len(counts)
+    if quantized is not None:
+        from ..quantization.spec import Quantized
+
+        q_mean, q_se = mean_se(quantized)
+        cell = lambda i, j: Estimate(float(q_mean[i, j]), float(q_se[i, j]))  # noqa: E731
+        measured = [Quantized(quantization, {"dense": cell(i, 2), "magnitude": cell(i, 3)},
+                              {"dense": cell(i, 0), "magnitude": cell(i, 1)}, measured=True)
+                    for i in range(len(counts))]
     return tuple(
         SimulationRow(
             width=float(counts[i] / n),
             p=int(counts[i]),
             risk=Risks({q: Estimate(float(mean[i, k]), float(se[i, k])) for k, q in enumerate(QUANTITIES)}),
             flagged=int(flags[:, i].sum()),
+            quantized=measured[i],
         )
         for i in range(len(counts))
     )
@@ -186,6 +227,21 @@ def flag_warnings(rows, n: int, s: int, ridge: float, exact_width: int | None = 
     return out
 
 
+def quantized_warnings(quantized, rows, quantization) -> list[str]:
+    """A warning per model whose quantized risk is undefined in some trials: a fixed
+    sign-magnitude clip at or below that trial's pruning threshold leaves the levels on
+    ``[t, c]`` no room (the mean over trials is then NaN)."""
+    out = []
+    for j, model in enumerate(("dense", "magnitude")):
+        bad = np.isnan(quantized[:, :, j]).sum(axis=0)
+        if bad.any():
+            shown = ", ".join(f"{r.width:g} ({k})" for r, k in zip(rows, bad) if k)
+            out.append(f"quantized.risk.{model} is undefined in some trials at width {shown}: the fixed clip c is "
+                       f"at or below that trial's pruning threshold t, so {quantization.quantizer} levels on [t, c] "
+                       f"have no room (trials in parentheses)")
+    return out
+
+
 def simulate(
     problem: Family,
     *,
@@ -197,6 +253,7 @@ def simulate(
     seed: int = 0,
     threads: int | None = None,
     progress: Callable[[int], None] | None = None,
+    quantization=None,
 ) -> Simulation:
     """Monte Carlo of the real procedure for ``problem``, of any family (docs/theory.rst §1).
 
@@ -210,9 +267,20 @@ def simulate(
     the sampler (:meth:`dcprune.families.Family.monte_carlo`). ``progress(k)`` is called after
     each batch of ``k`` trials. Trial ``t`` is seeded by ``(seed, t)``: the same seed gives the
     same numbers whatever the thread count or batching.
+
+    With ``quantization`` (a :class:`~dcprune.Quantization`; diagonal problems) every trial also
+    quantizes its dense fit and its magnitude-pruned weights with the real quantizer, the clip
+    chosen by the rule from that trial's own coefficients
+    (:func:`~dcprune.montecarlo.kernels.quantized_models`), and each row's ``quantized`` holds
+    the measured risks and clips (docs/theory.rst §11). A diagonal problem with
+    ``coefficients="gaussian"`` draws a new β per trial, from ``(seed, t)`` too.
     """
     if not isinstance(problem, Family):
         raise ValueError(f"problem must be a dcprune problem, got problem={problem!r}")
+    from ..quantization.spec import Quantization
+
+    if quantization is not None and not isinstance(quantization, Quantization):
+        raise ValueError(f"quantization must be a dcprune.Quantization or None, got quantization={quantization!r}")
     if not problem.finite:
         raise ValueError("n is required for Monte Carlo (the experiments have a finite sample size)")
     trials = whole_number("trials", trials, 2)  # a standard error needs two
@@ -234,17 +302,20 @@ def simulate(
     exact = problem.d if problem.sigma2 == 0 and problem.linear else None
 
     def result(run: Trials, **extra) -> Simulation:
-        rows = summarize(run.values, run.flags, counts, problem.n)
+        rows = summarize(run.values, run.flags, counts, problem.n, run.quantized, quantization)
         warnings = flag_warnings(rows, problem.n, int(problem.s), problem.ridge, exact_width=exact)
+        if run.quantized is not None:
+            warnings += quantized_warnings(run.quantized, rows, quantization)
         return Simulation(problem, len(run.values), seed, rows, run.values, run.flags, tuple(warnings), run.draw,
-                          **extra)
+                          quantized=run.quantized, **extra)
 
     try:
-        run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress)
+        run = problem.monte_carlo(counts, trials=trials, seed=seed, threads=threads, progress=progress,
+                                  quantization=quantization)
     except Interrupted as stop:
         if not stop.done:
             raise stop.cause from None
-        raise SimulationInterrupted(result(Trials(stop.values, stop.flags), interrupted=True), trials,
+        raise SimulationInterrupted(result(split_quantized(stop.values, stop.flags), interrupted=True), trials,
                                     stop.signum) from None
     return result(run)
 
@@ -265,6 +336,5 @@ def simulate_problem(problem: DiagonalProblem, n: int, s: int, *, trials: int = 
     counts = problem.mult.astype(np.int64)
     lam, beta = np.repeat(problem.lam, counts), np.repeat(problem.beta, counts)
     d = int(counts.sum())
-    values, flags, _ = diagonal_trials(n, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta,
-                                    threads)
-    return summarize(values, flags, np.array([d]), n)[0]
+    run = diagonal_trials(n, np.array([d]), s, trials, seed, ridge, problem.sigma2, lam, beta, threads)
+    return summarize(run.values, run.flags, np.array([d]), n)[0]

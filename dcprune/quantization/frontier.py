@@ -123,19 +123,10 @@ def model_atoms(problem, p):
     keep = lay.mult[0] > 0
     c = dense.shrink[0][keep]
     lam, beta, mult = lay.lam[0][keep], lay.beta[0][keep], lay.mult[0][keep]
-    atoms = _targets(problem)(lam, beta, mult, c, c * np.sqrt(dense.tau[0] / (problem.n * lam)))
+    atoms = risk.targets(problem.coefficients)(lam, beta, mult, c, c * np.sqrt(dense.tau[0] / (problem.n * lam)))
     return atoms, float(sigma2_eff[0]), float(dense.gamma[0])
 
 
-def _targets(problem):
-    """The atoms' builder of the problem's coefficients: ``risk.fixed_targets`` unless the problem
-    draws them (``coefficients="gaussian"``: ``risk.gaussian_targets``, the joint Gaussian of
-    docs/theory.rst §11)."""
-    kind = getattr(problem, "coefficients", "fixed")
-    builder = getattr(risk, f"{kind}_targets", None)
-    if builder is None:
-        raise ParameterError("coefficients", "have no closed form in the bit-budget search", kind)
-    return builder
 
 
 class Thresholds:
@@ -217,7 +208,7 @@ def frontier(problem, budget, *, index_bits: bool = False, points: int = 20, cli
     ref = problem.theory(np.array([float(problem.d)]))
     reference = {"dense_full_precision": ref.rows[0].gamma if math.isfinite(ref.rows[0].gamma) else None,
                  "best_small_dense": ref.reference.best_small_dense}
-    if getattr(problem, "coefficients", "fixed") == "fixed":
+    if problem.coefficients == "fixed":
         warnings.append("fixed coefficients: within an atom every |β_i| is equal, so a quantizer's levels can "
                         "line up with β (docs/theory.rst §11); random coefficients are the honest benchmark")
     return Frontier(budget, bool(index_bits), best, tuple(rows), reference, tuple(warnings))

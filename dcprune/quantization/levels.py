@@ -48,7 +48,9 @@ __all__ = [
     "check_quantizer",
     "check_rounding",
     "magnitude_levels",
+    "neighbours",
     "round_magnitude",
+    "rounding_moments",
     "quantize",
 ]
 
@@ -119,19 +121,42 @@ def magnitude_levels(bits, kind, clip, threshold):
 
 
 @njit(cache=True)
+def neighbours(a, levels):
+    """The levels ``(ℓ_k, ℓ_{k+1})`` with ``ℓ_k ≤ a < ℓ_{k+1}`` around the magnitude ``a``;
+    ``(ℓ_0, ℓ_0)`` at or below the first level, ``(ℓ_{L−1}, ℓ_{L−1})`` at or beyond the last."""
+    last = levels.shape[0] - 1
+    if a <= levels[0]:
+        return levels[0], levels[0]
+    if a >= levels[last]:
+        return levels[last], levels[last]
+    k = np.searchsorted(levels, a, side="right") - 1
+    return levels[k], levels[k + 1]
+
+
+@njit(cache=True)
 def round_magnitude(a, levels, stochastic, u):
     """Round the magnitude ``a ≥ 0`` to ``levels``; ``u`` is a uniform on [0, 1) used only by
     stochastic rounding (round up when ``u < (a − ℓ_k)/(ℓ_{k+1} − ℓ_k)``)."""
-    last = levels.shape[0] - 1
-    if a <= levels[0]:
-        return levels[0]
-    if a >= levels[last]:
-        return levels[last]
-    k = np.searchsorted(levels, a, side="right") - 1
-    lo, hi = levels[k], levels[k + 1]
+    lo, hi = neighbours(a, levels)
+    if lo == hi:
+        return lo
     if stochastic:
         return hi if u < (a - lo) / (hi - lo) else lo
     return hi if a - lo >= hi - a else lo
+
+
+@njit(cache=True)
+def rounding_moments(a, levels, stochastic):
+    """``(E[q(a)], E[q(a)²])`` over the rounding's own randomness: ``(q, q²)`` for nearest;
+    for stochastic rounding between neighbours ``(a, (ℓ_k + ℓ_{k+1}) a − ℓ_k ℓ_{k+1})``, clipped
+    beyond the end levels (what a clip rule averages over, before the rounding is drawn)."""
+    lo, hi = neighbours(a, levels)
+    if lo == hi:
+        return lo, lo * lo
+    if stochastic:
+        return a, (lo + hi) * a - lo * hi
+    q = round_magnitude(a, levels, False, 0.0)
+    return q, q * q
 
 
 @njit(cache=True)

@@ -21,20 +21,33 @@ import math
 import numpy as np
 
 from ..checks import ParameterError
+from ..coefficients import check_coefficients, coefficient_law
 from ..pruning import count_threshold
 from ..results import Estimate
 from ..solver import DenseRisk
 from .clipping import FINE_SEARCH_BITS, GRID, AtomTargets, absmax_risk, map_risks, quantization_error, search_clips
 from .spec import Quantization, Quantized
 
-__all__ = ["quantize_models", "fixed_targets", "clip_and_risk", "clips_and_risks"]
+__all__ = ["quantize_models", "fixed_targets", "gaussian_targets", "targets", "clip_and_risk", "clips_and_risks",
+           "optimal_spans"]
 
 
 def fixed_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
     """Atoms with fixed coefficients: ``X ~ N(c_a β_a, noise_a²)``, ``E[β | X] = β_a``,
     ``Var(β | X) = 0`` (``shrink`` is ``c_a``, ``noise`` the DC's per-coordinate sd ``s_a``)."""
-    zeros = np.zeros_like(beta)
-    return AtomTargets(shrink * beta, noise, beta, zeros, zeros, mult, lam)
+    return AtomTargets(*coefficient_law("fixed", beta, shrink, noise), mult, lam)
+
+
+def gaussian_targets(lam, beta, mult, shrink, noise) -> AtomTargets:
+    """Atoms with Gaussian coefficients ``β ~ N(0, β_a²)``: ``X ~ N(0, c_a² β_a² + s_a²)``,
+    ``E[β | X] = ρ_a X``, ``Var(β | X) = w_a`` (the joint Gaussian of docs/theory.rst §11,
+    :func:`dcprune.coefficients.coefficient_law`)."""
+    return AtomTargets(*coefficient_law("gaussian", beta, shrink, noise), mult, lam)
+
+
+def targets(coefficients: str):
+    """The atoms' builder of ``coefficients`` (``"fixed"`` or ``"gaussian"``)."""
+    return {"fixed": fixed_targets, "gaussian": gaussian_targets}[check_coefficients(coefficients)]
 
 
 def clip_and_risk(spec: Quantization, threshold: float, atoms: AtomTargets, sigma2_eff: float,
@@ -114,4 +127,16 @@ def quantize_models(spec: Quantization, lam, beta, mult, sigma2_eff, s: float, n
             clip, risk = clip_and_risk(spec, t, atoms, float(sigma2_eff[i]), finite)
             clips[key], risks[key] = clip, Estimate(risk)
         out.append(Quantized(spec, clips, risks, converged, thresholds))
+    return out
+
+
+def optimal_spans(quantized) -> list:
+    """Per model ``[dense, magnitude]`` the range the Monte Carlo applies for the ``optimal``
+    clip: the theory's, which minimizes the expected risk, as its span ``c − t`` above the
+    threshold for sign-magnitude pruned weights (levels on ``[t, c]``; the trial adds its own
+    ``t``, :mod:`dcprune.quantization.apply`). ``quantized``: one :class:`Quantized` per model."""
+    out = []
+    for q in quantized:
+        above = (q.threshold or {}).get("magnitude", math.nan) if q.spec.quantizer == "sign-magnitude" else 0.0
+        out.append([q.clip["dense"], q.clip["magnitude"] - above])
     return out

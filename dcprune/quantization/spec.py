@@ -92,7 +92,9 @@ class Quantized:
     ``clip`` maps ``"dense"`` and ``"magnitude"`` to the clip used (fixed), predicted (``mse``,
     ``optimal``) or expected (``absmax``: ``E[max_i |β̂_i|]``); ``risk`` maps them to
     :class:`~dcprune.results.Estimate` values; ``threshold`` to the pruning threshold ``t``
-    the map uses (0 for the dense model and when nothing is pruned).
+    the map uses (0 for the dense model and when nothing is pruned). ``measured``: a Monte
+    Carlo's (:func:`dcprune.montecarlo.simulate`), whose clips and risks are the means over
+    trials of each trial's clip and risk, as :class:`~dcprune.results.Estimate` values.
     """
 
     spec: Quantization
@@ -100,10 +102,14 @@ class Quantized:
     risk: dict
     converged: bool = True
     threshold: dict | None = None
+    measured: bool = False
 
     def to_dict(self) -> dict:
-        """The ``"quantized"`` block of the JSON contract."""
-        return {**self.spec.to_dict(),
-                "clip": {k: json_number(v) for k, v in self.clip.items()},
-                "risk": {k: json_number(float(v.mean)) if isinstance(v, Estimate) else json_number(v)
-                         for k, v in self.risk.items()}}
+        """The ``"quantized"`` block of the JSON contract: numbers, or ``{"mean", "se"}`` when measured."""
+        def number(v):
+            if self.measured:
+                return v.to_dict()
+            return json_number(float(v.mean)) if isinstance(v, Estimate) else json_number(v)
+
+        return {**self.spec.to_dict(), "clip": {k: number(v) for k, v in self.clip.items()},
+                "risk": {k: number(v) for k, v in self.risk.items()}}

@@ -19,8 +19,10 @@ problem at full width this is Hastie et al.'s split (*Surprises in high-dimensio
 least squares interpolation*, 2022, Thm. 1): bias 0 and variance :math:`\sigma^2\kappa/(1-\kappa)` below the
 peak, bias :math:`r^2(1 - 1/\kappa)` and variance :math:`\sigma^2/(\kappa-1)` above it. A
 retrained model (fresh retraining, §4) is the dense model of its kept support, whose dropped
-features join the omitted energy. Same-data retraining (``magnitude_retrain_same``, the
-heuristic of §14) is no dense model of a sub-problem, has no such split, and is left out.
+features join the omitted energy. With Gaussian coefficients (§11) every part is averaged over
+β, and a kept coordinate carries the energy the rule kept, :math:`E[\beta^2 \mid \text{kept}]`.
+Same-data retraining (``magnitude_retrain_same``, the heuristic of §14) is no dense model of a
+sub-problem, has no such split, and is left out.
 
 The training error :math:`\frac1n\lVert y - X\hat b\rVert^2` of the dense model is, by the
 DC's generalized cross-validation identity (the ridge equation :math:`\lambda = \zeta(1 -
@@ -37,7 +39,7 @@ import numpy as np
 
 from ..checks import ParameterError
 from ..families import Diagonal
-from ..pruning import prune
+from ..pruning import kept_problem, prune
 from ..results import json_number
 from ..rules import RULES
 from ..solver import dense_risk
@@ -104,8 +106,9 @@ def split(problem: Diagonal, width: float | None = None) -> Split:
     for rule in RULES.values():
         if not rule.retrainable:
             continue
-        keep = prune(rule, lay.lam, lay.beta, lay.mult, lay.oracle_mult, sigma_eff, s, n, dense).keep
-        dropped = float((lay.mult * (1.0 - keep) * lay.lam * lay.beta**2).sum())
-        parts[f"{rule.name}_retrain"], _ = _parts(lay.lam, lay.beta, lay.mult * keep, problem.sigma2,
-                                                  tail + dropped, n, ridge, finite)
+        pruned = prune(rule, lay.lam, lay.beta, lay.mult, lay.oracle_mult, sigma_eff, s, n, dense,
+                       problem.coefficients)
+        kept, dropped = kept_problem(lay.lam, lay.beta, lay.mult, pruned.keep, pruned.kept_energy)
+        parts[f"{rule.name}_retrain"], _ = _parts(lay.lam, kept, lay.mult * pruned.keep, problem.sigma2,
+                                                  tail + float(dropped[0]), n, ridge, finite)
     return Split(problem, float(count[0] / n), parts, train)

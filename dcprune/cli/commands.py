@@ -134,7 +134,7 @@ def curve(fmt, points, width_min, plot_path, retrain, sim_trials, sim_points, se
 def figure(name, out_dir, quick, no_mc, scheduler):
     """Regenerate a figure of the paper into --out.
 
-    NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, or all.
+    NAME is one of fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, retraining, or all.
     """
     from ..figures.build import build
     if not no_mc:

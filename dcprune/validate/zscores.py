@@ -47,14 +47,17 @@ class Config:
     sigma2: float
     ridge: float
     n: int
+    #: Distillation's unlabelled inputs ``M`` (docs/theory.rst §12; ``inf``: the population projection).
+    unlabelled: float = math.inf
 
     def setup(self) -> Diagonal:
         return Diagonal(standard_problem(self.problem), kappa=self.kappa, alpha=self.alpha,
-                     sigma2=self.sigma2, n=self.n, ridge=self.ridge)
+                        sigma2=self.sigma2, n=self.n, ridge=self.ridge, unlabelled=self.unlabelled)
 
     def label(self) -> str:
         return (f"{self.problem} κ={self.kappa:g} W={self.width:g} α={self.alpha:g} "
-                f"σ²={self.sigma2:g} ridge={self.ridge:g} n={self.n}")
+                f"σ²={self.sigma2:g} ridge={self.ridge:g} n={self.n}"
+                + (f" M={self.unlabelled:g}" if math.isfinite(self.unlabelled) else ""))
 
 
 @dataclass(frozen=True)
@@ -103,29 +106,30 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
 
     Full: a seeded random sample of ``size`` distinct configurations from the product of
     every standard problem, κ ∈ {1.5, 3}, widths ``_WIDTHS`` (both sides of the peak) and the
-    full width, α from 0.05 to 0.9, σ² ∈ {0, 0.1, 1}, ridge on and off, n ∈ {100, 200, 400,
-    800}. Quick: a fixed eight covering each factor at least once, small n.
+    full width, α from 0.05 to 0.9, σ² ∈ {0, 0.1, 1}, ridge on and off (at finite ``n``, the
+    finite-size ridge of docs/theory.rst §13), n ∈ {100, 200, 400, 800}, and distillation's
+    ``M ∈ {∞, n, 4n}`` (§12). Quick: a fixed eight covering each factor at least once, small n.
     """
     problems = ("spiked-covariance", "spiked-identity", "isotropic", "power-law")
     size = whole_number("size", size, 1)
     if quick:
         rows = [
-            ("spiked-covariance", 2.0, 2.0, 0.3, 0.1, 0.0, 100),
+            ("spiked-covariance", 2.0, 2.0, 0.3, 0.1, 0.0, 100, 100),
             ("spiked-identity", 2.0, 1.25, 0.2, 0.1, 0.0, 100),
             ("spiked-covariance", 2.0, 0.8, 0.5, 1.0, 0.0, 100),
             ("isotropic", 3.0, 3.0, 0.1, 0.0, 0.0, 100),
             ("power-law", 2.0, 2.0, 0.3, 0.1, 0.0, 100),
             ("spiked-identity", 1.5, 0.5, 0.9, 0.1, 0.0, 120),
-            ("spiked-covariance", 2.0, 2.0, 0.05, 0.1, 0.1, 100),
+            ("spiked-covariance", 2.0, 2.0, 0.05, 0.1, 0.1, 100, 400),
             ("power-law", 1.5, 1.1, 0.3, 1.0, 0.0, 100),
         ]
         return [Config(*r) for r in rows]
     # Widths beyond κ mean the full width, so the product has repeats: drop them before sampling.
     space = list(dict.fromkeys(
-        Config(problem, kappa, kappa if width is None or width > kappa else width, alpha, sigma2, ridge, n)
-        for problem, kappa, width, alpha, sigma2, ridge, n in itertools.product(
+        Config(problem, kappa, kappa if width is None or width > kappa else width, alpha, sigma2, ridge, n, m * n)
+        for problem, kappa, width, alpha, sigma2, ridge, n, m in itertools.product(
             problems, (1.5, 3.0), _WIDTHS + (None,), (0.05, 0.2, 0.5, 0.9), (0.0, 0.1, 1.0), (0.0, 0.1),
-            (100, 200, 400, 800))))
+            (100, 200, 400, 800), (math.inf, 1, 4))))
     if size > len(space):
         raise ParameterError("size", f"must be at most {len(space):,} (the grid's distinct configurations; "
                              f"about {len(space) * 2:,} s of Monte Carlo at the default trials)", size)
@@ -195,8 +199,8 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         "# dcprune validation: theory vs Monte Carlo",
         "",
         f"{len(configs)} configurations × {trials} trials; {len(claimed)} claimed checks "
-        f"(dense, pruned, fresh retraining, distillation; magnitude same-data retraining with the "
-        f"allowance of docs/theory.rst §14); threshold |z| ≤ {threshold:g}.",
+        f"(dense, pruned, fresh retraining, distillation, finite-size ridge; magnitude same-data retraining "
+        f"with the allowance of docs/theory.rst §14); threshold |z| ≤ {threshold:g}.",
         "",
         f"- |z| > {threshold:g}: **{len(bad)}**",
         f"- mean z {zs.mean():+.3f}, sd of z {zs.std():.3f} (1 if the theory is exact and SEs honest)",
@@ -215,6 +219,16 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
         sub = np.array([c.z for c in checks if c.quantity == name and math.isfinite(c.z)])
         if sub.size:
             lines.append(f"| {name} | {sub.mean():+.3f} | {sub.std():.3f} | {np.abs(sub).max():.2f} |")
+    lines += ["", "## By claim (docs/theory.rst §12–14)", "",
+              "| claim | checks | mean z | max abs z | allowance | beyond threshold·SE + allowance |",
+              "|---|---|---|---|---|---|"]
+    for label, keep in _CLAIMS:
+        sub = [c for c in claimed if keep(c)]
+        if sub:
+            z = np.array([c.z for c in sub])
+            allow = sorted({f"{100 * c.allowance:g}%" for c in sub})
+            lines.append(f"| {label} | {z.size} | {z.mean():+.3f} | {np.abs(z).max():.2f} | {', '.join(allow)} | "
+                         f"{sum(c.fails(threshold) for c in sub)} |")
     lines += ["", "## Worst claimed checks", "", "| configuration | quantity | theory | MC mean ± SE | z |",
               "|---|---|---|---|---|"]
     for c in sorted(claimed, key=lambda c: -abs(c.z))[:15]:
@@ -233,6 +247,15 @@ def report_markdown(checks: list[Check], threshold: float, trials: int) -> str:
     if missing:
         lines += ["", "## Not predicted there (NaN, not scored; docs/theory.rst §14)", ""] + [f"- {x}" for x in missing]
     return "\n".join(lines) + "\n"
+
+
+# The claims beyond the paper, each a subset of the claimed checks.
+_CLAIMS = (
+    ("same-data retraining, magnitude (§14 heuristic)", lambda c: c.quantity == "magnitude_retrain_same"),
+    ("distillation, M = ∞ (§12)", lambda c: c.quantity.endswith("_distill") and math.isinf(c.config.unlabelled)),
+    ("distillation, finite M (§12)", lambda c: c.quantity.endswith("_distill") and math.isfinite(c.config.unlabelled)),
+    ("finite-size ridge, every quantity (§13)", lambda c: c.config.ridge > 0),
+)
 
 
 def write_outputs(checks: list[Check], out_dir, *, threshold: float, trials: int, plot: bool = True) -> list[Check]:

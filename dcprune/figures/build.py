@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dcprune.output import file_set, prepare_directory
 
-from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
+from . import fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, retraining
 
 __all__ = ["FIGURES", "build", "main"]
 
@@ -33,6 +33,7 @@ FIGURES: dict[str, Callable[..., list[Path]]] = {
     "fig7a": fig7a.build,
     "fig7b": fig7b.build,
     "lemma1": lemma1.build,
+    "retraining": retraining.build,
 }
 
 

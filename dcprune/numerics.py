@@ -106,35 +106,43 @@ def solve_monotone(
     bisection otherwise (Numerical Recipes' ``rtsafe``), so the iteration cannot leave the
     bracket or crawl. An element has converged when ``|f| <= ftol * scale`` or the
     step is below ``xtol * max(1, |x|)``. ``residual`` is ``|f| / scale`` at the answer.
-    ``x0`` (inside the bracket) replaces the midpoint as the first iterate; ``increasing``,
-    when known, saves the evaluation at ``lo`` that would otherwise tell the direction.
+    ``x0`` (clipped to the bracket; ``NaN`` entries keep the midpoint) replaces the midpoint as
+    the first iterate; ``increasing``, when known, saves the evaluation at ``lo`` that would
+    otherwise tell the direction.
     """
     lo = np.array(lo, dtype=float, copy=True)
     hi = np.array(hi, dtype=float, copy=True)
     scale = np.broadcast_to(np.asarray(scale, dtype=float), lo.shape)
     if increasing is None:
         increasing = fun(lo)[0] < 0
-    x = 0.5 * (lo + hi) if x0 is None else np.clip(np.asarray(x0, dtype=float), lo, hi)
+    x = 0.5 * (lo + hi)
+    if x0 is not None:
+        start = np.clip(np.asarray(x0, dtype=float), lo, hi)
+        x = np.where(np.isnan(start), x, start)
     f = np.zeros_like(x)
     done = np.zeros(x.shape, dtype=bool)
     # rtsafe's guard: a Newton step longer than half the step before last is too slow (far
     # from the root, e.g. ζ·g(ζ) − λ in log ζ moves by ~1 per step), so bisect instead.
     step_before = hi - lo
     last_step = step_before.copy()
+    f_tol = ftol * scale
+    # The loop's cost is NumPy's per-call overhead on small batches (a prediction solves a
+    # dozen of them), so each intermediate is computed once.
     for _ in range(maxiter):
         f, df = fun(x)
         below = (f < 0) == increasing  # root lies above x
-        lo = np.where(below & ~done, x, lo)
-        hi = np.where(~below & ~done, x, hi)
+        active = ~done
+        lo = np.where(below & active, x, lo)
+        hi = np.where(active & ~below, x, hi)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             newton = x - f / df
             fast = np.abs(2.0 * f) <= np.abs(step_before * df)
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi) & fast
         step = np.where(inside, newton, 0.5 * (lo + hi))
-        step_before, last_step = last_step, np.abs(step - x)
-        small_f = np.abs(f) <= ftol * scale
-        small_step = np.abs(step - x) <= xtol * np.maximum(1.0, np.abs(x))
-        done |= small_f | small_step | (hi - lo <= xtol * np.maximum(1.0, np.abs(x)))
+        moved = np.abs(step - x)
+        step_before, last_step = last_step, moved
+        x_tol = xtol * np.maximum(1.0, np.abs(x))
+        done |= (np.abs(f) <= f_tol) | (moved <= x_tol) | (hi - lo <= x_tol)
         x = np.where(done, x, step)
         if done.all():
             break

@@ -28,7 +28,7 @@ from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
 from ..samedata import retrain_same
-from ..solver import check_sample_size, dense_risk, peak_reason
+from ..solver import DenseRisk, check_sample_size, dense_risk, peak_reason
 from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n, check_unlabelled
 from .caveats import caveats
 from .powerlaw import PowerLaw
@@ -259,34 +259,59 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
     out = {"dense": dense.gamma, "zeta": dense.zeta}
     converged = dense.converged.copy()
     residual = dense.residual.copy()
+    retrainable = []
     for rule in RULES.values():
         pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense, coefficients)
         out[rule.name] = pruned.risk
         converged &= pruned.converged
         if rule.retrainable:
-            fresh = retrain(lam, beta, mult, pruned.keep, sigma2_eff, n, ridge=ridge, finite=finite,
-                            kept_energy=pruned.kept_energy)
-            out[f"{rule.name}_retrain"] = fresh.gamma
-            converged &= fresh.converged
-            residual = np.maximum(residual, fresh.residual)
-            if rule.name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
-                out[f"{rule.name}_retrain_same"] = retrain_same(lam, beta, mult, pruned, fresh.gamma, sigma2_eff,
-                                                                s, n, dense, ridge=ridge, finite=finite)
+            retrainable.append((rule.name, pruned))
         if rule.name in DISTILLABLE:
             student = distill(rule, pruned, unlabelled, finite=finite)
             out[f"{rule.name}_distill"] = student.risk
             converged &= student.converged
             residual = np.maximum(residual, student.residual)
+    for name, fresh in _retrain_together(retrainable, lam, beta, mult, sigma2_eff, n, ridge, finite):
+        out[f"{name}_retrain"] = fresh.gamma
+        converged &= fresh.converged
+        residual = np.maximum(residual, fresh.residual)
+        if name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
+            out[f"{name}_retrain_same"] = retrain_same(lam, beta, mult, dict(retrainable)[name], fresh.gamma,
+                                                       sigma2_eff, s, n, dense, ridge=ridge, finite=finite)
     out["converged"] = converged
     out["residual"] = residual
     return out
 
 
+def _retrain_together(pruned: list, lam, beta, mult, sigma2_eff, n: float, ridge, finite: bool):
+    """Fresh retraining (:func:`~dcprune.pruning.retrain`) of several rules' pruned models of one
+    batch, stacked into one batched solve: the DC's Newton solves cost per call far more than per
+    model (with a ridge at finite size each call solves three equations). Yields
+    ``(name, DenseRisk)``; rules with and without a kept energy are solved apart, so each keeps
+    its own arithmetic."""
+    rows = lam.shape[0]
+    ridge = np.broadcast_to(np.asarray(ridge, dtype=float), (rows,))
+    for group in ([p for p in pruned if p[1].kept_energy is None], [p for p in pruned if p[1].kept_energy is not None]):
+        if not group:
+            continue
+        k = len(group)
+        energy = None if group[0][1].kept_energy is None else np.concatenate([p.kept_energy for _, p in group])
+        fresh = retrain(np.tile(lam, (k, 1)), np.tile(beta, (k, 1)), np.tile(mult, (k, 1)),
+                        np.concatenate([p.keep for _, p in group]), np.tile(sigma2_eff, k), n,
+                        ridge=np.tile(ridge, k), finite=finite, kept_energy=energy)
+        for i, (name, _) in enumerate(group):
+            part = slice(i * rows, (i + 1) * rows)
+            yield name, DenseRisk(*(getattr(fresh, f.name)[part] for f in fields(DenseRisk)))
+
+
 def _chunks(setup: Diagonal, counts: np.ndarray):
     """Layouts of the models of sizes ``counts``, in memory-bounded chunks."""
     first = setup.spectrum.layout(setup.d, counts[:1], setup.s, setup.finite)
-    yield first
     step = max(1, _CHUNK_ELEMENTS // max(first.lam.shape[-1], 1))
+    if len(counts) <= step:  # one chunk: one batched solve (each costs far more per call than per model)
+        yield first if len(counts) == 1 else setup.spectrum.layout(setup.d, counts, setup.s, setup.finite)
+        return
+    yield first
     for start in range(1, len(counts), step):
         yield setup.spectrum.layout(setup.d, counts[start : start + step], setup.s, setup.finite)
 
@@ -323,10 +348,12 @@ def _reference(setup: Diagonal) -> Reference:
     expected risks do not depend on which.
     """
     n, d, spec = setup.scale, setup.d, setup.spectrum
-    if setup.coefficients == "fixed":
+    if setup.coefficients == "gaussian":
+        oracle = _sweep(setup, np.array([float(d)]))["oracle_retrain"][0]
+    elif setup.ridge == 0:
         oracle = _dense(setup, np.array([setup.s], dtype=float))[0]
     else:
-        oracle = _sweep(setup, np.array([float(d)]))["oracle_retrain"][0]
+        oracle = None  # the model of the first s features joins the width scan's batched solve
     top = min(d, n)
     if setup.ridge == 0:
         # p < n: ζ = 0 and the dense risk is σ_eff²(p)·(n−1)/(n−p−1), or σ_eff²(p)/(1 − p/n).
@@ -364,7 +391,11 @@ def _reference(setup: Diagonal) -> Reference:
             return out
 
         candidates = np.r_[0.0, candidates]
-    values = risk(candidates)
+    if oracle is None:
+        values = risk(np.r_[candidates, setup.s])
+        values, oracle = values[:-1], values[-1]
+    else:
+        values = risk(candidates)
     best = int(np.nanargmin(values))
     p_best, r_best = float(candidates[best]), float(values[best])
     if setup.ridge == 0 and not setup.finite and spec.breakpoints(d, False) is None:

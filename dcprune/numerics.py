@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["normal_pdf", "kept_moments", "solve_monotone", "RootResult"]
+__all__ = ["normal_pdf", "truncated_moments", "kept_moments", "solve_monotone", "RootResult"]
 
 _INV_SQRT_2PI = 1.0 / np.sqrt(2.0 * np.pi)
 
@@ -28,17 +28,42 @@ def _z_phi(z: np.ndarray, phi: np.ndarray) -> np.ndarray:
         return np.where(np.isfinite(z), z * phi, 0.0)
 
 
+def truncated_moments(mu, sd, threshold):
+    r"""Keep probability and centred moments of a two-sided magnitude threshold on a Gaussian.
+
+    For :math:`X \sim N(\mu, s^2)` and a threshold :math:`t \ge 0`, with
+    :math:`z_\pm = (\pm t-\mu)/s`:
+
+    .. math::
+        P = Q(z_+) + \Phi(z_-), \qquad
+        E[(X-\mu) 1\{|X|>t\}] = s(\varphi(z_+) - \varphi(z_-)), \qquad
+        E[(X-\mu)^2 1\{|X|>t\}] = s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+
+    (docs/theory.rst §3). ``sd`` must be positive. Returns ``(P, first, second)``.
+
+    >>> p, first, second = truncated_moments(0.0, 1.0, 0.0)
+    >>> float(p), float(first), float(second)
+    (1.0, 0.0, 1.0)
+    """
+    mu, sd, threshold = np.broadcast_arrays(*map(np.asarray, (mu, sd, threshold)))
+    z_hi = (threshold - mu) / sd
+    z_lo = (-threshold - mu) / sd
+    phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
+    prob = ndtr(-z_hi) + ndtr(z_lo)
+    first = sd * (phi_hi - phi_lo)
+    second = sd * sd * (prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo))
+    return prob, first, second
+
+
 def kept_moments(mu, sd, b, threshold, slope=1.0):
     r"""Keep probability and kept loss of a two-sided magnitude threshold on a Gaussian.
 
     For :math:`X \sim N(\mu, s^2)`, a target :math:`b`, a ``slope`` :math:`k` and a threshold
-    :math:`t \ge 0`, with :math:`z_+ = (t-\mu)/s`, :math:`z_- = (-t-\mu)/s`,
-    :math:`\delta = k\mu - b`:
+    :math:`t \ge 0`, with :math:`\delta = k\mu - b` and the moments of :func:`truncated_moments`:
 
     .. math::
-        P = Q(z_+) + \Phi(z_-), \qquad
-        E[(kX-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta k s(\varphi(z_+) - \varphi(z_-))
-            + k^2 s^2 (P + z_+\varphi(z_+) - z_-\varphi(z_-))
+        E[(kX-b)^2 1\{|X|>t\}] = \delta^2 P + 2\delta k E[(X-\mu)1\{|X|>t\}]
+            + k^2 E[(X-\mu)^2 1\{|X|>t\}]
 
     (docs/theory.rst §3; written in the centred variable so no large terms cancel). ``k = 1``
     is the loss of a kept coordinate against a fixed coefficient; other slopes serve Gaussian
@@ -46,15 +71,9 @@ def kept_moments(mu, sd, b, threshold, slope=1.0):
     deterministic atoms are handled by the callers. Returns ``(P, kept_loss)``.
     """
     mu, sd, b, threshold, slope = np.broadcast_arrays(*map(np.asarray, (mu, sd, b, threshold, slope)))
-    z_hi = (threshold - mu) / sd
-    z_lo = (-threshold - mu) / sd
-    phi_hi, phi_lo = normal_pdf(z_hi), normal_pdf(z_lo)
-    prob = ndtr(-z_hi) + ndtr(z_lo)
+    prob, first, second = truncated_moments(mu, sd, threshold)
     delta = slope * mu - b
-    spread = slope * sd
-    second = prob + _z_phi(z_hi, phi_hi) - _z_phi(z_lo, phi_lo)
-    loss = delta * delta * prob + 2.0 * delta * spread * (phi_hi - phi_lo) + spread * spread * second
-    return prob, loss
+    return prob, delta * delta * prob + 2.0 * delta * slope * first + slope * slope * second
 
 
 class RootResult:

@@ -74,6 +74,8 @@ _STYLE = {
     # lie on the pruned line, which stays visible under them).
     "magnitude_distill": dict(label="MP + distill", color="C4", marker="h", linestyle=(0, (1, 1.5))),
     "oracle_distill": dict(label="OP + distill", color="C5", marker="*", linestyle=(0, (1, 1.5))),
+    # Same-data retraining's heuristic (§14): the fresh colour and marker (unfilled), long dashes.
+    "magnitude_retrain_same": dict(label="MP + retrain, same data", color="C9", marker="v", linestyle=(0, (6, 2))),
 }
 _REFERENCE_COLOR = "0.35"
 def plot_curve(
@@ -127,10 +129,10 @@ def plot_curve(
         for name in names:
             est = _estimate(simulation, name)
             if est is not None:
-                draw_errorbars(ax, *est, _STYLE[name], filled=True)
+                draw_errorbars(ax, *est, _STYLE[name], filled=not name.endswith("_same"))
                 shown.append(est[:2])
                 marked.add(name)
-            if same_data and name.endswith("_retrain"):
+            if same_data and name.endswith("_retrain") and f"{name}_same" not in names:
                 est = _estimate(simulation, f"{name}_same")
                 if est is not None:
                     draw_errorbars(ax, *est, _STYLE[name], filled=False)
@@ -173,8 +175,7 @@ def _check_names(names, retrain: bool) -> tuple[str, ...]:
     if names is None:
         return BASE_NAMES + (RETRAIN_NAMES if retrain else ())
     names = tuple(names)
-    unknown = [n for n in names if n not in RISK_NAMES]
-    if unknown:
+    if unknown := [n for n in names if n not in RISK_NAMES]:
         raise ValueError(f"unknown risk names {unknown}; choose from {', '.join(RISK_NAMES)}")
     if not names:
         raise ValueError("names must name at least one risk to plot")
@@ -192,19 +193,8 @@ def _estimate(simulation, name: str):
 
 
 def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
-    handles = []
-    for name in names:
-        style = _STYLE[name]
-        handles.append(Line2D([], [], color=style["color"], linestyle=style["linestyle"],
-                              linewidth=style.get("linewidth", 1.4),
-                              marker=style["marker"] if name in marked else None, markersize=4.5,
-                              label=style["label"]))
-    for name in names:
-        if f"{name}_same" in marked:
-            style = _STYLE[name]
-            handles.append(Line2D([], [], color=style["color"], linestyle="none", marker=style["marker"],
-                                  markerfacecolor="white", markersize=4.5,
-                                  label=f"{style['label']}, same data"))
+    handles = [_line_handle(_STYLE[name], name, marked) for name in names]
+    handles += [_same_handle(_STYLE[n]) for n in names if f"{n}_same" in marked and f"{n}_same" not in names]
     ref = curve.reference
     if ref is not None and math.isfinite(ref.line):
         handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2,
@@ -216,6 +206,20 @@ def _legend(ax, names, marked, curve: Sweep, simulation) -> None:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
                        title=title, title_fontsize=8, frameon=False, borderaxespad=0.0,
                        alignment="left")
+
+
+def _line_handle(style, name: str, marked, label: str | None = None) -> Line2D:
+    """A theory line's legend entry, with its marker if Monte Carlo marks it (unfilled: ``*_same``)."""
+    return Line2D([], [], color=style["color"], linestyle=style["linestyle"], linewidth=style.get("linewidth", 1.4),
+                  marker=style["marker"] if name in marked else None, markersize=4.5,
+                  markerfacecolor="white" if name.endswith("_same") else style["color"],
+                  label=style["label"] if label is None else label)
+
+
+def _same_handle(style) -> Line2D:
+    """The legend entry of same-data markers without a line: the fresh style's marker, unfilled."""
+    return Line2D([], [], color=style["color"], linestyle="none", marker=style["marker"], markerfacecolor="white",
+                  markersize=4.5, label=f"{style['label']}, same data")
 
 
 def default_title(curve: Sweep, kept: bool = True) -> str:
@@ -281,7 +285,9 @@ class Panel:
     estimate, drawn in the style of ``name``; a name ending in ``_same`` (same-data retraining)
     takes the style of its fresh counterpart with unfilled markers. ``vlines``: ``(x, label)``
     dotted vertical lines (e.g. ``p = s``); ``reference``: a dashed horizontal line, with its
-    legend label ``reference_label``.
+    legend label ``reference_label``. ``styles[key] = (name, changes)``: a key of ``lines`` and ``markers``
+    that is no risk name (a second line of one quantity, e.g. distillation at another ``M``) drawn
+    in the style of risk ``name`` with ``changes`` (``label``, ``color``, ``marker``, ``linestyle``).
     """
 
     x: np.ndarray
@@ -291,6 +297,13 @@ class Panel:
     vlines: Sequence[tuple[float, str]] = ()
     reference: float = math.nan
     reference_label: str = "reference"
+    styles: Mapping[str, tuple] = field(default_factory=dict)
+
+    def looks(self) -> dict:
+        """The style of every key this panel may draw: the risk names' and :attr:`styles`'."""
+        if unknown := [name for name, _ in self.styles.values() if name not in _STYLE]:
+            raise ValueError(f"styles name unknown risks {unknown}; choose from {', '.join(_STYLE)}")
+        return {**_STYLE, **{key: {**_STYLE[name], **changes} for key, (name, changes) in self.styles.items()}}
 
 
 def _base_name(name: str) -> str:
@@ -325,9 +338,9 @@ def plot_panels(
         raise ValueError("panels must hold at least one Panel")
     if xscale not in ("linear", "log"):
         raise ValueError(f"xscale must be 'linear' or 'log', got {xscale=}")
+    looks = {key: look for panel in panels for key, look in panel.looks().items()}
     for panel in panels:
-        unknown = [k for k in [*panel.lines, *map(_base_name, panel.markers)] if k not in _STYLE]
-        if unknown:
+        if unknown := [k for k in [*panel.lines, *map(_base_name, panel.markers)] if k not in looks]:
             raise ValueError(f"unknown risk names {unknown}; choose from {', '.join(_STYLE)}")
 
     k = len(panels)
@@ -338,7 +351,7 @@ def plot_panels(
         x = np.asarray(panel.x, dtype=float)
         xs.append(x)
         for name, values in panel.lines.items():
-            style = _STYLE[name]
+            style = looks[name]
             values = finite_or_nan(values)
             ax.plot(x, values, color=style["color"], linestyle=style["linestyle"],
                     linewidth=style.get("linewidth", 1.4), zorder=2)
@@ -347,12 +360,9 @@ def plot_panels(
             if name not in drawn:
                 drawn.append(name)
         for name, (mx, mean, se) in panel.markers.items():
-            mx = np.asarray(mx, dtype=float)
-            mean = finite_or_nan(mean)
-            se = np.asarray(se, dtype=float)
+            mx, mean, se = np.asarray(mx, dtype=float), finite_or_nan(mean), np.asarray(se, dtype=float)
             base = _base_name(name)
-            draw_errorbars(ax, mx, mean, np.where(np.isfinite(se), se, 0.0), _STYLE[base],
-                      filled=name == base)
+            draw_errorbars(ax, mx, mean, np.where(np.isfinite(se), se, 0.0), looks[base], filled=name == base)
             shown.append((mx if peak is None else mx - peak + 1.0, mean))
             marked.add(name)
             if base not in drawn:
@@ -387,20 +397,12 @@ def plot_panels(
     if title is not None:
         fig.suptitle(title, fontsize=10)
 
-    handles = []
-    for name in drawn:
-        style = _STYLE[name]
-        handles.append(Line2D([], [], color=style["color"], linestyle=style["linestyle"],
-                              linewidth=style.get("linewidth", 1.4),
-                              marker=style["marker"] if name in marked else None, markersize=4.5,
-                              label=style["label"] + (", fresh data" if f"{name}_same" in marked else "")))
-    for name in drawn:
-        if f"{name}_same" in marked:
-            style = _STYLE[name]
-            handles.append(Line2D([], [], color=style["color"], linestyle="none", marker=style["marker"],
-                                  markerfacecolor="white", markersize=4.5, label=f"{style['label']}, same data"))
-    for label in dict.fromkeys(references):
-        handles.append(Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=label))
+    handles = [_line_handle(looks[name], name, marked,
+                            looks[name]["label"] + (", fresh data" if f"{name}_same" in marked else ""))
+               for name in drawn]
+    handles += [_same_handle(looks[n]) for n in drawn if f"{n}_same" in marked and f"{n}_same" not in drawn]
+    handles += [Line2D([], [], color=_REFERENCE_COLOR, linestyle="--", linewidth=1.2, label=label)
+                for label in dict.fromkeys(references)]
     axes[-1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
                     title=legend_title, title_fontsize=8, frameon=False, borderaxespad=0.0,
                     alignment="left")

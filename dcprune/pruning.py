@@ -92,7 +92,10 @@ class Pruned:
     ``kept_loss`` is :math:`E[(\hat\beta_a - \beta_a)^2 \mid \text{kept}]` per atom and ``law``
     the :class:`AtomLaw` the rule saw (distillation, docs/theory.rst §12, needs both);
     ``kept_energy`` the kept energy :math:`E[\beta^2 1\{\text{kept}\}]` per coordinate
-    (``None``: ``keep · β²``, the coefficient is fixed or the rule keeps independently of it).
+    (``None``: ``keep · β²``, the coefficient is fixed or the rule keeps independently of it);
+    ``threshold`` is the rule's ``(t, converged)`` per model where it keeps ``|β̂_a| > t w_a`` of
+    a fixed coefficient (:meth:`dcprune.rules.Rule.threshold`; same-data retraining,
+    docs/theory.rst §14, needs it).
     """
 
     keep: np.ndarray
@@ -101,6 +104,7 @@ class Pruned:
     kept_loss: np.ndarray | None = field(default=None, repr=False)
     law: AtomLaw | None = field(default=None, repr=False)
     kept_energy: np.ndarray | None = None
+    threshold: tuple | None = field(default=None, repr=False)
 
 
 def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
@@ -130,27 +134,28 @@ def prune(rule, lam, beta, mult, oracle_mult, sigma2_eff, s: float, n: float,
     p = mult.sum(axis=-1)
     law = AtomLaw(lam, beta, mult, oracle_mult, mu, sd, sd_unit, tau, peak, prunes=p > s * (1.0 + 1e-12), s=s,
                   b0=b0, b1=b1, w=w, shrink=dense.shrink, noise=noise, coefficients=coefficients)
-    keep, kept_loss, kept_energy, converged = rule.keep_atoms(law)
+    threshold = rule.threshold(law)
+    keep, kept_loss, kept_energy, converged = rule.keep_atoms(law, threshold)
     if kept_loss is None:
         kept_loss = law.error  # E[(β̂ − β)²]: the rule keeps independently of β̂
     dropped = (1.0 - keep) * beta**2 if kept_energy is None else beta**2 - kept_energy
     loss = keep * kept_loss + dropped
     risk = sigma2_eff + (mult * lam * loss).sum(axis=-1)
-    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, kept_energy)
+    return Pruned(keep, np.where(peak, np.inf, risk), converged, kept_loss, law, kept_energy, threshold)
 
 
-def threshold_keep(mu, sd, beta, w, mult, s, targets=None):
+def threshold_keep(mu, sd, beta, w, mult, s, targets=None, threshold=None):
     r"""Keep probabilities of the rule ``|β̂_a| > t w_a`` whose count is ``s`` (rows with noise).
 
-    The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s`; returns
-    ``(prob, cond_loss, converged)`` with ``cond_loss`` the loss
-    :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept coordinate. With ``targets``
-    ``(b0, b1, var)`` (a random coefficient, :mod:`dcprune.coefficients`; ``beta`` is then
-    unused) the loss is against :math:`\beta` with :math:`E[\beta \mid x] = b_0 + b_1 x` and
-    :math:`\operatorname{Var}(\beta \mid x) = var`, and a fourth value is returned: the kept
-    energy :math:`E[\beta^2 1\{\text{kept}\}]`.
+    The threshold solves :math:`\sum_a m_a P(|\hat\beta_a| > t w_a) = s` (:func:`count_threshold`,
+    unless ``threshold`` gives its ``(t, converged)``); returns ``(prob, cond_loss, converged)``
+    with ``cond_loss`` the loss :math:`E[(\hat\beta-\beta)^2 \mid \text{kept}]` of a kept
+    coordinate. With ``targets`` ``(b0, b1, var)`` (a random coefficient,
+    :mod:`dcprune.coefficients`; ``beta`` is then unused) the loss is against :math:`\beta` with
+    :math:`E[\beta \mid x] = b_0 + b_1 x` and :math:`\operatorname{Var}(\beta \mid x) = var`,
+    and a fourth value is returned: the kept energy :math:`E[\beta^2 1\{\text{kept}\}]`.
     """
-    t, conv = _count_threshold(mu, sd, w, mult, s)
+    t, conv = _count_threshold(mu, sd, w, mult, s) if threshold is None else threshold
     cut = t[:, None] * w
     if targets is not None:
         b0, b1, var = targets

@@ -57,12 +57,18 @@ class Rule:
     #: Whether the kept support is fixed in advance (the same for every fit, like the oracle's).
     fixed_support: bool = False
 
-    def keep_atoms(self, law: AtomLaw):
+    def keep_atoms(self, law: AtomLaw, threshold=None):
         """``(keep, kept_loss, kept_energy, converged)``: per-atom keep fraction, loss of a kept
         coordinate given that it is kept (``None``: the unconditional ``E[(β̂−β)²]``), the kept
         energy ``E[β² 1{kept}]`` per coordinate (``None``: ``keep · β²``, true when the
-        coefficient is fixed or the rule does not look at it), per-model flag."""
+        coefficient is fixed or the rule does not look at it), per-model flag.
+        ``threshold`` is :meth:`threshold`'s answer when the caller already has it."""
         raise NotImplementedError
+
+    def threshold(self, law: AtomLaw):
+        """``(t, converged)`` per model for a rule that keeps ``|β̂_a| > t w_a`` of a fixed
+        coefficient, else ``None``."""
+        return None
 
     def select(self, draws, diag, oracle_idx, rng):
         """Kept indices ``(k, s)`` of ``k`` coefficient draws ``(k, p)``; ``diag`` is
@@ -89,7 +95,28 @@ class ThresholdRule(Rule):
     def weight(self, lam):
         return 1.0 / np.sqrt(lam) if self.hessian else np.ones_like(lam)
 
-    def keep_atoms(self, law: AtomLaw):
+    def _noisy(self, law: AtomLaw):
+        """The models pruned with noise, and their Gaussians (at the peak, the limit shape)."""
+        noisy = law.prunes & (law.tau > 0)
+        mu = np.where(law.peak[:, None], 0.0, law.mu)[noisy]
+        sd = np.where(law.peak[:, None], law.sd_unit, law.sd)[noisy]
+        return noisy, mu, sd
+
+    def threshold(self, law: AtomLaw):
+        """``(t, converged)``: the threshold of the models pruned with noise (in units of the
+        limit shape's sd at the peak), NaN for the others (:func:`dcprune.pruning.count_threshold`);
+        ``None`` for Gaussian coefficients, whose threshold :meth:`keep_atoms` solves with their targets."""
+        if law.gaussian:
+            return None
+        t = np.full(law.mult.shape[:-1], np.nan)
+        converged = np.ones(t.shape, dtype=bool)
+        noisy, mu, sd = self._noisy(law)
+        if noisy.any():
+            w = np.broadcast_to(self.weight(law.lam), law.mult.shape)[noisy]
+            t[noisy], converged[noisy] = count_threshold(mu, sd, w, law.mult[noisy], law.s)
+        return t, converged
+
+    def keep_atoms(self, law: AtomLaw, threshold=None):
         w = np.broadcast_to(self.weight(law.lam), law.mult.shape)
         keep = np.ones_like(law.mult)
         kept_loss = law.error.copy()
@@ -104,12 +131,11 @@ class ThresholdRule(Rule):
                 keep[rows], kept_loss[rows], converged[rows], energy[rows] = threshold_keep(
                     law.mu[rows], np.maximum(sd, _TINY), None, w[rows], law.mult[rows], law.s, targets)
             return keep, kept_loss, energy, converged
-        noisy = law.prunes & (law.tau > 0)
+        noisy, mu, sd = self._noisy(law)
         if noisy.any():
-            mu = np.where(law.peak[:, None], 0.0, law.mu)[noisy]
-            sd = np.where(law.peak[:, None], law.sd_unit, law.sd)[noisy]
+            t, ok = self.threshold(law) if threshold is None else threshold
             keep[noisy], kept_loss[noisy], converged[noisy] = threshold_keep(
-                mu, sd, law.beta[noisy], w[noisy], law.mult[noisy], law.s)
+                mu, sd, law.beta[noisy], w[noisy], law.mult[noisy], law.s, threshold=(t[noisy], ok[noisy]))
         exact = law.prunes & (law.tau == 0)
         if exact.any():
             keep[exact] = fill_by_score(np.abs(law.mu[exact]) / w[exact], law.mult[exact], law.s)
@@ -134,7 +160,7 @@ class OracleRule(Rule):
 
     name, label, fixed_support = "oracle", "OP", True
 
-    def keep_atoms(self, law: AtomLaw):
+    def keep_atoms(self, law: AtomLaw, threshold=None):
         converged = np.ones(law.mult.shape[:-1], dtype=bool)
         if law.gaussian:
             keep = np.ones_like(law.mult)
@@ -166,7 +192,7 @@ class RandomRule(Rule):
 
     name, label, retrainable = "random", "random", False
 
-    def keep_atoms(self, law: AtomLaw):
+    def keep_atoms(self, law: AtomLaw, threshold=None):
         keep = np.ones_like(law.mult) * np.where(law.prunes, law.s / np.maximum(law.p, 1e-300), 1.0)[:, None]
         return keep, None, None, np.ones(law.mult.shape[:-1], dtype=bool)
 

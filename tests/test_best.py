@@ -118,7 +118,8 @@ def test_best_alpha_matches_every_integer_s():
         for k in values:
             values[k].append(pred.risk[k].mean)
     for name, m in found.minima.items():
-        assert abs(m.value - min(values[name])) <= 1e-12, name
+        # NaN is "not predicted" (same-data retraining for s < 3 or s > n − 6, docs/theory.rst §14): skipped
+        assert abs(m.value - np.nanmin(values[name])) <= 1e-12, name
         assert float(m.x * problem.d).is_integer()
     assert found.to_dict()["best"]["hessian"]["s"] == round(found.minima["hessian"].x * problem.d)
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import math
 import subprocess
 import sys
 
@@ -55,7 +56,10 @@ def test_curve_json_csv_table_agree():
         assert float(r_csv["width"]) == r_js["width"]
         for name in RISK_NAMES:
             v = r_js["risk"][name]
-            assert float(r_csv[name]) == (float("inf") if v is None else v)
+            # JSON has no inf or NaN: null is either, and the warnings say which (the peak's
+            # inf; NaN where same-data retraining is not predicted)
+            x = float(r_csv[name])
+            assert not math.isfinite(x) if v is None else x == v
     table = run(*args)
     assert table.exit_code == 0
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
@@ -178,7 +182,8 @@ def test_ridge_at_finite_size_is_corrected():
     args = ("risk", *BASE, "--ridge", "1e-3", "--width", "1.05", "--format", "json")
     finite = json.loads(run(*args, "--n", "100").output)
     asymptotic = json.loads(run(*args).output)
-    assert not finite["warnings"]
+    # the one warning: same-data retraining's heuristic is for min-norm fits (docs/theory.rst §14)
+    assert [w for w in finite["warnings"] if not w.startswith("risk.magnitude_retrain_same is NaN")] == []
     assert finite["risk"]["dense"] > 1.02 * asymptotic["risk"]["dense"]
     assert finite["gamma"] == finite["risk"]["dense"]
 

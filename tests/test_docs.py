@@ -22,7 +22,7 @@ sphinx_build = pytest.importorskip(
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 GALLERY = ROOT / "paper_figures" / "gallery"
-FIGURES = ("fig3a", "fig3b", "fig7a", "fig7b", "fig2", "fig4", "lemma1", "compression")
+FIGURES = ("fig3a", "fig3b", "fig7a", "fig7b", "fig2", "fig4", "lemma1", "compression", "retraining")
 PAGES = ("tutorial", "data", "gallery", "theory", "glossary", "api")
 SECTIONS = range(1, 15)
 

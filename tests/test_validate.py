@@ -59,3 +59,4 @@ def test_full_grid_is_distinct_and_covers_its_factors():
     assert {c.n for c in configs} == {100, 200, 400, 800}
     assert {c.ridge for c in configs} == {0.0, 0.1} and {c.sigma2 for c in configs} == {0.0, 0.1, 1.0}
     assert any(c.width < 1 for c in configs) and any(1 < c.width < c.kappa for c in configs)
+    assert {c.unlabelled / c.n for c in configs} == {float("inf"), 1.0, 4.0}  # distillation's M (§12)

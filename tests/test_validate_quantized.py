@@ -162,8 +162,8 @@ def test_the_tuned_clip_allowance_is_the_pruned_models_only():
     config = Config("isotropic", 1.5, 1.5, 0.1, 0.1, 0.0, 200)
     # 1.0 against 1.0045 with se 0.001: z = 4.5, within 4 SE + 0.002·1.0 = 0.006 but not without it.
     near = Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True, "", 0.002)
-    assert near.exceeds(4) is False and Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True).exceeds(4)
-    assert not Check(config, "q_dense", False, 1.0, 2.0, 0.001, 0, True, "why").exceeds(4)  # reported only
+    assert near.fails(4) is False and Check(config, "q_magnitude", True, 1.0, 1.0045, 0.001, 0, True).fails(4)
+    assert not Check(config, "q_dense", False, 1.0, 2.0, 0.001, 0, True, "why").fails(4)  # reported only
 
 
 def test_one_atom_of_fixed_coefficients_with_a_tuned_clip_is_reported():

@@ -13,7 +13,9 @@ figure that matters is a ratio to a baseline measured in the same process, close
    search of ``dcprune frontier`` over the curve's 20 widths (its wall and CPU time); one
    prediction with distillation on M = 4n and M = n/4 unlabelled inputs (docs/theory.rst §12);
    one prediction at n = 100 with ridge 1e-3 (the finite-size ridge risk of docs/theory.rst
-   §13), beside the same without ridge.
+   §13), beside the same without ridge; one prediction of the spiked problem with every rule,
+   same-data retraining's heuristic included (docs/theory.rst §14: its Wishart quadrature at
+   n = 200, its mean asymptotically).
 2. Monte Carlo (the Figure-3 sweep: n=200, d=600, s=100, 60 widths, 13 quantities) against
    the plain NumPy ``lstsq`` loop of :mod:`dcprune.validate.naive` doing the same work, interleaved
    rounds (target ≥ 5×). The loop runs with one BLAS thread: at NumPy's default thread count
@@ -95,6 +97,7 @@ TARGETS = {
     "quantized_absmax_s": ("<", 0.05),
     "frontier_spiked_s": ("<", 2.0),
     "distilled_s": ("<", 0.005),
+    "predict_all_rules_s": ("<", 0.005),
 }
 
 FULL = {
@@ -230,8 +233,30 @@ def theory(cfg):
     res["import"] = imp
     res["quantized"] = quantized(cfg)
     res["distilled"] = distilled(cfg)
+    res["all_rules"] = all_rules(cfg)
     res["load_average_at_end"] = load()
     return res
+
+
+def all_rules(cfg):
+    """One prediction with every rule of the spiked problem (κ = 2, α = 0.3), asymptotic and at
+    n = 200, where same-data retraining's heuristic (docs/theory.rst §14) averages its Wishart by
+    quadrature, and that heuristic's share of the call (the same call with it replaced by NaN)."""
+    import dcprune.families.diagonal as diagonal
+
+    out = {}
+    for label, n in (("asymptotic", None), ("n200", 200)):
+        setup = dcprune.Diagonal(dcprune.SpikedCovariance(), kappa=2, alpha=0.3, n=n)
+        dcprune.predict(setup)  # quadrature nodes and caches off the clock
+        out[f"{label}_seconds"] = BT.best_of(lambda setup=setup: dcprune.predict(setup), cfg["curve_repeat"] * 3)
+        real = diagonal.retrain_same
+        diagonal.retrain_same = lambda lam, *args, **kwargs: np.full(lam.shape[0], np.nan)
+        try:
+            out[f"{label}_without_same_data_seconds"] = BT.best_of(lambda setup=setup: dcprune.predict(setup),
+                                                                   cfg["curve_repeat"] * 3)
+        finally:
+            diagonal.retrain_same = real
+    return out
 
 
 def quantized(cfg):
@@ -455,6 +480,14 @@ def key_figures(result):
         add("one prediction with distillation on M unlabelled inputs, spiked covariance n=200 (s)",
             f"{k['seconds']:.4f} (M = 800: {k['m_800_seconds']:.4f}, M = 50: {k['m_50_seconds']:.4f}; "
             f"M = ∞, where distillation is pruning: {k['population_seconds']:.4f})", "distilled_s", k["seconds"])
+    a = th.get("all_rules")
+    if a is not None:
+        slowest = max(a["asymptotic_seconds"], a["n200_seconds"])
+        add("one prediction with every rule (same-data retraining included), spiked covariance (s)",
+            f"{slowest:.4f} (asymptotic {a['asymptotic_seconds'] * 1e3:.2f} ms, "
+            f"n=200 {a['n200_seconds'] * 1e3:.2f} ms; "
+            f"without same-data retraining {a['asymptotic_without_same_data_seconds'] * 1e3:.2f} and "
+            f"{a['n200_without_same_data_seconds'] * 1e3:.2f} ms)", "predict_all_rules_s", slowest)
     np_text = f"NumPy {per['numpy_one_thread'] * 1e3:.0f} ms/trial (BLAS 1 thread)"
     if "numpy_default_threads" in per:
         np_text += f", {per['numpy_default_threads'] * 1e3:.0f} (default threads)"

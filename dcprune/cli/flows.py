@@ -76,10 +76,10 @@ def best_command(fmt, over, width, **kwargs):
     lines = problem.title()
     lines.append(f"# best {over} per quantity; baseline: {data['baseline']}"
                  + (f"; reference line {_cell(result.reference.line)}" if result.reference is not None else ""))
-    lines.append(f"{'quantity':>17} {over:>10}" + (f" {size:>8}" if size else "") + f" {'risk':>10} {'baseline':>10} "
+    lines.append(f"{'quantity':>22} {over:>10}" + (f" {size:>8}" if size else "") + f" {'risk':>10} {'baseline':>10} "
                  f"{'gain':>10}" + (f" {'vs ref':>10}" if result.reference is not None else ""))
     for name, row in data["best"].items():
-        cells = [f"{QUANTITIES[name].name:>17}", f"{row[over]:10.6g}"]
+        cells = [f"{QUANTITIES[name].name:>22}", f"{row[over]:10.6g}"]
         if size:
             cells.append(f"{row[size]:8.6g}")
         cells += [f"{_cell(row['risk']):>10}", f"{_cell(row['baseline']):>10}", f"{_cell(row['below_baseline']):>10}"]
@@ -104,10 +104,11 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
     """Theory beside Monte Carlo for one model: theory, MC mean ± SE and z per quantity.
 
     The verdict line gives the largest |z| of the claimed quantities (dense, pruned, fresh
-    retraining, distillation) and of the reported ones (same-data retraining); the exit status
-    is 1 when a claimed |z| exceeds --threshold. With --bits, the quantized dense and
-    magnitude-pruned models too, claimed or reported only (with the reason) by the rule of
-    `dcprune validate`.
+    retraining, distillation), magnitude pruning's same-data retraining against its heuristic
+    prediction (claimed within --threshold SE plus its allowance, docs/theory.rst §14) and the
+    largest |z| of the reported ones (Hessian and oracle same-data retraining); the exit status
+    is 1 when a claimed check fails. With --bits, the quantized dense and magnitude-pruned
+    models too, claimed or reported only (with the reason) by the rule of `dcprune validate`.
     """
     import math
     import sys
@@ -145,17 +146,21 @@ def check_command(fmt, width, trials, seed, threshold, threads, quiet, scheduler
                                   for model in ("dense", "magnitude"))
                 lines.append(f"# quantized (q_): {q['bits']} bits, {q['quantizer']}, {q['rounding']} rounding, "
                              f"clip {q['clip_rule']}: {clips}")
-            lines.append(f"{'quantity':>33} {'theory':>10} {'Monte Carlo':>18} {'z':>7}")
-            for c in data["checks"]:
-                # a quantized risk is undefined (NaN) where a fixed clip leaves no levels, not infinite
-                none = "undefined" if c["quantity"].startswith("q_") else "inf"
+            lines.append(f"{'quantity':>34} {'theory':>10} {'Monte Carlo':>18} {'z':>7}")
+            for check, c in zip(result.checks, data["checks"]):
+                # null is inf (the peak) or NaN: not predicted (same-data retraining, §14), or a
+                # quantized risk undefined where a fixed clip leaves no levels (§11)
+                nan = "undefined" if c["quantity"].startswith("q_") else "n/a"
+                none = "inf" if math.isinf(check.theory) else nan
                 theory = none if c["theory"] is None else f"{c['theory']:.5g}"
                 if c["theory_se"]:
                     theory += f"±{c['theory_se']:.2g}"
-                mc = none if c["mean"] is None else f"{c['mean']:.5g} ± {c['se']:.2g}"
+                mc = ("undefined" if c["quantity"].startswith("q_") else "inf") if c["mean"] is None \
+                    else f"{c['mean']:.5g} ± {c['se']:.2g}"
                 z = "-" if c["z"] is None else f"{c['z']:+.2f}"
-                name = c["quantity"] + ("" if c["claimed"] else " (reported)")
-                lines.append(f"{name:>33} {theory:>10} {mc:>18} {z:>7}")
+                note = (" (reported)" if not c["claimed"]
+                        else " (heuristic)" if check in result.heuristic else "")
+                lines.append(f"{c['quantity'] + note:>34} {theory:>10} {mc:>18} {z:>7}")
             reasons = {}
             for c in data["checks"]:
                 if not c["claimed"]:

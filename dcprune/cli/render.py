@@ -83,7 +83,9 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
     if problem.sampled:  # sampled theories: mean ± standard error of the DC sampling
         lines += _blocks(result.rows, PREDICTED, lambda r: "" if r.converged else "  (not converged)")
     else:
-        # Distillation's columns make a second table: one line of every risk would pass 80 columns.
+        # One line of every risk would pass 80 columns: pruning and fresh retraining (with ζ)
+        # make the first table, each further block of BLOCKS (distillation, same-data
+        # retraining) its own.
         for title, names in _CLOSED_FORM_TABLES:
             extra = ["zeta"] if title is None else []
             if title is not None:
@@ -99,10 +101,11 @@ def emit_prediction(result, fmt: str, lead: str | None = None) -> None:
     click.echo("\n".join(lines))
 
 
-# The closed-form tables: (title, names); the first, untitled, also has ζ.
+# The closed-form tables: (title, names); the first, untitled, has pruning, fresh retraining and ζ.
 _CLOSED_FORM_TABLES = (
-    (None, tuple(k for k in PREDICTED if QUANTITIES[k].retrain != "distill")),
-    *((title, names) for title, names in BLOCKS if names and QUANTITIES[names[0]].retrain == "distill"),
+    (None, tuple(k for k in PREDICTED if QUANTITIES[k].retrain in (None, "fresh"))),
+    *((title, tuple(k for k in names if k in PREDICTED)) for title, names in BLOCKS
+      if any(k in PREDICTED and QUANTITIES[k].retrain not in (None, "fresh") for k in names)),
 )
 
 

@@ -1,7 +1,7 @@
-"""What a diagonal prediction warns of (docs/theory.rst §2–5, §11–12): infinite values and
-where they sit (the interpolation peaks of the dense, retrained and distilled models), failed
-root solves, and the caveats of the spectrum and of the coefficients, one line each, naming
-the widths.
+"""What a diagonal prediction warns of (docs/theory.rst §2–5, §11–12, §14): infinite values and
+where they sit (the interpolation peaks of the dense, retrained and distilled models), same-data
+retraining where its heuristic does not predict, failed root solves, and the caveats of the
+spectrum and of the coefficients, one line each, naming the widths.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import math
 import numpy as np
 
 from ..coefficients import few_kept_warnings
-from ..quantities import DISTILLABLE
+from ..quantities import DISTILLABLE, SAME_DATA_PREDICTED
 from ..rules import RULES
+from ..samedata import not_predicted
 from ..solver import peak_reason
 from .base import Reference
 
@@ -65,6 +66,19 @@ def caveats(setup, values: dict, counts: np.ndarray, ref: Reference) -> list[str
     if not math.isfinite(ref.oracle_retrain) and np.all(np.isfinite(values["oracle_retrain"])):
         out.append(f"reference.oracle_retrain is infinite: retraining on {sizes} sits at the retrained "
                    f"model's interpolation peak")
+    for rule in SAME_DATA_PREDICTED:
+        name = f"{rule}_retrain_same"
+        missing = np.isnan(values[name])
+        reason = not_predicted(setup.s, n, setup.ridge, setup.finite, setup.coefficients)
+        if missing.any() and reason:
+            out.append(f"risk.{name} is NaN at {where(missing)}: {reason}")
+        elif missing.any():
+            for part, why in ((missing & dense_inf, "the interpolation peak (the heuristic needs the first fit's "
+                                                    "finite noise level τ)"),
+                              (missing & ~dense_inf, "the heuristic's conditioned design is degenerate there")):
+                if part.any():
+                    out.append(f"risk.{name} is NaN at {where(part)}: {why}; simulate measures it "
+                               f"(docs/theory.rst §14)")
     failed = ~values["converged"]
     if failed.any():
         out.append(

@@ -48,6 +48,7 @@ from ..distill import distill_draws, distill_support, finite_estimate
 from ..quantities import DISTILLABLE, PREDICTED
 from ..results import Estimate, Risks, estimate, json_number
 from ..rules import RULES, top_s_stable
+from ..samedata import OUTSIDE_DIAGONAL, UNPREDICTED
 from ..solver import check_sample_size, dense_risk, peak_reason
 from .spectra import DiagonalProblem
 
@@ -350,8 +351,8 @@ class CovariancePrediction:
     :data:`~dcprune.quantities.PREDICTED`: the mean over ``samples`` draws of the DC Gaussian
     and its standard error (``dense`` is exact, se 0; ``*_retrain`` average fresh retraining
     over the supports of the first
-    ``retrain_samples`` draws, oracle's support being fixed). ``warnings`` explains infinite
-    values and failed solves.
+    ``retrain_samples`` draws, oracle's support being fixed; same-data retraining is NaN). ``warnings``
+    explains infinite values, failed solves and what is not predicted.
     """
 
     n: float
@@ -473,9 +474,9 @@ def predict_covariance(problem: CovarianceProblem, n: float, s: int, *, ridge: f
                         f"the student's interpolation peak: infinite risk")
     if dc.infinite:
         warnings.append("pruned risks are infinite: a pruned model keeps infinite-variance coordinates")
-    return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples,
-                                retrain_samples, seed, Risks({name: risk[name] for name in PREDICTED}),
-                                tuple(warnings))
+    return CovariancePrediction(n, s, p, dc.zeta, dc.gamma, dc.tau, dc.converged, samples, retrain_samples, seed,
+                                Risks({q: risk.get(q, UNPREDICTED) for q in PREDICTED}),  # same-data: NaN, §14
+                                (*warnings, OUTSIDE_DIAGONAL))
 
 
 def sweep_covariance(problem: CovarianceProblem, n: float, counts, s: int, *, ridge: float = 0.0,

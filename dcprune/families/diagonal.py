@@ -24,9 +24,10 @@ from ..checks import ParameterError, check_memory, finite_number
 from ..coefficients import check_coefficients
 from ..distill import distill
 from ..pruning import prune, retrain
-from ..quantities import DISTILLABLE, PREDICTED
+from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, json_number
 from ..rules import RULES
+from ..samedata import retrain_same
 from ..solver import DenseRisk, check_sample_size, dense_risk, peak_reason
 from .base import Family, ModelRow, Reference, Theory, check_alpha, check_n, check_unlabelled
 from .caveats import caveats
@@ -274,6 +275,9 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
         out[f"{name}_retrain"] = fresh.gamma
         converged &= fresh.converged
         residual = np.maximum(residual, fresh.residual)
+        if name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
+            out[f"{name}_retrain_same"] = retrain_same(lam, beta, mult, dict(retrainable)[name], fresh.gamma,
+                                                       sigma2_eff, s, n, dense, ridge=ridge, finite=finite)
     out["converged"] = converged
     out["residual"] = residual
     return out

@@ -132,7 +132,9 @@ def _average(preds: list[CovariancePrediction]) -> Risks:
     out = {}
     for name in PREDICTED:
         means = np.array([pr.risk[name].mean for pr in preds])
-        if not np.all(np.isfinite(means)):
+        if np.any(np.isnan(means)):  # not predicted (same-data retraining)
+            out[name] = Estimate(math.nan, math.nan)
+        elif not np.all(np.isfinite(means)):
             out[name] = Estimate(math.inf)
         elif len(preds) == 1:
             out[name] = preds[0].risk[name]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dcprune.output import file_set, prepare_directory
 
-from . import compression, fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1
+from . import compression, fig2, fig3a, fig3b, fig4, fig7a, fig7b, lemma1, retraining
 
 __all__ = ["FIGURES", "build", "main"]
 
@@ -34,6 +34,7 @@ FIGURES: dict[str, Callable[..., list[Path]]] = {
     "fig7b": fig7b.build,
     "lemma1": lemma1.build,
     "compression": compression.build,
+    "retraining": retraining.build,
 }
 
 

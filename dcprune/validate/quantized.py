@@ -122,8 +122,7 @@ def compare_quantized(config, theory, row) -> list:
         reason = quantized_reason(model, n=int(problem.n), p=p, s=s,
                                   coefficients=getattr(problem, "coefficients", "fixed"), quantization=spec,
                                   one_atom=one_atom(problem, p))
-        allowance = quantized_allowance(model, p=p, s=s, quantization=spec) * abs(float(t.mean))
         checks.append(Check(config, name, reason is None, float(t.mean), float(est.mean),
                             math.hypot(est.se, t.se), row.flagged, theory.converged, reason or "",
-                            allowance if math.isfinite(allowance) else 0.0))
+                            quantized_allowance(model, p=p, s=s, quantization=spec)))
     return checks

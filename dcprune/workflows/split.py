@@ -21,6 +21,8 @@ peak, bias :math:`r^2(1 - 1/\kappa)` and variance :math:`\sigma^2/(\kappa-1)` ab
 retrained model (fresh retraining, §4) is the dense model of its kept support, whose dropped
 features join the omitted energy. With Gaussian coefficients (§11) every part is averaged over
 β, and a kept coordinate carries the energy the rule kept, :math:`E[\beta^2 \mid \text{kept}]`.
+Same-data retraining (``magnitude_retrain_same``, the heuristic of §14) is no dense model of a
+sub-problem, has no such split, and is left out.
 
 The training error :math:`\frac1n\lVert y - X\hat b\rVert^2` of the dense model is, by the
 DC's generalized cross-validation identity (the ridge equation :math:`\lambda = \zeta(1 -

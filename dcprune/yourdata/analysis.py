@@ -17,6 +17,7 @@ import numpy as np
 
 from ..families.covariance import sweep_covariance
 from ..quantities import MEASURED
+from ..samedata import OUTSIDE_DIAGONAL
 from .dataset import Dataset
 from .diagnostics import diagnose
 from .empirical import run_empirical
@@ -78,8 +79,10 @@ def analyze(data: Dataset, *, n: int, s: int, widths=None, order: str = "salienc
         if trials is not None and low:
             compared = dict(underparameterized_risks(pop, n, s, p, robust=robust, scale=f, samples=samples,
                                                      seed=sub_seed))
-        warnings += [f"p={p}: {w}" for w in pred.warnings]
+        warnings += [f"p={p}: {w}" for w in pred.warnings if w != OUTSIDE_DIAGONAL]
         rows.append(WidthRow(p, theory, compared))
+    if any(OUTSIDE_DIAGONAL in pred.warnings for pred in gauss):  # once, not once per width
+        warnings.append(OUTSIDE_DIAGONAL)
     if robust and widths[-1] >= n - 1:
         warnings.append(f"--robust covers p < n - 1 only: widths p >= {n - 1} keep the Gaussian theory")
     if trials is not None:

@@ -30,9 +30,10 @@ import math
 import numpy as np
 
 from ..distill import distill_draws
-from ..quantities import DISTILLABLE, PREDICTED
+from ..quantities import DISTILLABLE, PREDICTED, SAME_DATA_PREDICTED
 from ..results import Estimate, Risks, estimate
 from ..rules import RULES
+from ..samedata import UNPREDICTED
 from .empirical import oracle_support
 from .population import Population
 
@@ -103,4 +104,6 @@ def underparameterized_risks(pop: Population, n: int, s: int, p: int, *, robust:
                 refit[key] = noise + scale * excess
             values.append(refit[key])
         risk[f"{name}_retrain"] = estimate(values) if not rule.fixed_support else Estimate(values[0])
+    for rule in SAME_DATA_PREDICTED:  # the same-data heuristic (docs/theory.rst §14) is for diagonal Σ
+        risk[f"{rule}_retrain_same"] = UNPREDICTED
     return Risks({name: risk[name] for name in PREDICTED})

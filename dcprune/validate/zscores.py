@@ -158,7 +158,7 @@ def grid(quick: bool = False, size: int = 160, seed: int = 0) -> list[Config]:
             ("spiked-covariance", 2.0, 2.0, 0.05, 0.1, 0.1, 100, 400),
             ("power-law", 1.5, 1.1, 0.3, 1.0, 0.0, 100),
         ]
-        return [Config(*r) for r in rows]
+        return [Config(*r[:7], unlabelled=r[7]) if len(r) > 7 else Config(*r) for r in rows]
     # Widths beyond κ mean the full width, so the product has repeats: drop them before sampling.
     space = list(dict.fromkeys(
         Config(problem, kappa, kappa if width is None or width > kappa else width, alpha, sigma2, ridge, n)

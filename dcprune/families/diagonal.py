@@ -259,13 +259,13 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
     out = {"dense": dense.gamma, "zeta": dense.zeta}
     converged = dense.converged.copy()
     residual = dense.residual.copy()
-    retrainable = []
+    retrainable = {}
     for rule in RULES.values():
         pruned = prune(rule, lam, beta, mult, layout.oracle_mult, sigma2_eff, s, n, dense, coefficients)
         out[rule.name] = pruned.risk
         converged &= pruned.converged
         if rule.retrainable:
-            retrainable.append((rule.name, pruned))
+            retrainable[rule.name] = pruned
         if rule.name in DISTILLABLE:
             student = distill(rule, pruned, unlabelled, finite=finite)
             out[f"{rule.name}_distill"] = student.risk
@@ -276,24 +276,25 @@ def _evaluate(layout: Layout, sigma2: float, s: float, n: float, ridge: float, f
         converged &= fresh.converged
         residual = np.maximum(residual, fresh.residual)
         if name in SAME_DATA_PREDICTED:  # the heuristic of docs/theory.rst §14
-            out[f"{name}_retrain_same"] = retrain_same(lam, beta, mult, dict(retrainable)[name], fresh.gamma,
+            out[f"{name}_retrain_same"] = retrain_same(lam, beta, mult, retrainable[name], fresh.gamma,
                                                        sigma2_eff, s, n, dense, ridge=ridge, finite=finite)
     out["converged"] = converged
     out["residual"] = residual
     return out
 
 
-def _retrain_together(pruned: list, lam, beta, mult, sigma2_eff, n: float, ridge, finite: bool):
+def _retrain_together(pruned: dict, lam, beta, mult, sigma2_eff, n: float, ridge, finite: bool):
     """Fresh retraining (:func:`~dcprune.pruning.retrain`) of several rules' pruned models of one
-    batch, stacked into one batched solve: the DC's Newton solves cost per call far more than per
-    model (with a ridge at finite size each call solves three equations). Yields
-    ``(name, DenseRisk)``; rules with and without a kept energy are solved apart, so each keeps
-    its own arithmetic."""
+    batch (``pruned``: rule name → :class:`~dcprune.pruning.Pruned`), stacked into one batched
+    solve: the DC's Newton solves cost per call far more than per model (with a ridge at finite
+    size each call solves three equations). Yields ``(name, DenseRisk)``; rules with and without
+    a kept energy are solved apart, so each keeps its own arithmetic."""
     rows = lam.shape[0]
     ridge = np.broadcast_to(np.asarray(ridge, dtype=float), (rows,))
-    for group in ([p for p in pruned if p[1].kept_energy is None], [p for p in pruned if p[1].kept_energy is not None]):
-        if not group:
-            continue
+    groups = {}
+    for name, p in pruned.items():
+        groups.setdefault(p.kept_energy is None, []).append((name, p))
+    for group in groups.values():
         k = len(group)
         energy = None if group[0][1].kept_energy is None else np.concatenate([p.kept_energy for _, p in group])
         fresh = retrain(np.tile(lam, (k, 1)), np.tile(beta, (k, 1)), np.tile(mult, (k, 1)),
